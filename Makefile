@@ -1,0 +1,26 @@
+# Set-up and the two jobs of the README. Everything installs into .venv on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SERIAL ?= PV5S260100000013
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed  ## the main job on the simulated bench
+	$(BIN)/station demo
+
+test: $(BIN)/.installed  ## lint, then the whole test suite on both cores
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(BIN)/.installed  ## benchmarks, figures as a table and JSON
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) results

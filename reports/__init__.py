@@ -1,0 +1,1 @@
+"""Record store, PDF certificate, exports and lot analytics."""

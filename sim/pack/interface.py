@@ -1,0 +1,134 @@
+"""The public face of the simulated pack: what the wire side and the instruments may use.
+
+Three consumers use a :class:`SimPack` (``sim.pack.pack``):
+- the pack's own wire side (``sim.wire``): RS485, CAN and console read
+  :meth:`BmsFirmware.snapshot` and the identity, and call the test-mode methods;
+- the simulated instruments (``sim.instruments``): they wire themselves to the
+  terminals through a :data:`TerminalNetwork`, press buttons, drive IN1, read contacts,
+  LED edges and the terminal voltage;
+- tests and benchmarks.
+
+Everything here is plain data so that the contract can be read in one sitting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+#: LED names, in the order of the console's ``led test`` (SPEC §7).
+LEDS: tuple[str, ...] = ("RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4")
+
+#: Names of alarm and protection conditions (the keys of the snapshot's sets).
+#: Alarms may be any of the first eleven; protections any but "imbalance".
+CONDITIONS: tuple[str, ...] = (
+    "cell_ov", "cell_uv", "pack_ov", "pack_uv",
+    "chg_ot", "chg_ut", "dsg_ot", "dsg_ut", "board_ot",
+    "imbalance",
+    "chg_oc", "dsg_oc",      # any over-current tier of that direction (alarm: > tier-1 current)
+    "short",                 # short circuit (> 500 A)
+    "in1",                   # IN1 emergency stop
+    "oc_latched",            # third over-current trip within 10 min: off until next power-on
+)
+
+#: Pack states of the firmware.
+STATES: tuple[str, ...] = ("off", "on", "sleep", "latched")
+
+
+@dataclass(frozen=True)
+class TerminalView:
+    """What the pack presents to whatever is wired across its terminals.
+
+    ``emf_v`` is the internal source voltage (sum of cell OCVs plus polarisation),
+    ``r_ohm`` the series resistance (cells, MOSFETs, busbars). Charge current (+) can
+    flow only if ``charge_path``, discharge current (−) only if ``discharge_path``.
+    """
+
+    emf_v: float
+    r_ohm: float
+    charge_path: bool
+    discharge_path: bool
+
+
+#: The bench's wiring: given the pack's terminal view, return the pack current in A
+#: (+ = into the pack). The pack calls it at each integration step and on
+#: :meth:`SimPack.inputs_changed`; the network must respect the paths it is given.
+TerminalNetwork = Callable[[TerminalView], float]
+
+
+@dataclass(frozen=True)
+class BmsSnapshot:
+    """The BMS firmware's view at one instant: measured values (with sensor gain, offset
+    and noise) and its decisions. This is what every port reports, so the ports agree."""
+
+    t: float                              # virtual time of the snapshot
+    state: str                            # one of STATES
+    cell_mv: tuple[int, ...]              # 16 measured cell voltages, mV
+    temps_dc: tuple[int, ...]             # 6 sensors, 0.1 °C: board, 4 cell groups, MOSFET
+    pack_mv: int                          # measured pack voltage, mV
+    current_ma: int                       # measured current, mA (+ = charge)
+    soc_pct: float                        # 0..100
+    soh_pct: float                        # 0..100
+    remaining_mah: int
+    full_mah: int                         # present full capacity
+    design_mah: int                       # 100 000
+    cycles: int
+    cumulative_ah: float                  # discharged Ah over the pack's life
+    charge_fet: bool
+    discharge_fet: bool
+    mode: str                             # "charging" | "discharging" | "standby"
+    alarms: frozenset[str]                # subset of CONDITIONS
+    protections: frozenset[str]           # subset of CONDITIONS
+    cell_states: tuple[str, ...]          # per cell: "normal" | "below" | "above"
+    temp_states: tuple[str, ...]          # per sensor: "normal" | "below" | "above"
+    charge_limit_da: int                  # advertised charge current limit, 0.1 A (>= 0)
+    discharge_limit_da: int               # advertised discharge current limit, 0.1 A (>= 0)
+    cvl_mv: int                           # advertised charge voltage
+    dvl_mv: int                           # advertised discharge voltage
+    force_charge_1: bool
+    force_charge_2: bool
+    full_charge_request: bool
+    fully_charged: bool
+    balancing: tuple[bool, ...]           # 16
+    heater_on: bool
+    test_mode: bool
+    contacts: dict[int, bool] = field(default_factory=dict)  # firmware's relay commands 2,3,4
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the pack says about itself (from the unit description)."""
+
+    serial: str
+    model_id: str
+    device_name: str          # V5 / V5A / V5AP
+    manufacturer: str         # PYTES
+    fw_main: str              # "major.minor.patch"
+    fw_boot: str
+    fw_bms_board: str
+    dip: int                  # 4 bits, bit 1 = LSB
+    address: int              # RS485 ADR from the DIP (0x02 + 0x10·m)
+    rs485_baud: int           # 9600 or 115200 from DIP bit 4
+    can_bitrate: int
+    console_baud: int
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """One entry of the pack's event log (SPEC §4)."""
+
+    t: float                  # virtual time
+    code: str                 # e.g. "dsg_oc_prot", "cell_ov_alarm", "power_on", "log_cleared"
+    pack_mv: int
+    current_ma: int
+    cell_max_mv: int
+    cell_min_mv: int
+    temp_dc: int              # highest cell temperature
+
+
+class InvalidValue(ValueError):
+    """The firmware refuses a test-mode value (console prints ``Invalid value``)."""
+
+
+class NotInTestMode(RuntimeError):
+    """A test-mode command outside ``login debug`` + ``tmode on``."""

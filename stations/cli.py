@@ -1,0 +1,33 @@
+"""The ``station`` command. Each group lives beside the code it drives:
+
+- ``station demo``, ``station sim ...``: the simulated bench (``stations.cli_sim``)
+- ``station run ...``: test plans (``stations.cli_run``)
+- ``station verify``, ``station report ...``: records and analytics (``reports.cli``)
+"""
+
+from __future__ import annotations
+
+import typer
+
+from reports.cli import register as register_reports
+from stations.cli_run import register as register_run
+from stations.cli_sim import register as register_sim
+
+app = typer.Typer(
+    name="station",
+    help="Production test station for Pytes V-series LFP packs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+register_sim(app)
+register_run(app)
+register_reports(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
