@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from common.clock import VirtualClock
 
 #: LED names, in the order of the console's ``led test`` (SPEC §7).
 LEDS: tuple[str, ...] = ("RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4")
@@ -132,3 +136,95 @@ class InvalidValue(ValueError):
 
 class NotInTestMode(RuntimeError):
     """A test-mode command outside ``login debug`` + ``tmode on``."""
+
+
+class BmsFirmwareApi(Protocol):
+    """The firmware side of a simulated pack (``SimPack.bms``)."""
+
+    def snapshot(self) -> BmsSnapshot:
+        """The firmware's view now (the pack is first brought up to ``clock.now()``)."""
+
+    # parameter set (SPEC §7)
+    def stored_parameters(self) -> dict[str, int]: ...
+    def active_parameters(self) -> dict[str, int]: ...
+    def crc(self) -> tuple[int, int]:
+        """(stored, active) CRC-32 of the parameter table, as ``crc`` prints them."""
+
+    # console test mode (SPEC §7); every console command calls console_activity() first
+    def console_activity(self) -> None:
+        """Input seen on the console: restarts the 10-minute test-mode timeout."""
+    def login_debug(self) -> None: ...
+    def logout(self) -> None:
+        """Leaves debug and test mode; restores every temporary change."""
+    @property
+    def debug(self) -> bool: ...
+    def set_test_mode(self, on: bool) -> None:
+        """``tmode on|off``; raises NotInTestMode unless logged in."""
+    def force_relay(self, n: int, on: bool) -> None:
+        """``relay N on|off`` (N = 2, 3, 4); raises NotInTestMode / InvalidValue."""
+    def led_test(self) -> None:
+        """``led test``: each LED alone for 0.5 s in LEDS order, starting now."""
+    def force_heater(self, on: bool) -> None: ...
+    def set_threshold(self, name: str, value: int) -> None:
+        """``setthr``: temporary change; raises InvalidValue (order rule, unknown name)."""
+    def clear_thresholds(self) -> None:
+        """``clrthr``: active set = stored set."""
+
+    # event log, statistics, the pack's calendar clock
+    def events(self) -> list[LogEvent]: ...
+    def clear_events(self) -> None: ...
+    def pack_time(self) -> datetime: ...
+    def set_pack_time(self, when: datetime) -> None: ...
+    def event_counts(self) -> dict[str, int]:
+        """Counts by event code since the log was last cleared (console ``stat``)."""
+    def inverter_heartbeat(self, t: float) -> None:
+        """CAN 0x305 received from the inverter/station at virtual time ``t``."""
+
+
+class SimPackApi(Protocol):
+    """The physical pack: terminals, buttons, contacts, LEDs, environment."""
+
+    clock: VirtualClock
+    identity: Identity
+    bms: BmsFirmwareApi
+
+    # terminals
+    def set_network(self, network: TerminalNetwork | None) -> None:
+        """Wire something across the terminals (None: open terminals)."""
+    def inputs_changed(self) -> None:
+        """An instrument changed its setting: bring the pack to now, re-solve the current."""
+    def terminal_voltage(self) -> float:
+        """What a voltmeter on the terminals reads now: emf + I·r while a path is closed;
+        0.0 while both MOSFETs are open (pack off) and nothing drives the terminals."""
+    def current(self) -> float:
+        """True current now, A (+ = charge)."""
+    def current_history(self, t0: float, t1: float) -> list[tuple[float, float]]:
+        """(t, amps) change points of the true current in [t0, t1]; the first is the value
+        at t0. Lets a load capture the exact trip instant at any sample rate."""
+
+    # environment and thermal
+    def set_ambient(self, temp_c: float) -> None: ...
+    def ambient(self) -> float: ...
+    def cell_temperature(self) -> float:
+        """True mean cell temperature, °C."""
+
+    # fixture relays across the buttons, the breaker actuator, IN1
+    def set_power_button(self, on: bool) -> None: ...
+    def set_sw(self, pressed: bool) -> None: ...
+    def set_breaker(self, closed: bool) -> None: ...
+    def set_in1(self, volts: float) -> None: ...
+
+    # outputs a fixture can observe
+    def contact_closed(self, n: int) -> bool:
+        """Physical state of NO2/NO3/NO4 (n = 2, 3, 4), wiring faults included."""
+    def led_on(self, led: str) -> bool: ...
+    def led_edges(self, led: str, t0: float, t1: float) -> list[tuple[float, bool]]:
+        """Transitions (t, on) of one LED in [t0, t1], from the pack's LED timeline."""
+    def led_colour(self, led: str) -> tuple[int, int, int]:
+        """RGB of the LED when lit (from the unit description)."""
+    def led_intensity(self, led: str) -> float:
+        """Relative intensity 0..1 when lit (0 for a dead LED)."""
+
+    # what the safety tester sees
+    def ground_bond_ohm(self) -> float: ...
+    def insulation_ohm(self) -> float: ...
