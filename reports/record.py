@@ -1,0 +1,272 @@
+"""The test record: what one run of a plan on one pack established, field by field.
+
+The recorder fills it, the store persists it as it grows, the JSON file carries it to the
+MES and the certificate prints it. It is the single shape of a result everywhere, so every
+consumer agrees on what was measured. JSON round-trips exactly: ``Record.from_json_bytes(
+r.to_json_bytes()) == r`` and the bytes are deterministic (fixed field order, sorted
+``work_order`` keys), so the SHA-256 of a written record identifies its content.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+Outcome = Literal["PASS", "FAIL", "NOT_RUN", "ERROR"]
+Verdict = Literal["PASS", "FAIL", "ABORTED", "ERROR"]
+Comparison = Literal["range", "ge", "le", "eq", "regex", "in"]
+Value = float | int | str | bool | None
+
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _utc(value: datetime | None, what: str) -> datetime | None:
+    """Calendar times are UTC and timezone-aware, so two stations' records compare."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware (UTC), got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Limit(_Model):
+    """A measurement's acceptance rule, copied from the limits file into each record."""
+
+    low: float | None = None
+    high: float | None = None
+    expect: str | float | int | bool | None = None  # exact expectation ("eq"), or a list for "in"
+    pattern: str | None = None  # regex for strings ("regex")
+    comparison: Comparison
+    allowed: list[str | float | int | bool] | None = None  # the choices of "in"
+
+    def text(self) -> str:
+        """Human form for certificates and reports, e.g. ``51.5 … 53.6`` or ``≥ 10``."""
+        match self.comparison:
+            case "range":
+                return f"{_num(self.low)} … {_num(self.high)}"
+            case "ge":
+                return f"≥ {_num(self.low)}"
+            case "le":
+                return f"≤ {_num(self.high)}"
+            case "eq":
+                return f"= {_num(self.expect)}"
+            case "regex":
+                return f"~ /{self.pattern}/"
+            case "in":
+                return "∈ {" + ", ".join(_num(a) for a in (self.allowed or [])) + "}"
+        return self.comparison  # pragma: no cover - Literal covers every case
+
+
+def _num(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+class Measurement(_Model):
+    """One declared measurement of the plan, with its outcome and value."""
+
+    name: str = Field(min_length=1)
+    step: str
+    unit: str
+    description: str = ""
+    limit: Limit
+    critical: bool  # a failure stops the plan
+    outcome: Outcome
+    value: Value = None
+    message: str = ""  # why ERROR / FAIL, or the fault
+    t: float | None = None  # station-clock seconds since run start when taken
+    taken_at: datetime | None = None  # UTC calendar time (station clock)
+
+    @field_validator("taken_at")
+    @classmethod
+    def _taken_at_utc(cls, v: datetime | None) -> datetime | None:
+        return _utc(v, "taken_at")
+
+    @model_validator(mode="after")
+    def _finite(self) -> Measurement:
+        """JSON has no NaN/inf: keep the record valid JSON and say what happened instead."""
+        v = self.value
+        if isinstance(v, float) and not math.isfinite(v):
+            self.value = None
+            note = f"non-finite value {v!r} recorded as null"
+            self.message = f"{self.message}; {note}" if self.message else note
+        return self
+
+    def value_text(self) -> str:
+        if self.value is None:
+            return "—"
+        return _num(self.value)
+
+
+class Instrument(_Model):
+    """One instrument of the station as used in the run (identity and calibration)."""
+
+    role: str
+    dialect: str
+    resource: str
+    idn: str
+    serial: str
+    calibration_due: date
+
+
+class StationInfo(_Model):
+    id: str = Field(min_length=1)
+    line: str
+    file: str
+    simulated: bool
+
+
+class Firmware(_Model):
+    main: str | None = None
+    boot: str | None = None
+    bms_board: str | None = None
+
+
+class LimitsInfo(_Model):
+    file: str
+    version: str
+    sha256: str
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        if not _SHA256.match(v):
+            raise ValueError(f"limits sha256 must be 64 lower-case hex digits, got {v!r}")
+        return v
+
+
+class Failure(_Model):
+    """Why a run did not pass."""
+
+    kind: str  # "measurement" | "abort" | "error" | "fault"
+    step: str | None = None
+    measurement: str | None = None
+    message: str = ""
+
+
+class Record(_Model):
+    """One run of one plan on one pack."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str  # uuid4 hex
+    serial: str = Field(min_length=1)
+    model: str
+    plan: str  # "eol" | "cert" | "rma"
+    verdict: Verdict | None  # None while running
+    started_at: datetime
+    finished_at: datetime | None
+    duration_s: float | None  # on the station clock: the cycle time on hardware
+    wall_duration_s: float | None
+    retest_index: int = Field(default=0, ge=0)  # 0 first test of this serial, 1 first re-test...
+    operator: str
+    software_version: str
+    station: StationInfo
+    instruments: list[Instrument]
+    firmware: Firmware
+    limits: LimitsInfo
+    work_order: dict[str, str | int | bool] = {}  # expectations: dip, heater, ...
+    measurements: list[Measurement]  # in plan order
+    failure: Failure | None = None
+
+    @field_validator("run_id")
+    @classmethod
+    def _run_id(cls, v: str) -> str:
+        if not _RUN_ID.match(v):
+            raise ValueError(f"run_id must be 32 lower-case hex digits (uuid4().hex), got {v!r}")
+        return v
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _times_utc(cls, v: datetime | None, info: Any) -> datetime | None:
+        return _utc(v, info.field_name)
+
+    @field_validator("work_order")
+    @classmethod
+    def _sorted(cls, v: dict[str, str | int | bool]) -> dict[str, str | int | bool]:
+        return dict(sorted(v.items()))
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Record:
+        seen: set[str] = set()
+        for m in self.measurements:
+            if m.name in seen:
+                raise ValueError(f"measurement {m.name!r} appears twice in record {self.run_id}")
+            seen.add(m.name)
+        return self
+
+    # -- queries -----------------------------------------------------------------------
+    def first_failure(self) -> Measurement | None:
+        """The first FAIL or ERROR in plan order, or None."""
+        return next((m for m in self.measurements if m.outcome in ("FAIL", "ERROR")), None)
+
+    def measurement(self, name: str) -> Measurement:
+        for m in self.measurements:
+            if m.name == name:
+                return m
+        raise KeyError(f"record {self.run_id} has no measurement {name!r}")
+
+    def counts(self) -> dict[str, int]:
+        """How many measurements have each outcome (all four keys present)."""
+        out = {"PASS": 0, "FAIL": 0, "NOT_RUN": 0, "ERROR": 0}
+        for m in self.measurements:
+            out[m.outcome] += 1
+        return out
+
+    @property
+    def finished(self) -> bool:
+        return self.verdict is not None
+
+    # -- serialization -----------------------------------------------------------------
+    def to_json_bytes(self) -> bytes:
+        """The canonical bytes of this record (UTF-8, 2-space indent, trailing newline)."""
+        data = self.model_dump(mode="json")
+        return (json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes | str) -> Record:
+        return cls.model_validate_json(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Record:
+        """Read a record file; a bad file raises ValueError naming it."""
+        p = Path(path)
+        try:
+            return cls.from_json_bytes(p.read_bytes())
+        except OSError as exc:
+            raise ValueError(f"{p}: cannot read record: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"{p}: not a valid record: {exc}") from None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of :class:`Record` (what ``reports/record.schema.json`` holds)."""
+    schema = Record.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://vstation.invalid/record.schema.json"
+    return schema
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+SCHEMA_PATH = Path(__file__).with_name("record.schema.json")
+
+
+if __name__ == "__main__":  # regenerate the checked-in schema: python -m reports.record
+    SCHEMA_PATH.write_text(json_schema_text(), encoding="utf-8")
+    print(f"wrote {SCHEMA_PATH}")
