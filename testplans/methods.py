@@ -1,0 +1,133 @@
+"""Measurement methods of the plans as pure functions: edges, captures and tables in,
+numbers out. Kept apart from the steps so each can be tested on its own."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from statistics import median
+
+Edges = Sequence[tuple[float, bool]]   # (t, on) transitions, time-ordered
+
+
+def level_at(edges: Edges, initial: bool, t: float) -> bool:
+    """The LED's state at ``t`` given its state before the first edge."""
+    state = initial
+    for when, on in edges:
+        if when > t:
+            break
+        state = on
+    return state
+
+
+def on_intervals(edges: Edges, initial: bool, t0: float, t1: float) -> list[tuple[float, float]]:
+    """Closed (start, end) intervals of 'on' inside [t0, t1]; cut at the window's ends."""
+    out: list[tuple[float, float]] = []
+    state, start = initial, t0
+    for when, on in edges:
+        if when < t0:
+            state = on
+            continue
+        if when > t1:
+            break
+        if on and not state:
+            start = when
+        elif not on and state:
+            out.append((start, when))
+        state = on
+    if state:
+        out.append((start, t1))
+    return out
+
+
+def blink_timing(edges: Edges, initial: bool, t0: float, t1: float) -> tuple[float, float] | None:
+    """Median on-time and median period of complete blinks in [t0, t1], or None if fewer
+    than two complete blinks were seen."""
+    complete = [(a, b) for a, b in on_intervals(edges, initial, t0, t1) if a > t0 and b < t1]
+    if len(complete) < 2:
+        return None
+    on = median(b - a for a, b in complete)
+    period = median(complete[i + 1][0] - complete[i][0] for i in range(len(complete) - 1))
+    return on, period
+
+
+def steady(edges: Edges, initial: bool, t0: float, t1: float, want: bool) -> bool:
+    """True if the LED is ``want`` for the whole of [t0, t1]."""
+    return level_at(edges, initial, t0) == want and not any(t0 < t <= t1 for t, _ in edges)
+
+
+def all_on_duration(per_led: Mapping[str, Edges], initial: Mapping[str, bool],
+                    t0: float, t1: float) -> float:
+    """Longest stretch in [t0, t1] during which every LED is on together."""
+    points = sorted({t0, t1, *(t for e in per_led.values() for t, _ in e if t0 <= t <= t1)})
+    best = run = 0.0
+    for a, b in pairwise(points):
+        mid = (a + b) / 2
+        if all(level_at(per_led[k], initial[k], mid) for k in per_led):
+            run += b - a
+            best = max(best, run)
+        else:
+            run = 0.0
+    return best
+
+
+def solo_order(per_led: Mapping[str, Edges], initial: Mapping[str, bool],
+               t0: float, t1: float, min_s: float = 0.2) -> list[str]:
+    """LEDs that were lit *alone* for at least ``min_s``, in the order they were lit."""
+    points = sorted({t0, t1, *(t for e in per_led.values() for t, _ in e if t0 <= t <= t1)})
+    order: list[str] = []
+    lit_alone: dict[str, float] = {}
+    for a, b in pairwise(points):
+        mid = (a + b) / 2
+        lit = [k for k in per_led if level_at(per_led[k], initial[k], mid)]
+        if len(lit) == 1:
+            lit_alone[lit[0]] = lit_alone.get(lit[0], 0.0) + (b - a)
+            if lit_alone[lit[0]] >= min_s and lit[0] not in order:
+                order.append(lit[0])
+    return order
+
+
+def trip_time(samples: Sequence[tuple[float, float]], set_point: float,
+              start_fraction: float, trip_current: float) -> tuple[float, float] | None:
+    """(t0, t_trip) from a current capture: t0 the first sample with |I| >= fraction of
+    the set point, t_trip the first later sample with |I| < trip_current. None if the
+    current never reached the set point or never dropped."""
+    t0 = next((t for t, i in samples if abs(i) >= start_fraction * abs(set_point)), None)
+    if t0 is None:
+        return None
+    t_trip = next((t for t, i in samples if t > t0 and abs(i) < trip_current), None)
+    return None if t_trip is None else (t0, t_trip)
+
+
+def derating_row(table: Sequence[Mapping[str, float]], temp: float) -> Mapping[str, float]:
+    for row in table:
+        if row["low"] <= temp < row["high"]:
+            return row
+    raise ValueError(f"no derating row covers {temp} °C")
+
+
+def expected_current_limits(table: Sequence[Mapping[str, float]], t_min: float, t_max: float,
+                            hysteresis: float = 1.0) -> set[tuple[float, float]]:
+    """Every (charge, discharge) limit pair the pack may advertise at these temperatures:
+    cold rows by the lowest cell, hot rows by the highest, the smaller of the two; a
+    temperature within the hysteresis of a row boundary admits both rows."""
+    def candidates(temp: float) -> list[Mapping[str, float]]:
+        rows = {id(r): r for r in (derating_row(table, temp + d) for d in (-hysteresis, 0.0, hysteresis))}
+        return list(rows.values())
+
+    out: set[tuple[float, float]] = set()
+    for cold in candidates(t_min):
+        for hot in candidates(t_max):
+            out.add((min(cold["charge_a"], hot["charge_a"]), min(cold["discharge_a"], hot["discharge_a"])))
+    return out
+
+
+def nearest_error(value: float, allowed: set[float]) -> float:
+    """Signed difference to the closest allowed value."""
+    return min((value - a for a in allowed), key=abs)
+
+
+def soc_segments(soc_pct: float) -> int:
+    """Lit SOC segments for a state of charge [SPEC §3]: ceil(SOC / 25)."""
+    return max(0, min(4, math.ceil(soc_pct / 25.0)))
