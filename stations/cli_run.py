@@ -1,10 +1,108 @@
-"""``station run PLAN``: run a test plan against a station (added by the EOL plan work)."""
+"""``station run PLAN``: run a test plan on a station and write its record and certificate.
+
+Exit codes: 0 PASS, 1 FAIL, 2 aborted or error (record written), 3 refused before start
+(bad usage, invalid serial, expired calibration, unreachable database; no record).
+"""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+
+EXIT = {"PASS": 0, "FAIL": 1, "ABORTED": 2, "ERROR": 2}
+REFUSED = 3
+STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "bold magenta", "NOT_RUN": "dim",
+         "ABORTED": "bold yellow"}
+
+
+class Progress:
+    """Live lines for the operator: step, simulated and wall time, each outcome."""
+
+    def __init__(self, console: Console, run: Any) -> None:
+        self.console = console
+        self.run = run
+        self.wall0 = time.perf_counter()  # wall time shown beside the station clock
+        self.last_step: str | None = None
+
+    def __call__(self, m: Any) -> None:
+        rec = self.run.recorder
+        if m.step != self.last_step:
+            self.last_step = m.step
+            self.console.print(f"[bold]── {m.step}[/]")
+        sim = rec.elapsed()
+        wall = time.perf_counter() - self.wall0
+        value = m.value_text()
+        unit = f" {m.unit}" if m.unit and m.value is not None else ""
+        why = f"  [dim]{m.message}[/]" if m.outcome != "PASS" and m.message else ""
+        self.console.print(
+            f"  [dim]{sim:7.1f} s sim {wall:6.2f} s wall[/]  {m.name:<32} {value}{unit}"
+            f"  [dim]({m.limit.text()})[/]  [{STYLE.get(m.outcome, '')}]{m.outcome}[/]{why}"
+        )
 
 
 def register(app: typer.Typer) -> None:
-    """No ``run`` command yet: the EOL plan adds it."""
-    del app
+    @app.command()
+    def run(
+        plan: Annotated[str, typer.Argument(help="plan to run: eol")],
+        serial: Annotated[str, typer.Option(help="serial number of the unit (scanned)")],
+        station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml]")] = None,
+        model: Annotated[str | None, typer.Option(help="v5, v5-alpha or v5-alpha-plus [default: from the serial]")] = None,
+        unit: Annotated[Path | None, typer.Option(help="unit description file (simulated bench only)")] = None,
+        operator: Annotated[str, typer.Option(help="operator name for the record")] = "operator",
+        out: Annotated[Path, typer.Option(help="output folder for records and certificates")] = Path("results"),
+        db: Annotated[str | None, typer.Option(help="database URL [default: SQLite in --out]")] = None,
+        dip: Annotated[int | None, typer.Option(help="work order: expected DIP setting (0-15)")] = None,
+        heater: Annotated[bool, typer.Option("--heater/--no-heater", help="work order: heater fitted")] = False,
+        seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the verdict line")] = False,
+    ) -> None:
+        """Run PLAN on one pack; writes DIR/<serial>_<UTC time>.json and .pdf."""
+        from fixtures.plugin import DEFAULT_STATION
+        from fixtures.session import RunRequest
+
+        req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
+                         model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
+                         seed=seed, dip=dip, heater=heater)
+        raise typer.Exit(run_plan(req, Console(quiet=quiet), Console(stderr=True)))
+
+
+def run_plan(req: Any, console: Console, err: Console) -> int:
+    """Prepare, run and close one plan; return the exit code."""
+    import pytest
+
+    from fixtures.plugin import PlanPlugin
+    from fixtures.session import PLAN_DIR, PlanRun, RunRefused, prepare
+
+    try:
+        run = PlanRun(prepare(req))
+        run.open()
+    except RunRefused as exc:
+        err.print(f"[bold red]refused:[/] {exc}")
+        return REFUSED
+    assert run.recorder is not None and run.record is not None
+    console.print(f"[bold]{req.plan.upper()}[/] {run.record.serial} ({run.record.model}) on "
+                  f"station {run.record.station.id}, limits {run.record.limits.version}")
+    run.recorder.on_measurement = Progress(console, run)
+    try:
+        pytest.main(
+            [str(PLAN_DIR / req.plan), "-p", "no:terminal", "-p", "no:cacheprovider",
+             "-p", "fixtures.plugin", "--rootdir", str(PLAN_DIR.parent), "-o", "addopts="],
+            plugins=[PlanPlugin(run)],
+        )
+    except KeyboardInterrupt:
+        run.aborted = run.aborted or "operator stop (interrupt)"
+    finally:
+        record = run.close()
+    assert record is not None and record.verdict is not None
+    style = STYLE.get(record.verdict, "")
+    why = f": {record.failure.message}" if record.failure and record.verdict != "PASS" else ""
+    console.print(
+        f"[{style}]{record.verdict}[/] {record.serial} in {record.duration_s:.1f} s "
+        f"(cycle time), {record.wall_duration_s:.1f} s wall{why}"
+    )
+    console.print(f"record {run.record_path}\ncertificate {run.certificate_path}")
+    return EXIT[record.verdict]
