@@ -76,6 +76,7 @@ def run_plan(req: Any, console: Console, err: Console) -> int:
 
     from fixtures.plugin import PlanPlugin
     from fixtures.session import PLAN_DIR, PlanRun, RunRefused, prepare
+    from fixtures.signals import TerminateHandler
 
     try:
         run = PlanRun(prepare(req))
@@ -87,16 +88,21 @@ def run_plan(req: Any, console: Console, err: Console) -> int:
     console.print(f"[bold]{req.plan.upper()}[/] {run.record.serial} ({run.record.model}) on "
                   f"station {run.record.station.id}, limits {run.record.limits.version}")
     run.recorder.on_measurement = Progress(console, run)
-    try:
-        pytest.main(
-            [str(PLAN_DIR / req.plan), "-p", "no:terminal", "-p", "no:cacheprovider",
-             "-p", "fixtures.plugin", "--rootdir", str(PLAN_DIR.parent), "-o", "addopts="],
-            plugins=[PlanPlugin(run)],
-        )
-    except KeyboardInterrupt:
-        run.aborted = run.aborted or "operator stop (interrupt)"
-    finally:
-        record = run.close()
+    def abort_now() -> None:
+        run.aborted = run.aborted or "operator abort (second signal)"
+        run.close()
+
+    with TerminateHandler(abort_now):
+        try:
+            pytest.main(
+                [str(PLAN_DIR / req.plan), "-p", "no:terminal", "-p", "no:cacheprovider",
+                 "-p", "fixtures.plugin", "--rootdir", str(PLAN_DIR.parent), "-o", "addopts="],
+                plugins=[PlanPlugin(run)],
+            )
+        except KeyboardInterrupt:
+            run.aborted = run.aborted or "operator stop (interrupt)"
+        finally:
+            record = run.close()
     assert record is not None and record.verdict is not None
     style = STYLE.get(record.verdict, "")
     why = f": {record.failure.message}" if record.failure and record.verdict != "PASS" else ""
