@@ -1,0 +1,1 @@
+"""Alembic migrations of the results store (run to head by ``open_store``)."""

@@ -1,0 +1,138 @@
+"""Opening the results database: URL rules, connection settings and migrations to head.
+
+Kept apart from the store's queries because it changes for different reasons (a new
+database server, a connection setting), and because a database that cannot be reached must
+be refused here, before a run starts, with one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+DEFAULT_FILE = "station.sqlite"
+#: Key of the PostgreSQL advisory lock that serialises migrations of one database.
+_MIGRATION_LOCK = 0x56535441  # "VSTA"
+
+
+class StoreUnavailable(ValueError):
+    """The results database cannot be reached or written: the run must not start."""
+
+
+def resolve_url(url: str | None, out_dir: Path) -> str:
+    """The SQLAlchemy URL for ``url`` (None: the SQLite file under ``out_dir``)."""
+    if url is None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"results folder {out_dir} cannot be created: {exc.strerror or exc}"
+            ) from None
+        path = out_dir / DEFAULT_FILE
+        _check_sqlite_writable(path)
+        return f"sqlite:///{path}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("postgresql+psycopg://"):
+        return url
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if not path.parent.is_dir():
+            raise StoreUnavailable(f"results database {url}: folder {path.parent} does not exist")
+        _check_sqlite_writable(path)
+        return url
+    raise StoreUnavailable(
+        f"results database URL {url!r} not supported: use postgresql://... or sqlite:///FILE"
+    )
+
+
+def _check_sqlite_writable(path: Path) -> None:
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise StoreUnavailable(f"results database {path} is not writable")
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, fit for a message."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine with the settings a station needs (WAL and immediate writes on SQLite)."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30.0})
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, connect_args={"connect_timeout": 5}, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """WAL (readers never block the writer), and BEGIN IMMEDIATE so concurrent station
+    processes sharing one file queue for the write lock instead of failing on upgrade."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives a crash of the process (the case the
+        # station must survive); only a power cut may lose the last commits.
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@cache
+def _head() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to head; concurrent openers wait for each other, one migrates."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+        # On SQLite the first statement began an IMMEDIATE transaction: the write lock.
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current != _head():
+            cfg = _alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        conn.commit()
+
+
+def open_engine(url: str | None, out_dir: Path) -> tuple[sa.Engine, str]:
+    """Resolve, connect, migrate; raise :class:`StoreUnavailable` with one clear line."""
+    full = resolve_url(url, Path(out_dir))
+    engine = create_engine(full)
+    try:
+        migrate(engine)
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreUnavailable(
+            f"results database {safe_url(url or full)} cannot be used: {reason}"
+        ) from None
+    return engine, full
