@@ -1,0 +1,165 @@
+"""Station driver for the pack's RS232 console (SPEC §7): command, reply, prompt.
+
+A command is written with CR; the reply is read until a known prompt ends it; the body
+between ``@`` and the completion line is handed to a typed parser. A reply without
+``Command completed successfully`` raises :class:`ConsoleRefused` with the pack's line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+import serial
+
+from common.clock import Clock
+from drivers.pack import console_parse as cp
+from drivers.pack.errors import ConsoleError, ConsoleRefused, ConsoleTimeout
+
+__all__ = ["ConsoleClient", "ConsoleError"]
+
+PROMPTS: tuple[bytes, ...] = (b"PYTES_debug>", b"PYTES>")
+MAX_REPLY = 1 << 20
+
+
+class ConsolePort(Protocol):
+    timeout: float | None
+
+    @property
+    def in_waiting(self) -> int: ...
+    def write(self, data: bytes) -> int | None: ...
+    def read(self, size: int = ...) -> bytes: ...
+    def reset_input_buffer(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class ConsoleClient:
+    """The pack's console on any pyserial port (pty, /dev/ttyUSB0, ``socket://``)."""
+
+    def __init__(self, port: ConsolePort, clock: Clock, *, timeout: float = 2.0,
+                 prompts: tuple[bytes, ...] = PROMPTS) -> None:
+        self.port, self.clock, self.timeout, self.prompts = port, clock, timeout, prompts
+        self.port.timeout = timeout
+        self.prompt = ""
+
+    @classmethod
+    def open(cls, url: str, clock: Clock, *, baud: int = 115200,
+             **kwargs: object) -> ConsoleClient:
+        try:
+            port = serial.serial_for_url(url, baudrate=baud, timeout=2.0)
+        except (serial.SerialException, ValueError) as exc:
+            raise ConsoleError(f"cannot open console port {url!r}: {exc}") from exc
+        return cls(port, clock, **kwargs)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.port.close()
+
+    def __enter__(self) -> ConsoleClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- command / reply -------------------------------------------------------------------
+    def _read_reply(self, command: str) -> tuple[bytes, bytes]:
+        buf = bytearray()
+        while len(buf) < MAX_REPLY:
+            try:
+                chunk = self.port.read(max(1, self.port.in_waiting))
+            except (serial.SerialException, OSError) as exc:
+                raise ConsoleError(f"console port failed during {command!r}: {exc}",
+                                   bytes(buf)) from exc
+            if not chunk:
+                raise ConsoleTimeout(
+                    f"no prompt after {command!r} within {self.timeout} s", bytes(buf))
+            buf += chunk
+            for p in self.prompts:
+                if buf.endswith(p):
+                    return bytes(buf), p
+        raise ConsoleError(f"reply to {command!r} exceeds {MAX_REPLY} bytes", bytes(buf[:200]))
+
+    def command(self, line: str, *, check: bool = True) -> cp.Reply:
+        """Send one command line; return its reply. ``check``: raise on a refusal."""
+        if any(c in line for c in "\r\n"):
+            raise ValueError(f"a console command is one line, got {line!r}")
+        try:
+            self.port.reset_input_buffer()
+            self.port.write(line.encode("latin-1", "replace") + b"\r")
+        except (serial.SerialException, OSError) as exc:
+            raise ConsoleError(f"console port failed writing {line!r}: {exc}") from exc
+        raw, prompt = self._read_reply(line)
+        reply = cp.split_reply(line, raw, prompt)
+        self.prompt = reply.prompt
+        if check and line.strip() and not reply.ok:
+            raise ConsoleRefused(f"{line!r} refused: {' / '.join(reply.body)}", raw)
+        return reply
+
+    def _body(self, line: str) -> tuple[str, ...]:
+        return self.command(line).body
+
+    @property
+    def in_debug(self) -> bool:
+        return self.prompt == "PYTES_debug>"
+
+    # -- typed commands --------------------------------------------------------------------
+    def info(self) -> cp.ConsoleInfo:
+        return cp.parse_info(self._body("info"))
+
+    def pwr(self) -> list[cp.PwrRow]:
+        return cp.parse_pwr(self._body("pwr"))
+
+    def pwr_detail(self, n: int = 1) -> cp.PwrDetail:
+        return cp.parse_pwr_detail(self._body(f"pwr {n}"))
+
+    def bat(self, n: int = 1) -> list[cp.BatRow]:
+        return cp.parse_bat(self._body(f"bat {n}"))
+
+    def soh(self) -> cp.Soh:
+        return cp.parse_soh(self._body("soh"))
+
+    def stat(self) -> cp.Stat:
+        return cp.parse_stat(self._body("stat"))
+
+    def log(self) -> list[cp.LogEntry]:
+        return cp.parse_log(self._body("log"))
+
+    def log_clear(self) -> None:
+        self.command("log clear")
+
+    def time(self) -> datetime:
+        return cp.parse_time(self._body("time"))
+
+    def set_time(self, when: datetime) -> datetime:
+        return cp.parse_time(self._body(f"time {when.strftime(cp.TIME_FORMAT)}"))
+
+    # -- test mode -------------------------------------------------------------------------
+    def login_debug(self) -> None:
+        self.command("login debug")
+        if not self.in_debug:
+            raise ConsoleError(f"'login debug' did not give the debug prompt ({self.prompt!r})")
+
+    def logout(self) -> None:
+        self.command("logout")
+
+    def tmode(self, on: bool) -> None:
+        self.command(f"tmode {'on' if on else 'off'}")
+
+    def relay(self, n: int, on: bool) -> None:
+        self.command(f"relay {n} {'on' if on else 'off'}")
+
+    def led_test(self) -> None:
+        self.command("led test")
+
+    def heater(self, on: bool) -> None:
+        self.command(f"heater {'on' if on else 'off'}")
+
+    def setthr(self, name: str, value: int) -> None:
+        if not name.isidentifier():
+            raise ValueError(f"parameter name {name!r} is not a single word")
+        self.command(f"setthr {name} {int(value)}")
+
+    def clrthr(self) -> None:
+        self.command("clrthr")
+
+    def crc(self) -> tuple[int, int]:
+        return cp.parse_crc(self._body("crc"))

@@ -1,0 +1,162 @@
+"""Station driver for the pack's RS485 port (Pylon v3.3, SPEC §6).
+
+Works on any pyserial port: a pty, /dev/ttyUSB0, or a TCP gateway via
+``serial_for_url("socket://host:port")``. Every response is checked (CHKSUM, LENGTH,
+layout); an RTN becomes a named exception; a lost or corrupt answer is retried a bounded
+number of times. Timeouts are wall time on the port; the unanswered part is also charged
+on the station clock, so a simulated run costs what the floor would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+import serial
+
+from common import pylon_rs485 as pr
+from common.clock import Clock
+from drivers.pack.errors import (
+    ChecksumRejected,
+    LengthChecksumRejected,
+    Rs485Error,
+    Rs485FrameError,
+    Rs485Timeout,
+    rtn_error,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+__all__ = ["Rs485Client", "Rs485Error"]
+
+
+class SerialPort(Protocol):
+    timeout: float | None
+
+    def write(self, data: bytes) -> int | None: ...
+    def read_until(self, expected: bytes = ..., size: int | None = ...) -> bytes: ...
+    def reset_input_buffer(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class Rs485Client:
+    """One pack on an RS485 bus. ``address`` is the pack's ADR (0x02 + 0x10·m + index)."""
+
+    def __init__(self, port: SerialPort, clock: Clock, *, address: int = 0x02,
+                 timeout: float = 0.5, retries: int = 2) -> None:
+        if not 0 <= address <= 0xFF:
+            raise ValueError(f"RS485 address {address!r} is not a byte")
+        if retries < 0 or timeout <= 0:
+            raise ValueError("retries must be >= 0 and timeout > 0")
+        self.port, self.clock, self.address = port, clock, address
+        self.timeout, self.retries = timeout, retries
+        self.port.timeout = timeout
+        self.transactions = 0
+        self.retried = 0
+
+    @classmethod
+    def open(cls, url: str, clock: Clock, *, baud: int = 9600, **kwargs: object) -> Rs485Client:
+        """Open a device path or a pyserial URL (``socket://127.0.0.1:PORT``)."""
+        try:
+            port = serial.serial_for_url(url, baudrate=baud, timeout=0.5)
+        except (serial.SerialException, ValueError) as exc:
+            raise Rs485Error(f"cannot open RS485 port {url!r}: {exc}") from exc
+        return cls(port, clock, **kwargs)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.port.close()
+
+    def __enter__(self) -> Rs485Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------------------
+    def transact(self, cid2: int, *, adr: int | None = None,
+                 info_adr: int | None = None) -> pr.Frame:
+        """Send one request and return the checked response frame (RTN 00)."""
+        adr = self.address if adr is None else adr
+        request = pr.encode_request(adr, cid2, info_adr)
+        last: Rs485Error | None = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.retried += 1
+                log.info("RS485 retry %d of %02X after: %s", attempt, cid2, last)
+            try:
+                return self._once(request, adr)
+            except (Rs485Timeout, Rs485FrameError, ChecksumRejected,
+                    LengthChecksumRejected) as exc:  # transmission faults: worth a retry
+                last = exc
+        assert last is not None
+        raise last
+
+    def _once(self, request: bytes, adr: int) -> pr.Frame:
+        self.transactions += 1
+        t0 = self.clock.now()
+        try:
+            self.port.reset_input_buffer()
+            self.port.write(request)
+            raw = self.port.read_until(b"\r")
+            for _ in range(3):  # noise ending in CR before the answer: read on, bounded
+                if not raw.endswith(b"\r") or b"~" in raw:
+                    break
+                raw += self.port.read_until(b"\r")
+        except (serial.SerialException, OSError) as exc:
+            raise Rs485Error(f"RS485 port failed during {request!r}: {exc}") from exc
+        if not raw.endswith(b"\r"):
+            remaining = self.timeout - (self.clock.now() - t0)
+            if remaining > 0:
+                self.clock.sleep(remaining)
+            raise Rs485Timeout(
+                f"no complete answer to {request.decode('ascii', 'replace').strip()} "
+                f"within {self.timeout} s", raw)
+        try:
+            frame = pr.decode_frame(raw)
+        except pr.PylonFrameError as exc:
+            raise Rs485FrameError(f"corrupt answer: {exc.reason}", raw) from None
+        if frame.rtn != pr.RTN_OK:
+            raise rtn_error(frame.rtn, f"pack refused {request.decode('ascii', 'replace').strip()}",
+                            raw)
+        if adr != 0 and frame.adr != adr:
+            raise Rs485FrameError(f"answer from ADR {frame.adr:02X}, asked {adr:02X}", raw)
+        return frame
+
+    def _decode(self, frame: pr.Frame, decoder: Callable[[bytes], T]) -> T:
+        try:
+            return decoder(frame.info)
+        except pr.PylonFrameError as exc:
+            raise Rs485FrameError(f"bad INFO: {exc.reason}", frame.info) from None
+
+    # -- the commands of §6 ----------------------------------------------------------------
+    def protocol_version(self, *, adr: int = 0) -> int:
+        """VER of the 0x4F answer (0x20); ADR 0 by default, as inverters ask."""
+        return self.transact(pr.CID2_PROTOCOL_VERSION, adr=adr).ver
+
+    def manufacturer_info(self, *, adr: int = 0) -> pr.ManufacturerInfo:
+        frame = self.transact(pr.CID2_MANUFACTURER_INFO, adr=adr)
+        return self._decode(frame, pr.decode_manufacturer_info)
+
+    def analog_values(self, *, all_packs: bool = False) -> pr.AnalogValues:
+        target = pr.ALL_PACKS if all_packs else self.address
+        frame = self.transact(pr.CID2_ANALOG_VALUES, info_adr=target)
+        return self._decode(frame, lambda b: pr.decode_analog_values(b, all_packs=all_packs))
+
+    def alarm_info(self, *, all_packs: bool = False) -> pr.AlarmInfo:
+        target = pr.ALL_PACKS if all_packs else self.address
+        frame = self.transact(pr.CID2_ALARM_INFO, info_adr=target)
+        return self._decode(frame, lambda b: pr.decode_alarm_info(b, all_packs=all_packs))
+
+    def system_parameters(self) -> pr.SystemParameters:
+        frame = self.transact(pr.CID2_SYSTEM_PARAMETERS, info_adr=self.address)
+        return self._decode(frame, pr.decode_system_parameters)
+
+    def management_info(self) -> pr.ManagementInfo:
+        frame = self.transact(pr.CID2_MANAGEMENT_INFO, info_adr=self.address)
+        return self._decode(frame, pr.decode_management_info)
+
+    def serial_number(self) -> str:
+        frame = self.transact(pr.CID2_SERIAL_NUMBER, info_adr=self.address)
+        return self._decode(frame, pr.decode_serial_number).serial

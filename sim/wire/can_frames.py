@@ -1,0 +1,75 @@
+"""From the BMS's snapshot to the six Pylon CAN frames (SPEC §5): pure functions.
+
+Which alarm or protection sets which bit is decided here, once; docs/protocols.md lists it.
+"""
+
+from __future__ import annotations
+
+from common import pylon_can as pc
+from sim.pack.interface import BmsSnapshot
+
+MANUFACTURER_CAN_NAME = "PYTES"
+
+# condition names of the snapshot -> 0x359 signals
+_PROT_BITS: dict[str, tuple[str, ...]] = {
+    "ProtOverVoltage": ("cell_ov", "pack_ov"),
+    "ProtUnderVoltage": ("cell_uv", "pack_uv"),
+    "ProtOverTemperature": ("chg_ot", "dsg_ot", "board_ot"),
+    "ProtUnderTemperature": ("chg_ut", "dsg_ut"),
+    "ProtDischargeOverCurrent": ("dsg_oc", "short"),
+    "ProtChargeOverCurrent": ("chg_oc",),
+    "ProtSystemError": ("oc_latched",),
+}
+_WARN_BITS: dict[str, tuple[str, ...]] = {
+    "WarnHighVoltage": ("cell_ov", "pack_ov"),
+    "WarnLowVoltage": ("cell_uv", "pack_uv"),
+    "WarnHighTemperature": ("chg_ot", "dsg_ot", "board_ot"),
+    "WarnLowTemperature": ("chg_ut", "dsg_ut"),
+    "WarnDischargeHighCurrent": ("dsg_oc",),
+    "WarnChargeHighCurrent": ("chg_oc",),
+}
+
+
+def highest_cell_temp_dc(s: BmsSnapshot) -> int:
+    """The highest of the four cell-group sensors (board and MOSFET excluded)."""
+    groups = s.temps_dc[1:5] or s.temps_dc
+    return max(groups)
+
+
+def frame_signals(s: BmsSnapshot, module_count: int = 1) -> dict[int, dict[str, float]]:
+    """Physical signal values of each BMS frame, keyed by CAN ID."""
+    alarms = {
+        name: int(any(c in s.protections for c in conds)) for name, conds in _PROT_BITS.items()
+    } | {
+        name: int(any(c in s.alarms for c in conds)) for name, conds in _WARN_BITS.items()
+    }
+    alarms |= {"WarnInternalCommFail": 0, "ModuleCount": module_count,
+               "Letter1": ord("P"), "Letter2": ord("N")}
+    name = pc.encode_name(MANUFACTURER_CAN_NAME)
+    return {
+        pc.LIMITS_ID: {
+            "ChargeVoltageLimit": round(s.cvl_mv / 100) / 10,
+            "ChargeCurrentLimit": s.charge_limit_da / 10,
+            "DischargeCurrentLimit": s.discharge_limit_da / 10,
+            "DischargeVoltageLimit": round(s.dvl_mv / 100) / 10,
+        },
+        pc.SOC_SOH_ID: {"SOC": round(s.soc_pct), "SOH": round(s.soh_pct)},
+        pc.MEASUREMENTS_ID: {
+            "PackVoltage": round(s.pack_mv / 10) / 100,
+            "PackCurrent": round(s.current_ma / 100) / 10,
+            "Temperature": highest_cell_temp_dc(s) / 10,
+        },
+        pc.ALARMS_ID: alarms,
+        pc.REQUESTS_ID: {
+            "ChargeEnable": int(s.charge_fet), "DischargeEnable": int(s.discharge_fet),
+            "ForceCharge1": int(s.force_charge_1), "ForceCharge2": int(s.force_charge_2),
+            "FullChargeRequest": int(s.full_charge_request), "Reserved": 0,
+        },
+        pc.NAME_ID: {f"Char{i}": b for i, b in enumerate(name)},
+    }
+
+
+def encode_frames(s: BmsSnapshot, module_count: int = 1) -> list[tuple[int, bytes]]:
+    """(CAN ID, data) of the six frames in sending order."""
+    signals = frame_signals(s, module_count)
+    return [(fid, pc.encode(fid, signals[fid])) for fid in pc.BMS_FRAME_IDS]

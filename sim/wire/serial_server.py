@@ -1,0 +1,198 @@
+"""Serial transports of the simulated pack: a pseudo-terminal and a TCP "serial gateway".
+
+Both carry a byte stream to a session (the RS485 responder or the console) and charge the
+wire time of every byte at the port's baud on the bench clock (bytes × 10 / baud): the
+request's bytes as they arrive, then the answer's bytes before they are delivered. On a
+virtual clock this moves simulated time (the station is blocked reading meanwhile); in
+real-time mode the clock's sleep waits for the pacer, so the wire is paced like a real one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import socket
+import threading
+import tty
+from collections.abc import Callable
+
+from common.clock import VirtualClock
+
+log = logging.getLogger(__name__)
+
+#: A session consumes received bytes and returns the chunks to send back, in order.
+Session = Callable[[bytes], list[bytes]]
+SessionFactory = Callable[[], Session]
+
+
+class WireLink:
+    """Runs one session over one byte stream with wire-time accounting."""
+
+    def __init__(self, clock: VirtualClock, baud: int, turnaround_s: float = 0.0) -> None:
+        if baud <= 0:
+            raise ValueError(f"baud must be positive, got {baud!r}")
+        self.clock, self.baud, self.turnaround_s = clock, baud, turnaround_s
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def wire_time(self, nbytes: int) -> float:
+        return nbytes * 10 / self.baud
+
+    def process(self, session: Session, data: bytes, send: Callable[[bytes], None]) -> None:
+        self.bytes_in += len(data)
+        self.clock.sleep(self.wire_time(len(data)))
+        with self.clock.lock:
+            replies = session(data)
+        for reply in replies:
+            if not reply:
+                continue
+            self.clock.sleep(self.turnaround_s + self.wire_time(len(reply)))
+            self.bytes_out += len(reply)
+            send(reply)
+
+
+class PtyServer:
+    """A pseudo-terminal: pyserial opens ``path`` like a USB-serial adapter."""
+
+    def __init__(self, factory: SessionFactory, link: WireLink, name: str = "pty") -> None:
+        self._factory, self._link, self.name = factory, link, name
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.path = os.ttyname(self._slave)
+        self._wake_r, self._wake_w = os.pipe()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{name}-pty", daemon=True)
+
+    def start(self) -> PtyServer:
+        self._thread.start()
+        return self
+
+    def _send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self._stop.is_set():
+            try:
+                n = os.write(self._master, view)
+            except BlockingIOError:
+                select.select([], [self._master], [], 0.1)
+                continue
+            except OSError:
+                return
+            view = view[n:]
+
+    def _run(self) -> None:
+        session = self._factory()
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._master, self._wake_r], [], [], 0.5)
+            if self._master not in ready:
+                continue
+            try:
+                data = os.read(self._master, 4096)
+            except OSError:  # no slave open (cannot happen while we hold it) or closing
+                if self._stop.is_set():
+                    return
+                continue
+            if data:
+                try:
+                    self._link.process(session, data, self._send)
+                except Exception:  # a session fault must never kill the port
+                    log.exception("%s: error while serving %r", self.name, data)
+
+    def close(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        os.write(self._wake_w, b"x")
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class TcpSerialServer:
+    """A raw TCP port on 127.0.0.1 (``socket://127.0.0.1:PORT``), one session per client."""
+
+    def __init__(self, factory: SessionFactory, link: WireLink, port: int = 0,
+                 name: str = "tcp") -> None:
+        self._factory, self._link, self.name = factory, link, name
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))
+        self._sock.listen(8)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"socket://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self._clients: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._accept = threading.Thread(target=self._accept_loop, name=f"{name}-accept",
+                                        daemon=True)
+
+    def start(self) -> TcpSerialServer:
+        self._accept.start()
+        return self
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._sock], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            t = threading.Thread(target=self._serve, args=(conn,), name=f"{self.name}-client",
+                                 daemon=True)
+            with self._lock:
+                if self._stop.is_set():
+                    conn.close()
+                    return
+                self._clients.add(conn)
+                self._threads = [x for x in self._threads if x.is_alive()] + [t]
+            t.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        session = self._factory()
+
+        def send(data: bytes) -> None:
+            with contextlib.suppress(OSError):
+                conn.sendall(data)
+
+        try:
+            while not self._stop.is_set():
+                ready, _, _ = select.select([conn], [], [], 0.2)
+                if not ready:
+                    continue
+                try:
+                    data = conn.recv(4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                try:
+                    self._link.process(session, data, send)
+                except Exception:
+                    log.exception("%s: error while serving %r", self.name, data)
+        finally:
+            with self._lock:
+                self._clients.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        with self._lock:
+            clients, threads = list(self._clients), list(self._threads)
+        for c in clients:
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
+        for t in [self._accept, *threads]:
+            if t.is_alive():
+                t.join(timeout=5)

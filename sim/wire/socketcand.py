@@ -1,0 +1,203 @@
+"""A socketcand-protocol server on 127.0.0.1 that bridges clients to a python-can bus.
+
+Implements the subset python-can's ``socketcand`` interface uses (see docs/protocols.md):
+``< hi >`` on connect, ``< open CHANNEL >`` → ``< ok >``, ``< rawmode >`` → ``< ok >``, then
+``< frame ID SECONDS.USEC HEXDATA >`` to the client and ``< send ID DLC B0 B1 ... >`` from
+it. Each client gets its own python-can bus on the bench's channel, so it sees every frame
+the pack sends and the pack sees its heartbeats. Garbage from a client is counted and
+skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import select
+import socket
+import threading
+from collections.abc import Callable
+
+import can
+
+log = logging.getLogger(__name__)
+
+_SEND = re.compile(r"^< send ([0-9A-Fa-f]{1,8}) ([0-9A-Fa-f])\s+((?:[0-9A-Fa-f]{1,2}\s+)*)>$")
+MAX_PENDING = 4096  # characters of an unterminated command before it is dropped
+
+
+def format_frame(msg: can.Message) -> str:
+    """``< frame ID SECONDS.USEC HEXDATA >`` as socketcand sends it."""
+    fid = f"{msg.arbitration_id:08X}" if msg.is_extended_id else f"{msg.arbitration_id:03X}"
+    return f"< frame {fid} {msg.timestamp:.6f} {bytes(msg.data).hex().upper()} >"
+
+
+def parse_send(text: str) -> can.Message | None:
+    """The frame of one ``< send ... >`` command, or None when it is malformed."""
+    m = _SEND.match(text.strip())
+    if not m:
+        return None
+    ident_txt, dlc_txt, data_txt = m.groups()
+    data = bytes(int(b, 16) for b in data_txt.split())
+    if int(dlc_txt, 16) != len(data) or len(data) > 8:
+        return None
+    ident = int(ident_txt, 16)
+    extended = len(ident_txt) > 3
+    if ident > (0x1FFFFFFF if extended else 0x7FF):
+        return None
+    return can.Message(arbitration_id=ident, data=data, is_extended_id=extended)
+
+
+class SocketcandServer:
+    """Listens on 127.0.0.1; ``bus_factory()`` opens one python-can bus per client."""
+
+    def __init__(self, bus_factory: Callable[[], can.BusABC], now: Callable[[], float],
+                 *, port: int = 0, channel: str = "can0") -> None:
+        self._bus_factory, self._now, self.channel = bus_factory, now, channel
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))
+        self._sock.listen(8)
+        self.host, self.port = self._sock.getsockname()[:2]
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._conns: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+        self.bad_commands = 0
+        self._accept = threading.Thread(target=self._accept_loop, name="socketcand-accept",
+                                         daemon=True)
+
+    def describe(self) -> dict[str, object]:
+        return {"interface": "socketcand", "host": self.host, "port": self.port,
+                "channel": self.channel}
+
+    def start(self) -> SocketcandServer:
+        self._accept.start()
+        return self
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._sock], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            t = threading.Thread(target=self._serve, args=(conn,), name="socketcand-client",
+                                 daemon=True)
+            with self._lock:
+                if self._stop.is_set():
+                    conn.close()
+                    return
+                self._conns.add(conn)
+                self._threads = [x for x in self._threads if x.is_alive()] + [t]
+            t.start()
+
+    def _recv_command(self, conn: socket.socket, pending: list[str]) -> str | None:
+        """The next complete ``< ... >`` command (handshake phase), None on close/stop."""
+        while not self._stop.is_set():
+            text = pending[0]
+            start, end = text.find("<"), text.find(">")
+            if start >= 0 and end > start:
+                pending[0] = text[end + 1:]
+                return text[start:end + 1]
+            ready, _, _ = select.select([conn], [], [], 0.2)
+            if not ready:
+                continue
+            data = conn.recv(4096)
+            if not data:
+                return None
+            pending[0] = (text + data.decode("ascii", "replace"))[-MAX_PENDING:]
+        return None
+
+    def _serve(self, conn: socket.socket) -> None:
+        bus: can.BusABC | None = None
+        try:
+            conn.sendall(b"< hi >")
+            pending = [""]
+            while True:  # handshake: open, then rawmode
+                cmd = self._recv_command(conn, pending)
+                if cmd is None:
+                    return
+                words = cmd.strip("<> ").split()
+                if words[:1] == ["open"] and len(words) == 2:
+                    if words[1] != self.channel:
+                        conn.sendall(f"< error unknown bus '{words[1]}' >".encode())
+                        continue
+                    bus = self._bus_factory()
+                    conn.sendall(b"< ok >")
+                elif words == ["rawmode"] and bus is not None:
+                    conn.sendall(b"< ok >")
+                    # wall: let the client read this "< ok >" alone before frames follow
+                    self._stop.wait(0.05)
+                    break
+                else:
+                    self.bad_commands += 1
+                    conn.sendall(b"< error unexpected command >")
+            self._raw_loop(conn, bus, pending[0])
+        except OSError:
+            return
+        finally:
+            if bus is not None:
+                bus.shutdown()
+            with self._lock:
+                self._conns.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def _raw_loop(self, conn: socket.socket, bus: can.BusABC, text: str) -> None:
+        while not self._stop.is_set():
+            out = []
+            while True:
+                msg = bus.recv(timeout=0)
+                if msg is None:
+                    break
+                out.append(format_frame(msg))
+            if out:
+                conn.sendall("".join(out).encode("ascii"))
+            ready, _, _ = select.select([conn], [], [], 0.01)
+            if not ready:
+                continue
+            data = conn.recv(4096)
+            if not data:
+                return
+            text += data.decode("ascii", "replace")
+            while True:
+                start, end = text.find("<"), text.find(">")
+                if end < 0 or start < 0:
+                    if start < 0:
+                        text = ""
+                    elif len(text) > MAX_PENDING:
+                        text, self.bad_commands = "", self.bad_commands + 1
+                    break
+                if end < start:
+                    text = text[start:]
+                    continue
+                cmd, text = text[start:end + 1], text[end + 1:]
+                msg = parse_send(cmd)
+                if msg is None:
+                    self.bad_commands += 1
+                    log.debug("socketcand: ignored %r", cmd)
+                    continue
+                msg.timestamp = self._now()
+                try:
+                    bus.send(msg)
+                except can.CanError as exc:
+                    log.debug("socketcand: send failed: %s", exc)
+
+    def close(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        with self._lock:
+            conns, threads = list(self._conns), list(self._threads)
+        for c in conns:
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
+        for t in [self._accept, *threads]:
+            if t.is_alive():
+                t.join(timeout=5)
