@@ -66,7 +66,8 @@ class CanMonitor:
     """Keeps the latest value of every Pylon signal with its timestamp."""
 
     def __init__(self, bus: can.BusABC, clock: Clock, *, period: float = pc.PERIOD_S,
-                 tolerance: float = 0.2, own_bus: bool = False) -> None:
+                 tolerance: float = 0.2, own_bus: bool = False,
+                 same_timebase: bool = False) -> None:
         self.bus, self.clock = bus, clock
         self.period, self.tolerance = period, tolerance
         self._own_bus = own_bus
@@ -75,15 +76,20 @@ class CanMonitor:
             fid: FrameStats(fid, pc.frame_name(fid)) for fid in pc.BMS_FRAME_IDS
         }
         self._latest: dict[str, SignalValue] = {}
-        self._offset: float | None = None   # station clock − frame time, smallest seen
+        # station clock − frame time: 0 when frames carry the station clock's time (virtual
+        # bus on the simulated bench), else the smallest receive latency seen
+        self._same_timebase = same_timebase
+        self._offset: float | None = 0.0 if same_timebase else None
         self.heartbeats_sent = 0
 
     @classmethod
     def open(cls, config: dict[str, Any], clock: Clock, **kwargs: Any) -> CanMonitor:
         """Open the bus a station file describes (python-can keyword arguments)."""
         cfg = dict(config)
-        if cfg.get("interface") == "virtual":
+        same = cfg.get("interface") == "virtual"   # in-process: frames carry bench time
+        if same:
             cfg.setdefault("preserve_timestamps", True)  # our clock's time on our frames
+            kwargs.setdefault("same_timebase", True)
         try:
             bus = can.Bus(**cfg)
         except (can.CanError, OSError, ValueError, TypeError) as exc:
@@ -133,7 +139,7 @@ class CanMonitor:
             log.debug("CAN: %s", exc)
             return
         t = msg.timestamp
-        if now is not None:
+        if now is not None and not self._same_timebase:
             offset = now - t
             if self._offset is None or offset < self._offset:
                 self._offset = offset

@@ -148,6 +148,7 @@ class SocketcandServer:
                 conn.close()
 
     def _raw_loop(self, conn: socket.socket, bus: can.BusABC, text: str) -> None:
+        text = self._consume(text, bus)
         while not self._stop.is_set():
             out = []
             while True:
@@ -163,29 +164,33 @@ class SocketcandServer:
             data = conn.recv(4096)
             if not data:
                 return
-            text += data.decode("ascii", "replace")
-            while True:
-                start, end = text.find("<"), text.find(">")
-                if end < 0 or start < 0:
-                    if start < 0:
-                        text = ""
-                    elif len(text) > MAX_PENDING:
-                        text, self.bad_commands = "", self.bad_commands + 1
-                    break
-                if end < start:
-                    text = text[start:]
-                    continue
-                cmd, text = text[start:end + 1], text[end + 1:]
-                msg = parse_send(cmd)
-                if msg is None:
+            text = self._consume(text + data.decode("ascii", "replace"), bus)
+
+    def _consume(self, text: str, bus: can.BusABC) -> str:
+        """Handle every complete ``< ... >`` command in ``text``; return the rest."""
+        while True:
+            start, end = text.find("<"), text.find(">")
+            if start < 0:
+                return ""
+            if end < 0:
+                if len(text) > MAX_PENDING:
                     self.bad_commands += 1
-                    log.debug("socketcand: ignored %r", cmd)
-                    continue
-                msg.timestamp = self._now()
-                try:
-                    bus.send(msg)
-                except can.CanError as exc:
-                    log.debug("socketcand: send failed: %s", exc)
+                    return ""
+                return text[start:]
+            if end < start:
+                text = text[start:]
+                continue
+            cmd, text = text[start:end + 1], text[end + 1:]
+            msg = parse_send(cmd)
+            if msg is None:
+                self.bad_commands += 1
+                log.debug("socketcand: ignored %r", cmd)
+                continue
+            msg.timestamp = self._now()
+            try:
+                bus.send(msg)
+            except can.CanError as exc:
+                log.debug("socketcand: send failed: %s", exc)
 
     def close(self) -> None:
         if self._stop.is_set():
