@@ -193,6 +193,11 @@ class SimPackApi(Protocol):
         """Wire something across the terminals (None: open terminals)."""
     def inputs_changed(self) -> None:
         """An instrument changed its setting: bring the pack to now, re-solve the current."""
+    def sync(self) -> None:
+        """Bring the pack to now with the network *as it is*. The pack integrates lazily and
+        calls the network for past steps, so an instrument must call this BEFORE changing a
+        setting its network reads (then ``inputs_changed()`` after), or use
+        ``with pack.changing(): ...`` which does both. [added by the pack engineer]"""
     def terminal_voltage(self) -> float:
         """What a voltmeter on the terminals reads now: emf + I·r while a path is closed;
         0.0 while both MOSFETs are open (pack off) and nothing drives the terminals."""

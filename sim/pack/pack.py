@@ -1,0 +1,409 @@
+"""The simulated pack: cells, heat, terminals, buttons, contacts and LEDs around the firmware.
+
+Lazy and event-driven: every public method first brings the model up to
+``clock.now()``. Under current the step is at most 1 s; idle time is crossed in long
+steps (thermal and polarisation relax analytically); firmware deadlines split steps, so
+a trip lands at its exact instant. What happened is kept as timelines (current, LEDs,
+MOSFETs, contacts) so instruments can ask about any recent interval exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from common.clock import VirtualClock
+from common.models import get_model
+from sim.pack.cells import CellString
+from sim.pack.firmware import BmsFirmware
+from sim.pack.interface import LEDS, Identity, TerminalNetwork, TerminalView
+from sim.pack.leds import program
+from sim.pack.sensors import Sensors
+from sim.pack.thermal import Thermal
+from sim.pack.timeline import LedTimeline, Timeline
+from sim.unit import UnitDescription
+
+#: Step limits (s): under current, while polarisation relaxes, and idle.
+STEP_LOADED = 1.0
+STEP_RELAXING = 2.0
+STEP_IDLE_MAX = 600.0
+#: Largest temperature change allowed in one idle step (K).
+STEP_MAX_DK = 0.1
+
+DEFAULT_AMBIENT_C = 25.0
+
+
+class SimPack:
+    """One simulated V-series pack. Implements :class:`sim.pack.interface.SimPackApi`."""
+
+    def __init__(self, unit: UnitDescription, clock: VirtualClock, *, seed: int = 0) -> None:
+        self.unit = unit
+        self.clock = clock
+        self.model = get_model(unit.model)
+        with clock.lock:
+            t = clock.now()
+            self._t = t
+            self._version = 0
+            self.cells = CellString(unit)
+            self.thermal = Thermal(unit.thermal, DEFAULT_AMBIENT_C)
+            self.sensors = Sensors(unit, seed)
+            self._network: TerminalNetwork | None = None
+            self._i = 0.0
+            self._probe: float | None = None
+            self.power_button = False
+            self.breaker_closed = unit.breaker.closed_at_start
+            self.in1_volts = 0.0
+            self._sw_pressed_at: float | None = None
+            self.r_path = (unit.path.r_mosfet_mohm + unit.path.r_busbar_mohm) * 1e-3
+            self.r_mosfet = unit.path.r_mosfet_mohm * 1e-3
+            self.bms = BmsFirmware(self)
+            self.identity = self._identity()
+            self._current_tl: Timeline[float] = Timeline(t, 0.0)
+            self._fet_tl: Timeline[tuple[bool, bool]] = Timeline(t, (False, False))
+            self._relay_tl: Timeline[tuple[bool, bool, bool]] = Timeline(t, (False, False, False))
+            self._leds = {name: LedTimeline(t) for name in LEDS}
+            self._display_key: object = None
+            self._zero_steps = 0
+            self._settle()
+
+    # ------------------------------------------------------------------ identity
+    def _identity(self) -> Identity:
+        u = self.unit
+        dip = u.dip
+        group = dip & 0b111
+        baud = u.comms.rs485_baud or (115200 if dip & 0b1000 else 9600)
+        return Identity(
+            serial=u.identity.serial,
+            model_id=u.model,
+            device_name=u.identity.device_name or self.model.device_name,
+            manufacturer=u.identity.manufacturer,
+            fw_main=u.identity.fw_main,
+            fw_boot=u.identity.fw_boot,
+            fw_bms_board=u.identity.fw_bms_board,
+            dip=dip,
+            address=0x02 + 0x10 * group,
+            rs485_baud=baud,
+            can_bitrate=u.comms.can_bitrate,
+            console_baud=u.comms.console_baud,
+        )
+
+    # ------------------------------------------------------------------ integration
+    @property
+    def powered(self) -> bool:
+        """The BMS has supply: POWER on and (on an α Plus) the breaker closed."""
+        return self.power_button and (self.breaker_closed or not self.unit.breaker.fitted)
+
+    def _sync(self) -> None:
+        """Bring the model up to the clock's now (caller holds ``clock.lock``)."""
+        target = self.clock.now()
+        if target > self._t:
+            self._advance(target)
+
+    def _advance(self, target: float) -> None:
+        fw = self.bms
+        while self._t < target:
+            t = self._t
+            dt = target - t
+            cap = self._step_cap()
+            if dt > cap:
+                dt = cap
+            deadline = fw.next_deadline(t)
+            end = t + dt
+            if deadline is not None and deadline < end:
+                end = max(deadline, t)
+                dt = end - t
+            if dt <= 0.0:
+                self._zero_steps += 1
+                if self._zero_steps > 5:  # a deadline that does not move: step over it
+                    end = min(target, t + 1e-6)
+                    dt = end - t
+            else:
+                self._zero_steps = 0
+            if dt > 0.0:
+                self._physics(dt)
+                fw.elapse(dt, self._i)
+            self._t = end
+            self._settle()
+
+    def _step_cap(self) -> float:
+        if self._i != 0.0 or self.bms.balancing_any:
+            return STEP_LOADED
+        if not self.cells.rc_settled():
+            return STEP_RELAXING
+        rate = self.thermal.rate(self._heater_power(), 0.0)
+        if rate <= 0.0:
+            return STEP_IDLE_MAX
+        return min(STEP_IDLE_MAX, max(STEP_LOADED, STEP_MAX_DK / rate))
+
+    def _heater_power(self) -> float:
+        h = self.unit.heater
+        return h.power_w if h.fitted and self.bms.heater_on else 0.0
+
+    def _physics(self, dt: float) -> None:
+        i = self._i
+        cells = self.cells
+        if self.bms.balancing_any:
+            cells.bleed_a = self.bms.balancing * (self.unit.firmware.balance_current_ma / 1000.0)
+            cells.bleeding = True
+        elif cells.bleeding:
+            cells.bleed_a = cells.bleed_a * 0.0
+            cells.bleeding = False
+        p_cells = i * i * (cells.r_cells + self.unit.path.r_busbar_mohm * 1e-3)
+        if i != 0.0:
+            p_cells += abs(i * float(cells.v_rc.sum()))
+        p_cells += self._heater_power()
+        p_board = i * i * self.r_mosfet
+        cells.step(i, dt)
+        self.thermal.step(dt, p_cells, p_board)
+
+    def _settle(self) -> None:
+        """At a boundary: firmware decisions, current through the network, outputs."""
+        fw = self.bms
+        t = self._t
+        for _ in range(4):
+            fets = (fw.charge_fet, fw.discharge_fet)
+            self._solve_current(fets)
+            fw.evaluate(t, self._i, self._probe)
+            if (fw.charge_fet, fw.discharge_fet) == fets:
+                break
+        self._record(t)
+
+    def _view(self, charge: bool, discharge: bool, emf_extra: float = 0.0) -> TerminalView:
+        return TerminalView(self.cells.emf() + emf_extra, self.cells.r_cells + self.r_path,
+                            charge, discharge)
+
+    def _solve_current(self, fets: tuple[bool, bool]) -> None:
+        charge, discharge = fets
+        net = self._network
+        i = 0.0
+        probe = None
+        if net is not None and self.powered:
+            if charge or discharge:
+                i = float(net(self._view(charge, discharge)))
+                if (i > 0 and not charge) or (i < 0 and not discharge):
+                    i = 0.0
+            if not charge:
+                probe = float(net(self._view(True, False, self.unit.firmware.charger_detect_v)))
+        self._i = i
+        self._probe = probe
+
+    def _record(self, t: float) -> None:
+        fw = self.bms
+        self._current_tl.set(t, self._i)
+        self._fet_tl.set(t, (fw.charge_fet, fw.discharge_fet))
+        cmd = fw.relay_commands()
+        self._relay_tl.set(t, (cmd[2], cmd[3], cmd[4]))
+        key = fw.display_key(t)
+        if key != self._display_key:
+            self._display_key = key
+            for name, pattern in zip(LEDS, program(fw.display(t), fw.blinks), strict=True):
+                self._leds[name].set(t, pattern)
+
+    def _changed(self) -> None:
+        """An input changed at now: re-judge, re-solve, and invalidate cached snapshots."""
+        self._version += 1
+        self._settle()
+
+    # ------------------------------------------------------------------ terminals
+    def sync(self) -> None:
+        """Bring the pack to ``clock.now()`` using the network as it is now.
+
+        An instrument calls this *before* it changes a setting its network reads (and
+        :meth:`inputs_changed` after), so the time before the change is integrated
+        with the old setting. :meth:`changing` does both.
+        """
+        with self.clock.lock:
+            self._sync()
+
+    @contextmanager
+    def changing(self) -> Iterator[None]:
+        """``with pack.changing(): load.current = 50`` — sync, change, re-solve."""
+        with self.clock.lock:
+            self._sync()
+            yield
+            self._changed()
+
+    def set_network(self, network: TerminalNetwork | None) -> None:
+        with self.clock.lock:
+            self._sync()
+            self._network = network
+            self._changed()
+
+    def inputs_changed(self) -> None:
+        with self.clock.lock:
+            self._sync()
+            self._changed()
+
+    def terminal_voltage(self) -> float:
+        with self.clock.lock:
+            self._sync()
+            fw = self.bms
+            if not self.powered or not (fw.charge_fet or fw.discharge_fet):
+                return 0.0
+            return self.cells.emf() + self._i * (self.cells.r_cells + self.r_path)
+
+    def current(self) -> float:
+        with self.clock.lock:
+            self._sync()
+            return self._i
+
+    def current_history(self, t0: float, t1: float) -> list[tuple[float, float]]:
+        with self.clock.lock:
+            self._sync()
+            if t1 < t0:
+                raise ValueError(f"current_history: t1 ({t1}) is before t0 ({t0})")
+            return self._current_tl.changes(t0, min(t1, self._t))
+
+    def fet_history(self, t0: float, t1: float) -> list[tuple[float, tuple[bool, bool]]]:
+        """(t, (charge, discharge)) change points of the MOSFETs in [t0, t1]."""
+        with self.clock.lock:
+            self._sync()
+            return self._fet_tl.changes(t0, min(t1, self._t))
+
+    # ------------------------------------------------------------------ environment
+    def set_ambient(self, temp_c: float) -> None:
+        with self.clock.lock:
+            self._sync()
+            self.thermal.ambient = float(temp_c)
+            self._changed()
+
+    def ambient(self) -> float:
+        with self.clock.lock:
+            return self.thermal.ambient
+
+    def cell_temperature(self) -> float:
+        with self.clock.lock:
+            self._sync()
+            return self.thermal.t_cells
+
+    def board_temperature(self) -> float:
+        with self.clock.lock:
+            self._sync()
+            return self.thermal.t_board
+
+    def set_temperatures(self, cells_c: float, board_c: float | None = None) -> None:
+        """Place the pack as if soaked at ``cells_c`` (tests and benchmarks; no chamber)."""
+        with self.clock.lock:
+            self._sync()
+            self.thermal.t_cells = float(cells_c)
+            self.thermal.t_board = float(cells_c if board_c is None else board_c)
+            self._changed()
+
+    def true_soc(self) -> list[float]:
+        """True state of charge of each cell, % (not what the BMS believes)."""
+        with self.clock.lock:
+            self._sync()
+            return [float(x) * 100.0 for x in self.cells.soc]
+
+    # ------------------------------------------------------------------ buttons, IN1
+    def set_power_button(self, on: bool) -> None:
+        with self.clock.lock:
+            self._sync()
+            was = self.powered
+            self.power_button = bool(on)
+            if was and not self.powered:
+                self.bms.power_lost(self._t)
+            self._changed()
+
+    def set_breaker(self, closed: bool) -> None:
+        with self.clock.lock:
+            self._sync()
+            if not self.unit.breaker.fitted:
+                return
+            was = self.powered
+            self.breaker_closed = bool(closed)
+            if was and not self.powered:
+                self.bms.power_lost(self._t)
+            self._changed()
+
+    def set_sw(self, pressed: bool) -> None:
+        with self.clock.lock:
+            self._sync()
+            if pressed:
+                if self._sw_pressed_at is None:
+                    self._sw_pressed_at = self._t
+            elif self._sw_pressed_at is not None:
+                held = self._t - self._sw_pressed_at
+                self._sw_pressed_at = None
+                if self.powered:
+                    self.bms.sw_released(self._t, held)
+            self._changed()
+
+    def set_in1(self, volts: float) -> None:
+        with self.clock.lock:
+            self._sync()
+            self.in1_volts = float(volts)
+            self._changed()
+
+    # ------------------------------------------------------------------ outputs
+    def contact_closed(self, n: int) -> bool:
+        if n not in (2, 3, 4):
+            raise ValueError(f"contact {n}: the pack has NO2, NO3 and NO4 only")
+        with self.clock.lock:
+            self._sync()
+            return self._physical_contacts(self._relay_tl.last)[n]
+
+    def contact_history(self, n: int, t0: float, t1: float) -> list[tuple[float, bool]]:
+        """(t, closed) change points of contact NO``n`` in [t0, t1], wiring faults included."""
+        with self.clock.lock:
+            self._sync()
+            out: list[tuple[float, bool]] = []
+            for t, cmd in self._relay_tl.changes(t0, min(t1, self._t)):
+                v = self._physical_contacts(cmd)[n]
+                if not out or out[-1][1] != v:
+                    out.append((t, v))
+            return out
+
+    def _physical_contacts(self, cmd: tuple[bool, bool, bool]) -> dict[int, bool]:
+        c = self.unit.contacts
+        relay = {2: cmd[0], 3: cmd[1], 4: cmd[2]}
+        if c.swap != "none":
+            a, b = (int(x) for x in c.swap.split("-"))
+            relay[a], relay[b] = relay[b], relay[a]
+        out = {}
+        for n, wiring in ((2, c.no2), (3, c.no3), (4, c.no4)):
+            out[n] = True if wiring == "stuck_closed" else False if wiring == "stuck_open" else relay[n]
+        return out
+
+    def _led(self, led: str) -> LedTimeline:
+        try:
+            return self._leds[led]
+        except KeyError:
+            raise ValueError(f"unknown LED {led!r}; LEDs: {', '.join(LEDS)}") from None
+
+    def led_on(self, led: str) -> bool:
+        with self.clock.lock:
+            self._sync()
+            tl = self._led(led)
+            if getattr(self.unit.leds, led).dead:
+                return False
+            return tl.on_at(self._t)
+
+    def led_edges(self, led: str, t0: float, t1: float) -> list[tuple[float, bool]]:
+        with self.clock.lock:
+            self._sync()
+            tl = self._led(led)
+            if getattr(self.unit.leds, led).dead:
+                return []
+            return tl.edges(t0, min(t1, self._t))
+
+    def led_colour(self, led: str) -> tuple[int, int, int]:
+        self._led(led)
+        return tuple(getattr(self.unit.leds, led).colour)  # type: ignore[return-value]
+
+    def led_intensity(self, led: str) -> float:
+        self._led(led)
+        cfg = getattr(self.unit.leds, led)
+        return 0.0 if cfg.dead else float(cfg.intensity)
+
+    def ground_bond_ohm(self) -> float:
+        return self.unit.safety.ground_bond_ohm
+
+    def insulation_ohm(self) -> float:
+        return self.unit.safety.insulation_ohm
+
+    @property
+    def state(self) -> str:
+        with self.clock.lock:
+            self._sync()
+            return self.bms.state

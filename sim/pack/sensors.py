@@ -1,0 +1,61 @@
+"""The BMS's sensors: gain and offset (what its decisions see) and noise (what it reports).
+
+Decisions use the noiseless reading so a protection trips at one reproducible instant;
+the reported values add noise from a seeded generator, so runs are reproducible too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from common.models import CELLS_IN_SERIES, TEMPERATURE_SENSORS
+from sim.unit import UnitDescription
+
+
+class Sensors:
+    def __init__(self, unit: UnitDescription, seed: int) -> None:
+        s = unit.sensors
+        cv = s.cell_voltage
+        gains, offsets = [], []
+        for i in range(1, CELLS_IN_SERIES + 1):
+            o = cv.overrides.get(i)
+            gains.append(cv.gain if o is None or o.gain is None else o.gain)
+            offsets.append((cv.offset if o is None or o.offset is None else o.offset) / 1000.0)
+        self.cell_gain = np.array(gains)
+        self.cell_offset = np.array(offsets)
+        self.cell_noise = cv.noise / 1000.0
+        self.pack_gain = s.pack_voltage.gain
+        self.pack_offset = s.pack_voltage.offset / 1000.0
+        self.pack_noise = s.pack_voltage.noise / 1000.0
+        self.i_gain = s.current.gain
+        self.i_offset = s.current.offset
+        self.i_noise = s.current.noise
+        temps = [getattr(s.temperature, n) for n in TEMPERATURE_SENSORS]
+        self.t_offset = tuple(t.offset for t in temps)
+        self.t_noise = np.array([t.noise for t in temps])
+        self._rng = np.random.default_rng(seed)
+
+    # -- noiseless (decisions) ------------------------------------------------------------
+    def cells(self, true_v: np.ndarray) -> np.ndarray:
+        return true_v * self.cell_gain + self.cell_offset
+
+    def pack(self, true_v: float) -> float:
+        return true_v * self.pack_gain + self.pack_offset
+
+    def current(self, true_a: float) -> float:
+        return true_a * self.i_gain + self.i_offset
+
+    def temps(self, board: float, cells: float, mosfet: float) -> tuple[float, ...]:
+        o = self.t_offset
+        return (board + o[0], cells + o[1], cells + o[2], cells + o[3], cells + o[4], mosfet + o[5])
+
+    # -- noisy (reports) ------------------------------------------------------------------
+    def noisy(
+        self, cells_v: np.ndarray, pack_v: float, current_a: float, temps: tuple[float, ...]
+    ) -> tuple[np.ndarray, float, float, np.ndarray]:
+        n = self._rng.standard_normal(CELLS_IN_SERIES + 2 + len(temps))
+        c = cells_v + n[:CELLS_IN_SERIES] * self.cell_noise
+        p = pack_v + n[CELLS_IN_SERIES] * self.pack_noise
+        i = current_a + n[CELLS_IN_SERIES + 1] * self.i_noise
+        t = np.asarray(temps) + n[CELLS_IN_SERIES + 2:] * self.t_noise
+        return c, p, i, t
