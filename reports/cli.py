@@ -1,10 +1,153 @@
-"""``station verify`` and ``station report ...`` (added by the reports work)."""
+"""``station verify`` and ``station report lot|unit``: records and analytics on the command line.
+
+Exit codes: ``verify`` 0 when certificate, record and store agree, 1 when they do not,
+2 on bad usage; ``report`` 0 done, 1 nothing to report, 3 database unusable.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+DEFAULT_RESULTS = Path("results")
+
+Db = Annotated[str | None, typer.Option("--db", help="results database URL (default: RESULTS/station.sqlite)")]
+Results = Annotated[Path, typer.Option("--results", help="output folder of the station")]
+
+
+def _console(stderr: bool = False) -> Console:
+    """Wide when not on a terminal, so hashes and run ids are never folded in logs."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=200)
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"--since {text!r}: give a date such as 2026-01-31") from None
 
 
 def register(app: typer.Typer) -> None:
-    """No report commands yet."""
-    del app
+    report_app = typer.Typer(help="Reports from the results store.", no_args_is_help=True)
+    app.add_typer(report_app, name="report")
+
+    @app.command()
+    def verify(
+        path: Annotated[Path, typer.Argument(help="certificate (.pdf) or record (.json)")],
+        db: Db = None,
+    ) -> None:
+        """Check that a certificate, its JSON record (same stem) and the store agree."""
+        from reports.verify import verify as run_verify
+
+        console = _console()
+        try:
+            result = run_verify(path, db)
+        except ValueError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        for line in result.checked:
+            console.print(f"[green]ok[/]  {line}", highlight=False)
+        for line in result.problems:
+            console.print(f"[red]DISAGREE[/]  {line}", highlight=False)
+        if result.ok:
+            console.print("[bold green]certificate, record and store agree[/]")
+        else:
+            console.print(f"[bold red]{path} does not verify[/]")
+        raise typer.Exit(0 if result.ok else 1)
+
+    @report_app.command("lot")
+    def lot(
+        out: Annotated[Path, typer.Option("--out", help="report file, .pdf or .html")],
+        db: Db = None,
+        results: Results = DEFAULT_RESULTS,
+        since: Annotated[str | None, typer.Option(help="only runs started on or after")] = None,
+        model: Annotated[str | None, typer.Option(help="only this model")] = None,
+        plan: Annotated[str, typer.Option(help="plan to report on")] = "eol",
+    ) -> None:
+        """Yield, first-pass yield, retest rate, Pareto, Cp/Cpk and run charts of a lot."""
+        from reports.analytics import load_lot, summarize
+        from reports.lot_report import write_lot_report
+        from reports.store import StoreUnavailable, open_store
+
+        console = _console(stderr=True)
+        if out.suffix.lower() not in (".pdf", ".html", ".htm"):
+            console.print(f"error: --out {out}: the lot report is written as .pdf or .html")
+            raise typer.Exit(2)
+        start = _since(since)
+        try:
+            store = open_store(db, results)
+        except StoreUnavailable as exc:
+            console.print(f"error: {exc}")
+            raise typer.Exit(3) from None
+        with store:
+            runs, meas = load_lot(store, since=start, model=model, plan=plan)
+        scope = ", ".join(x for x in (f"plan {plan}", f"model {model}" if model else "",
+                                      f"since {since}" if since else "") if x)
+        try:
+            summary = summarize(runs, meas, title=f"Lot report ({scope})")
+        except ValueError as exc:
+            console.print(f"{exc} ({scope})")
+            raise typer.Exit(1) from None
+        write_lot_report(summary, out)
+        _console().print(
+            f"{summary.n_runs} runs, {summary.units} units: yield {100 * summary.yield_:.1f} %, "
+            f"first-pass yield {100 * summary.first_pass_yield:.1f} %, "
+            f"retest rate {100 * summary.retest_rate:.1f} % -> {out}", highlight=False)
+
+    @report_app.command("unit")
+    def unit(
+        serial: Annotated[str, typer.Argument(help="serial number of the pack")],
+        db: Db = None,
+        results: Results = DEFAULT_RESULTS,
+        measurements: Annotated[bool, typer.Option(help="list every measurement")] = False,
+    ) -> None:
+        """Every run of one pack, oldest first, with why each did not pass."""
+        from common.serial_number import InvalidSerialError, parse_serial
+        from reports.store import StoreUnavailable, open_store
+
+        console = _console()
+        try:
+            key = parse_serial(serial).text
+        except InvalidSerialError as exc:
+            _console(stderr=True).print(f"error: {exc}")
+            raise typer.Exit(2) from None
+        try:
+            store = open_store(db, results)
+        except StoreUnavailable as exc:
+            _console(stderr=True).print(f"error: {exc}")
+            raise typer.Exit(3) from None
+        with store:
+            runs = store.runs(serial=key)
+            meas = store.measurements(serial=key) if measurements else None
+        if runs.empty:
+            console.print(f"no runs of {key} in the store")
+            raise typer.Exit(1)
+        table = Table(title=f"Runs of {key} ({runs.model.iloc[0]})")
+        for col in ("#", "started (UTC)", "plan", "station", "operator", "verdict",
+                    "first failure", "cycle s", "run"):
+            table.add_column(col)
+        for r in runs.sort_values("retest_index").itertuples():
+            why = r.failure_measurement or r.failure_message or ""
+            table.add_row(str(r.retest_index), f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.plan,
+                          r.station_id, r.operator, r.verdict or "RUNNING", str(why),
+                          "" if r.duration_s is None or r.duration_s != r.duration_s
+                          else f"{r.duration_s:.1f}", r.run_id)
+        console.print(table)
+        if meas is not None:
+            mt = Table(title="Measurements")
+            for col in ("#", "step", "measurement", "value", "unit", "outcome"):
+                mt.add_column(col)
+            index = runs.set_index("run_id").retest_index
+            for m in meas.itertuples():
+                mt.add_row(str(index[m.run_id]), m.step, m.name, "" if m.value is None
+                           else str(m.value), m.unit, m.outcome)
+            console.print(mt)
+

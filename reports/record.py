@@ -107,9 +107,14 @@ class Measurement(_Model):
         return self
 
     def value_text(self) -> str:
-        if self.value is None:
+        """The value for people: exact when short, else 6 significant digits."""
+        v = self.value
+        if v is None:
             return "—"
-        return _num(self.value)
+        if isinstance(v, float):
+            text = repr(v)
+            return text if len(text) <= 10 else f"{v:.6g}"
+        return str(v)
 
 
 class Instrument(_Model):

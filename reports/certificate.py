@@ -1,0 +1,248 @@
+"""The PDF certificate of one run, fit for a customer or an auditor.
+
+A passed unit gets a certificate; any other verdict gets a test report that says plainly,
+at the top, that it is not a certificate. Either way the document carries the SHA-256 of
+the JSON record's exact bytes, as text and in a QR code, so a printed page can be checked
+against the record and the store (``station verify``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import qrcode
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from common.models import MODELS
+from reports.exports import atomic_write
+from reports.pdffonts import BOLD, MONO, SANS, register_fonts
+from reports.record import Record
+
+NOT_A_CERTIFICATE = "THIS DOCUMENT IS NOT A CERTIFICATE"
+PLAN_TITLES = {"eol": "End-of-line test", "cert": "Certification pre-check", "rma": "RMA diagnosis"}
+OUTCOME_COLOURS = {"PASS": colors.HexColor("#1b7f3b"), "FAIL": colors.HexColor("#b3261e"),
+                   "ERROR": colors.HexColor("#b3261e"), "NOT_RUN": colors.HexColor("#6b6b6b")}
+VERDICT_COLOURS = {"PASS": OUTCOME_COLOURS["PASS"], "FAIL": OUTCOME_COLOURS["FAIL"],
+                   "ABORTED": colors.HexColor("#a15c00"), "ERROR": OUTCOME_COLOURS["FAIL"]}
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def qr_payload(record: Record, record_sha256: str) -> str:
+    """What the QR code carries: enough to find the run and check the record file."""
+    return f"VSTATION;SN={record.serial};RUN={record.run_id};SHA256={record_sha256}"
+
+
+def is_certificate(record: Record) -> bool:
+    return record.verdict == "PASS"
+
+
+class QrFlowable(Flowable):
+    """A QR code drawn as vector squares (sharp at any print size, no image codec)."""
+
+    def __init__(self, payload: str, size: float) -> None:
+        super().__init__()
+        qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+        qr.add_data(payload)
+        qr.make(fit=True)
+        self.matrix: list[list[bool]] = qr.get_matrix()
+        self.size = size
+        self.width = self.height = size
+
+    def draw(self) -> None:
+        n = len(self.matrix)
+        cell = self.size / n
+        c = self.canv
+        c.setFillColor(colors.black)
+        c.setStrokeColor(colors.black)
+        for row, line in enumerate(self.matrix):
+            for col, dark in enumerate(line):
+                if dark:
+                    c.rect(col * cell, self.size - (row + 1) * cell, cell, cell, stroke=0, fill=1)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    base = ParagraphStyle("base", fontName=SANS, fontSize=8.5, leading=10.5)
+    return {
+        "base": base,
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=15, leading=19),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=10.5, leading=14,
+                             spaceBefore=6, spaceAfter=3),
+        "verdict": ParagraphStyle("verdict", parent=base, fontName=BOLD, fontSize=34,
+                                  leading=40, alignment=1, textColor=colors.white),
+        "warn": ParagraphStyle("warn", parent=base, fontName=BOLD, fontSize=12, leading=15,
+                               alignment=1, textColor=OUTCOME_COLOURS["FAIL"]),
+        "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=7.5, leading=9.5),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
+    }
+
+
+def _grid(data: list[list[object]], widths: list[float], header: bool = True) -> Table:
+    t = Table(data, colWidths=widths, repeatRows=1 if header else 0)
+    style = [
+        ("FONT", (0, 0), (-1, -1), SANS, 7.5),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#9a9a9a")),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ]
+    if header:
+        style += [("FONT", (0, 0), (-1, 0), BOLD, 7.5),
+                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6"))]
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def _pairs(rows: list[tuple[str, str]], s: dict[str, ParagraphStyle]) -> Table:
+    data = [[Paragraph(f"<b>{escape(k)}</b>", s["cell"]), Paragraph(escape(v), s["cell"])]
+            for k, v in rows]
+    t = _grid(data, [38 * mm, 132 * mm], header=False)
+    return t
+
+
+def _model_name(model_id: str) -> str:
+    info = MODELS.get(model_id)
+    return f"{info.name} ({model_id})" if info else model_id
+
+
+def _when(record: Record) -> str:
+    return record.started_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def build_story(record: Record, record_sha256: str, record_file: str) -> list[Flowable]:
+    s = _styles()
+    verdict = record.verdict or "RUNNING"
+    plan = PLAN_TITLES.get(record.plan, record.plan)
+    title = f"{plan} certificate" if is_certificate(record) else f"{plan} report"
+    story: list[Flowable] = [
+        Paragraph(escape(f"Pytes V-series LFP battery pack: {title}"), s["title"]),
+        Spacer(1, 2 * mm),
+    ]
+    if not is_certificate(record):
+        story.append(Paragraph(
+            f"{NOT_A_CERTIFICATE}: the unit did not pass ({escape(verdict)}). "
+            "It must not be shipped on the strength of this document.", s["warn"]))
+        story.append(Spacer(1, 2 * mm))
+    box = Table([[Paragraph(escape(verdict), s["verdict"])]], colWidths=[170 * mm],
+                rowHeights=[18 * mm])
+    box.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, -1), VERDICT_COLOURS.get(verdict, colors.grey)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    story += [box, Spacer(1, 3 * mm)]
+
+    duration = f"{record.duration_s:.1f} s" if record.duration_s is not None else "—"
+    work = ", ".join(f"{k}={v}" for k, v in record.work_order.items()) or "—"
+    story += [Paragraph("Unit and run", s["h2"]), _pairs([
+        ("Model", _model_name(record.model)),
+        ("Serial number", record.serial),
+        ("Verdict", verdict),
+        ("Date", _when(record)),
+        ("Station", f"{record.station.id}" + (" (simulated bench)" if record.station.simulated else "")),
+        ("Line", record.station.line),
+        ("Operator", record.operator),
+        ("Run", record.run_id),
+        ("Retest index", str(record.retest_index)),
+        ("Cycle time", duration),
+        ("Work order", work),
+        ("Software version", record.software_version),
+    ], s)]
+    if record.failure is not None:
+        f = record.failure
+        where = " / ".join(x for x in (f.step, f.measurement) if x)
+        story += [Paragraph("Why the unit did not pass", s["h2"]), Paragraph(
+            escape(f"{f.kind}: {where + ': ' if where else ''}{f.message}"), s["base"])]
+
+    fw = record.firmware
+    story += [Paragraph("Identity and firmware", s["h2"]), _pairs([
+        ("Firmware (main)", fw.main or "—"), ("Boot loader", fw.boot or "—"),
+        ("BMS board", fw.bms_board or "—"),
+        ("Limits", f"{record.limits.file}, version {record.limits.version}"),
+        ("Limits SHA-256", record.limits.sha256),
+    ], s)]
+
+    inst = [["Role", "Identity (*IDN?)", "Serial", "Resource", "Calibration due"]]
+    for i in record.instruments:
+        inst.append([i.role, Paragraph(escape(i.idn), s["cell"]), i.serial,
+                     Paragraph(escape(i.resource), s["cell"]), i.calibration_due.isoformat()])
+    story += [Paragraph("Instruments", s["h2"]),
+              _grid(inst, [16 * mm, 50 * mm, 20 * mm, 58 * mm, 26 * mm])]
+
+    counts = record.counts()
+    story.append(Paragraph(
+        "Measurements: " + ", ".join(f"{n} {k}" for k, n in counts.items()), s["h2"]))
+    rows: list[list[object]] = [["Step", "Measurement", "Value", "Unit", "Limits", "Outcome"]]
+    style: list[tuple[object, ...]] = []
+    for r, m in enumerate(record.measurements, start=1):
+        rows.append([Paragraph(escape(m.step), s["cell"]), Paragraph(escape(m.name), s["cell"]),
+                     Paragraph(escape(m.value_text()), s["cell"]), m.unit,
+                     Paragraph(escape(m.limit.text()), s["cell"]), m.outcome])
+        style.append(("TEXTCOLOR", (5, r), (5, r), OUTCOME_COLOURS[m.outcome]))
+        style.append(("FONT", (5, r), (5, r), BOLD, 7.5))
+    table = _grid(rows, [28 * mm, 48 * mm, 32 * mm, 12 * mm, 32 * mm, 18 * mm])
+    table.setStyle(TableStyle(style))
+    story.append(table)
+
+    check = [
+        Paragraph("Record", s["h2"]),
+        Paragraph(escape(f"Record file: {record_file}"), s["base"]),
+        Paragraph(f"Record SHA-256: {record_sha256}", s["mono"]),
+        Paragraph(escape(f"Serial {record.serial}, run {record.run_id}. The QR code carries "
+                         "the serial, the run and this hash; `station verify` checks them "
+                         "against the record file and the results store."), s["base"]),
+        Spacer(1, 2 * mm),
+        QrFlowable(qr_payload(record, record_sha256), 32 * mm),
+    ]
+    story.append(KeepTogether(check))
+    return story
+
+
+def certificate_bytes(record: Record, record_sha256: str, record_file: str = "") -> bytes:
+    """The PDF as bytes (deterministic for the same inputs)."""
+    if not _SHA.match(record_sha256):
+        raise ValueError(f"record_sha256 must be 64 lower-case hex digits, got {record_sha256!r}")
+    buf = io.BytesIO()
+    verdict = record.verdict or "RUNNING"
+    doc = SimpleDocTemplate(
+        buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=16 * mm,
+        bottomMargin=16 * mm, title=f"{record.serial} {PLAN_TITLES.get(record.plan, record.plan)}",
+        author=f"station {record.station.id}", subject=f"{record.serial} {verdict}",
+        keywords=qr_payload(record, record_sha256), creator="vstation reports",
+        invariant=1,
+    )
+
+    def footer(canvas, doc_) -> None:  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        canvas.setFont(SANS, 7)
+        label = "certificate" if is_certificate(record) else "NOT A CERTIFICATE"
+        canvas.drawString(20 * mm, 9 * mm, f"{record.serial}  ·  {verdict}  ·  {label}")
+        canvas.drawRightString(190 * mm, 9 * mm, f"page {doc_.page}")
+        canvas.restoreState()
+
+    story = build_story(record, record_sha256, record_file)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()
+
+
+def write_certificate(record: Record, record_sha256: str, path: str | Path,
+                      record_file: str | None = None) -> None:
+    """Write the certificate (or, for a unit that did not pass, the report) to ``path``.
+
+    ``record_file`` is the JSON record's name as printed (default: ``path`` with .json)."""
+    target = Path(path)
+    name = record_file if record_file is not None else target.with_suffix(".json").name
+    atomic_write(target, certificate_bytes(record, record_sha256, name))

@@ -1,0 +1,209 @@
+"""``station verify``: do the certificate, the JSON record and the store tell the same story?
+
+The certificate names the record file by the SHA-256 of its exact bytes; the store keeps
+that hash and every field of the run. Verify recomputes the hash from the file and compares
+all three, so an edited record, a swapped certificate or a store that lost a measurement
+is caught, and says which of them disagrees and how.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pypdf
+
+from reports.certificate import NOT_A_CERTIFICATE
+from reports.exports import sha256_bytes
+from reports.record import Record
+from reports.store import DEFAULT_FILE, StoreUnavailable, open_store
+
+_TEXT_SHA = re.compile(r"Record SHA-256:\s*([0-9a-f]{64})")
+_TEXT_RUN = re.compile(r"\brun ([0-9a-f]{32})\b")
+_KEYWORDS = re.compile(r"SN=([^;]*);RUN=([0-9a-f]{32});SHA256=([0-9a-f]{64})")
+
+
+@dataclass
+class CertificateInfo:
+    """What a certificate PDF states about its run."""
+
+    path: Path
+    serial: str | None
+    run_id: str | None
+    sha256: str | None
+    verdict: str | None
+    says_not_certificate: bool
+    text: str
+
+
+@dataclass
+class Verification:
+    ok: bool = True
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    def fail(self, message: str) -> None:
+        self.ok = False
+        self.problems.append(message)
+
+
+def read_certificate(path: str | Path) -> CertificateInfo:
+    """Extract serial, run, hash and verdict from the printed text and the PDF metadata.
+
+    The two must agree; the printed text wins where a person would read it."""
+    p = Path(path)
+    try:
+        reader = pypdf.PdfReader(p)
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        meta = reader.metadata or {}
+    except (OSError, pypdf.errors.PdfReadError) as exc:
+        raise ValueError(f"{p}: cannot read the certificate: {exc}") from None
+    sha = _TEXT_SHA.search(text)
+    run = _TEXT_RUN.search(text)
+    serial = re.search(r"Serial number\s*\n?\s*(\S+)", text)
+    verdict = re.search(r"Verdict\s*\n?\s*(PASS|FAIL|ABORTED|ERROR|RUNNING)", text)
+    kw = _KEYWORDS.search(str(meta.get("/Keywords", "")))
+    info = CertificateInfo(
+        path=p, serial=serial.group(1) if serial else None, run_id=run.group(1) if run else None,
+        sha256=sha.group(1) if sha else None, verdict=verdict.group(1) if verdict else None,
+        says_not_certificate=NOT_A_CERTIFICATE in text, text=text,
+    )
+    if kw is not None:
+        for attr, value in zip(("serial", "run_id", "sha256"), kw.groups(), strict=True):
+            printed = getattr(info, attr)
+            if printed is None:
+                setattr(info, attr, value)
+            elif printed != value:
+                raise ValueError(
+                    f"{p}: printed {attr} {printed} differs from the document's metadata {value}"
+                )
+    return info
+
+
+def diff(a: Any, b: Any, path: str = "") -> list[str]:
+    """Paths at which two JSON-like values differ (``a`` is the file, ``b`` the store)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for key in list(a) + [k for k in b if k not in a]:
+            out += diff(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        if all(isinstance(x, dict) and "name" in x for x in a + b):
+            names_a = [x["name"] for x in a]
+            names_b = [x["name"] for x in b]
+            out = [f"{path}: only in the record file: {n}" for n in names_a if n not in names_b]
+            out += [f"{path}: only in the store: {n}" for n in names_b if n not in names_a]
+            by_b = {x["name"]: x for x in b}
+            for x in a:
+                if x["name"] in by_b:
+                    out += diff(x, by_b[x["name"]], f"{path}[{x['name']}]")
+            if not out and names_a != names_b:
+                out.append(f"{path}: order differs")
+            return out
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} items in the record file, {len(b)} in the store"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in diff(x, y, f"{path}[{i}]")]
+    if a != b or type(a) is not type(b):
+        return [f"{path}: record file {a!r}, store {b!r}"]
+    return []
+
+
+def _pair(path: Path) -> tuple[Path, Path]:
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return path, path.with_suffix(".json")
+    if suffix == ".json":
+        return path.with_suffix(".pdf"), path
+    raise ValueError(f"{path}: give a certificate (.pdf) or a record (.json)")
+
+
+def verify(path: str | Path, db_url: str | None = None) -> Verification:
+    """Check certificate, record and store against each other (see module doc)."""
+    cert_path, record_path = _pair(Path(path))
+    result = Verification()
+
+    record: Record | None = None
+    file_sha: str | None = None
+    if not record_path.is_file():
+        result.fail(f"record file {record_path} not found (it must sit beside the certificate)")
+    else:
+        data = record_path.read_bytes()
+        file_sha = sha256_bytes(data)
+        result.checked.append(f"record file {record_path.name}: SHA-256 {file_sha}")
+        try:
+            record = Record.from_json_bytes(data)
+        except ValueError as exc:
+            first = str(exc).splitlines()
+            result.fail(f"record file {record_path} is not a valid record: "
+                        f"{' '.join(first[:3])}")
+
+    if not cert_path.is_file():
+        result.fail(f"certificate {cert_path} not found")
+    else:
+        try:
+            cert = read_certificate(cert_path)
+        except ValueError as exc:
+            result.fail(str(exc))
+        else:
+            _check_certificate(cert, record, file_sha, result)
+
+    if record is not None:
+        _check_store(record, file_sha, record_path, db_url, result)
+    return result
+
+
+def _check_certificate(cert: CertificateInfo, record: Record | None, file_sha: str | None,
+                       result: Verification) -> None:
+    name = cert.path.name
+    if cert.sha256 is None:
+        result.fail(f"certificate {name} carries no record SHA-256")
+    elif file_sha is not None and cert.sha256 != file_sha:
+        result.fail(f"certificate {name} names record SHA-256 {cert.sha256}, but the record "
+                    f"file's bytes hash to {file_sha}: the record was changed or swapped")
+    else:
+        result.checked.append(f"certificate {name} names the same SHA-256")
+    if record is None:
+        return
+    for what, printed, actual in (("serial", cert.serial, record.serial),
+                                  ("run", cert.run_id, record.run_id),
+                                  ("verdict", cert.verdict, record.verdict or "RUNNING")):
+        if printed != actual:
+            result.fail(f"certificate {name} says {what} {printed}, the record says {actual}")
+    if record.verdict != "PASS" and not cert.says_not_certificate:
+        result.fail(f"certificate {name} does not say it is not a certificate, but the "
+                    f"verdict is {record.verdict}")
+    if record.verdict == "PASS" and cert.says_not_certificate:
+        result.fail(f"certificate {name} says it is not a certificate, but the verdict is PASS")
+
+
+def _check_store(record: Record, file_sha: str | None, record_path: Path, db_url: str | None,
+                 result: Verification) -> None:
+    if db_url is None and not (record_path.parent / DEFAULT_FILE).is_file():
+        result.fail(f"no results store beside the record ({record_path.parent / DEFAULT_FILE}); "
+                    "give --db URL")
+        return
+    try:
+        store = open_store(db_url, record_path.parent)
+    except StoreUnavailable as exc:
+        result.fail(str(exc))
+        return
+    with store:
+        try:
+            stored = store.load_record(record.run_id)
+        except KeyError as exc:
+            result.fail(str(exc.args[0]))
+            return
+        row = store.runs(run_id=record.run_id)
+    stored_sha = row.record_sha256.iloc[0] if len(row) else None
+    if stored_sha != file_sha:
+        result.fail(f"the store holds record SHA-256 {stored_sha} for run {record.run_id}, "
+                    f"the record file hashes to {file_sha}")
+    differences = diff(record.model_dump(mode="json"), stored.model_dump(mode="json"))
+    for d in differences[:12]:
+        result.fail(f"record and store differ at {d}")
+    if len(differences) > 12:
+        result.fail(f"... and {len(differences) - 12} more differences")
+    if not differences and stored_sha == file_sha:
+        result.checked.append(f"store {store!r} holds the same run, fields and hash")

@@ -1,0 +1,171 @@
+"""Certificates read back with pypdf, and `station verify` over certificate, record, store."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pypdf
+import pytest
+import sqlalchemy as sa
+import typer
+from recordgen import DECLARED, make_record, make_serial
+from typer.testing import CliRunner
+
+from reports.certificate import NOT_A_CERTIFICATE, QrFlowable, qr_payload, write_certificate
+from reports.cli import register
+from reports.exports import write_record_json
+from reports.record import Record
+from reports.store import open_store
+from reports.verify import read_certificate, verify
+
+
+def _text(path: Path) -> str:
+    return "\n".join(p.extract_text() for p in pypdf.PdfReader(path).pages)
+
+
+def _issue(record: Record, folder: Path) -> tuple[Path, Path, str]:
+    """What the station does at the end of a run: store, JSON, certificate."""
+    stem = folder / f"{record.serial}_{record.started_at:%Y%m%dT%H%M%SZ}"
+    with open_store(None, folder) as store:
+        store.begin_run(record)
+        sha = write_record_json(record, stem.with_suffix(".json"))
+        store.finish_run(record, sha)
+    write_certificate(record, sha, stem.with_suffix(".pdf"))
+    return stem.with_suffix(".pdf"), stem.with_suffix(".json"), sha
+
+
+def test_pass_certificate_carries_every_field(tmp_path: Path) -> None:
+    r = make_record(make_serial(41))
+    pdf, _, sha = _issue(r, tmp_path)
+    text = _text(pdf)
+    flat = " ".join(text.split())
+    assert NOT_A_CERTIFICATE not in text
+    assert "End-of-line test certificate" in flat
+    for expected in (
+        "V5° (v5)", r.serial, "PASS", "2026-01-05 08:00:00 UTC", "eol-1 (simulated bench)",
+        "line-A", "A. Tester", r.run_id, "Software version 0.1.0",
+        "V1.2.1", "B0.9", "HW-C", "version 2026.1", r.limits.sha256,
+        "SIMLAB,EL-600,LD1001,1.0", "2026-09-30", "SIMLAB,DAQ-16,DQ2002,2.1", "2026-06-01",
+        f"Record SHA-256: {sha}", pdf.with_suffix(".json").name, "dip=1, heater=False",
+    ):
+        assert expected in flat, expected
+    # every measurement: name, value, unit, limits and outcome on one table row
+    for m in r.measurements:
+        limit = re.escape(m.limit.text()) if m.limit.comparison != "regex" else ".*?"  # wraps
+        row = re.search(rf"{re.escape(m.name)} {re.escape(m.value_text())} "
+                        rf"(?:{re.escape(m.unit)} )?{limit} PASS", flat)
+        assert row, m.name
+    assert pypdf.PdfReader(pdf).metadata["/Keywords"] == qr_payload(r, sha)
+
+
+def test_failed_unit_document_says_it_is_not_a_certificate(tmp_path: Path) -> None:
+    r = make_record(make_serial(42), fail="insulation")  # critical: the rest NOT_RUN
+    pdf, _, _ = _issue(r, tmp_path)
+    flat = " ".join(_text(pdf).split())
+    assert f"{NOT_A_CERTIFICATE}: the unit did not pass (FAIL)" in flat
+    assert "End-of-line test report" in flat and "test certificate" not in flat
+    assert "insulation 2.0 MΩ ≥ 10 FAIL" in flat
+    assert flat.count("NOT_RUN") >= len(DECLARED) - 2
+    assert "measurement: safety / insulation" in flat
+    info = read_certificate(pdf)
+    assert (info.serial, info.verdict, info.says_not_certificate) == (r.serial, "FAIL", True)
+
+
+def test_qr_code_encodes_serial_and_hash() -> None:
+    r = make_record(make_serial(43))
+    payload = qr_payload(r, "0" * 64)
+    assert r.serial in payload and "0" * 64 in payload
+    import qrcode
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    qr.add_data(payload)
+    assert QrFlowable(payload, 100).matrix == qr.get_matrix()
+
+
+def test_certificate_is_fast(tmp_path: Path) -> None:
+    r = make_record(make_serial(44))
+    write_certificate(r, "1" * 64, tmp_path / "warm.pdf")  # fonts load once per process
+    start = time.perf_counter()
+    write_certificate(r, "1" * 64, tmp_path / "c.pdf")
+    assert time.perf_counter() - start < 0.3
+
+
+def test_verify_agrees_for_an_untouched_run(tmp_path: Path) -> None:
+    pdf, js, _ = _issue(make_record(make_serial(45), fail="ocv"), tmp_path)
+    for path in (pdf, js):
+        result = verify(path)
+        assert result.ok, result.problems
+
+
+def test_tampered_record_fails_verify(tmp_path: Path) -> None:
+    r = make_record(make_serial(46), fail="ocv")
+    pdf, js, sha = _issue(r, tmp_path)
+    doc = json.loads(js.read_bytes())
+    doc["measurements"][6]["value"] = 52.0  # make the failing OCV look good
+    doc["measurements"][6]["outcome"] = "PASS"
+    js.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = verify(pdf)
+    assert not result.ok
+    text = "\n".join(result.problems)
+    assert f"names record SHA-256 {sha}" in text
+    assert "measurements[ocv].value: record file 52.0, store 50.9" in text
+    assert "measurements[ocv].outcome: record file 'PASS', store 'FAIL'" in text
+
+
+def test_swapped_certificate_fails_verify(tmp_path: Path) -> None:
+    a_pdf, a_js, _ = _issue(make_record(make_serial(47)), tmp_path)
+    b_pdf, _, _ = _issue(make_record(make_serial(48), started=make_record(
+        make_serial(47)).finished_at), tmp_path)
+    a_pdf.write_bytes(b_pdf.read_bytes())
+    result = verify(a_js)
+    assert not result.ok
+    assert any("says serial" in p for p in result.problems)
+
+
+def test_store_that_lost_a_measurement_fails_verify(tmp_path: Path) -> None:
+    r = make_record(make_serial(49))
+    pdf, _, _ = _issue(r, tmp_path)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'station.sqlite'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM measurements WHERE name = 'dc_resistance'")
+    engine.dispose()
+    result = verify(pdf)
+    assert not result.ok
+    assert any("only in the record file: dc_resistance" in p for p in result.problems)
+
+
+def test_missing_pieces_fail_verify(tmp_path: Path) -> None:
+    pdf, js, _ = _issue(make_record(make_serial(50)), tmp_path)
+    (tmp_path / "station.sqlite").rename(tmp_path / "elsewhere.sqlite")
+    result = verify(pdf)
+    assert not result.ok and any("no results store" in p for p in result.problems)
+    assert verify(pdf, f"sqlite:///{tmp_path / 'elsewhere.sqlite'}").ok
+    pdf.unlink()
+    assert any("certificate" in p and "not found" in p for p in verify(js).problems)
+
+
+def test_verify_cli_exit_codes(tmp_path: Path) -> None:
+    app = typer.Typer()
+    register(app)
+    pdf, js, _ = _issue(make_record(make_serial(51)), tmp_path)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["verify", str(pdf)])
+    assert ok.exit_code == 0, ok.output
+    assert "agree" in ok.output
+    js.write_bytes(js.read_bytes().replace(b'"A. Tester"', b'"B. Tester"'))
+    bad = runner.invoke(app, ["verify", str(pdf)])
+    assert bad.exit_code == 1
+    assert "DISAGREE" in bad.output and "operator" in bad.output
+    usage = runner.invoke(app, ["verify", str(tmp_path / "x.txt")])
+    assert usage.exit_code == 2 and "give a certificate (.pdf) or a record (.json)" in usage.output
+
+
+@pytest.mark.parametrize("verdict", ["ABORTED", "ERROR"])
+def test_aborted_and_error_runs_are_not_certificates(verdict: str, tmp_path: Path) -> None:
+    r = make_record(make_serial(52), verdict_override=verdict)
+    pdf, _, _ = _issue(r, tmp_path)
+    assert f"{NOT_A_CERTIFICATE}: the unit did not pass ({verdict})" in " ".join(_text(pdf).split())
+    assert verify(pdf).ok
