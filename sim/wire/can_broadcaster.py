@@ -16,6 +16,7 @@ from common import pylon_can as pc
 from common.clock import EventHandle, VirtualClock
 from sim.pack.interface import SimPackApi
 from sim.wire.can_frames import encode_frames
+from sim.wire.rs485 import SILENT_STATES
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ class CanBroadcaster:
     def _tick(self, t: float) -> None:
         self.drain(t)
         snap = self.pack.bms.snapshot()
-        if snap.state in ("off",):
-            return  # a pack that is off sends nothing
+        if snap.state in SILENT_STATES:
+            return  # a pack that is off or asleep sends nothing
         for fid, data in encode_frames(snap):
             msg = can.Message(timestamp=t, arbitration_id=fid, data=data, is_extended_id=False)
             try:

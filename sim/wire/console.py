@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from common.models import CELLS_IN_SERIES, NOMINAL_CAPACITY_AH
 from sim.pack.interface import BmsSnapshot, InvalidValue, NotInTestMode, SimPackApi
+from sim.wire.rs485 import SILENT_STATES
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,10 @@ class Console:
         return bytes(out)
 
     def execute(self, line: str) -> bytes:
-        """Echo, ``@``, body, completion line, ``$$``, prompt."""
+        """Echo, ``@``, body, completion line, ``$$``, prompt (nothing while the BMS is off)."""
         bms = self.pack.bms
+        if bms.snapshot().state in SILENT_STATES:
+            return b""
         bms.console_activity()
         text = line.strip()
         echo = line.rstrip() + "\r\n"

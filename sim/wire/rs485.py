@@ -15,6 +15,8 @@ from sim.pack.interface import BmsSnapshot, SimPackApi
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 4096  # a longer run without CR is noise and is dropped
+#: BMS states in which the board does not talk at all (no supply, or asleep).
+SILENT_STATES = frozenset({"off", "sleep"})
 
 
 def _adr_of(pack: SimPackApi) -> int:
@@ -149,14 +151,21 @@ class Rs485Responder:
         try:
             req = pr.parse_request(body, self.accepts)
         except pr.RequestRejected as rej:
+            if self.pack.bms.snapshot().state in SILENT_STATES:
+                self.ignored += 1
+                return None
             self.rejected += 1
             log.debug("RS485 request %r rejected: %s", body, rej)
             return pr.encode_response(own, rej.rtn)
         if req is None:
             self.ignored += 1
             return None
+        snap = self.pack.bms.snapshot()
+        if snap.state in SILENT_STATES:
+            self.ignored += 1
+            return None
         try:
-            info = self._info(req, own)
+            info = self._info(req, own, snap)
         except Exception:  # a model fault must not kill the port: answer 91 like a real BMS
             log.exception("RS485: internal error answering %r", body)
             self.rejected += 1
@@ -164,7 +173,7 @@ class Rs485Responder:
         self.answered += 1
         return pr.encode_response(own, pr.RTN_OK, info)
 
-    def _info(self, req: pr.Request, own: int) -> bytes:
+    def _info(self, req: pr.Request, own: int, snap: BmsSnapshot) -> bytes:
         pack, cid2 = self.pack, req.cid2
         if cid2 == pr.CID2_PROTOCOL_VERSION:
             return b""
@@ -176,7 +185,6 @@ class Rs485Responder:
             return pr.encode_serial_number(pr.SerialNumberInfo(own, ident.serial))
         if cid2 == pr.CID2_SYSTEM_PARAMETERS:
             return pr.encode_system_parameters(system_parameters(pack.bms.active_parameters()))
-        snap = pack.bms.snapshot()
         stack = req.target == pr.ALL_PACKS
         command = 1 if stack else own
         if cid2 == pr.CID2_ANALOG_VALUES:

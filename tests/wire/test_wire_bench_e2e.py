@@ -1,0 +1,148 @@
+"""End to end on the simulated bench: the real SimPack, real transports, the station drivers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from common import pylon_can as pc
+from drivers.pack.can_monitor import CanMonitor
+from drivers.pack.console import ConsoleClient
+from drivers.pack.errors import ConsoleTimeout, Rs485Timeout
+from drivers.pack.rs485 import Rs485Client
+from sim.bench import SimBench
+
+
+@pytest.fixture
+def bench() -> Iterator[SimBench]:
+    b = SimBench(power_on=True, instruments=False)
+    b.start()
+    yield b
+    b.close()
+
+
+def _clients(b: SimBench, tcp: bool) -> tuple[Rs485Client, ConsoleClient, CanMonitor]:
+    d = b.description
+    assert d is not None
+    r = Rs485Client.open(d["rs485_tcp" if tcp else "rs485"], b.clock, timeout=0.5)
+    c = ConsoleClient.open(d["console_tcp" if tcp else "console"], b.clock, timeout=2.0)
+    m = CanMonitor.open(d["can"], b.clock)
+    return r, c, m
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["pty", "tcp"])
+def test_every_port_agrees_with_the_model(bench: SimBench, tcp: bool) -> None:
+    r, c, m = _clients(bench, tcp)
+    try:
+        ident = bench.pack.identity
+        assert r.serial_number() == ident.serial
+        mi = r.manufacturer_info()
+        assert (mi.device_name, mi.manufacturer) == (ident.device_name, "PYTES")
+        assert mi.software_version == tuple(int(x) for x in ident.fw_main.split(".")[:2])
+        snap = bench.pack.bms.snapshot()
+        mod = r.analog_values().modules[0]
+        assert len(mod.cell_mv) == 16 and len(mod.temps_dc) == 6
+        assert mod.total_mah == snap.full_mah and mod.remaining_mah == pytest.approx(
+            snap.remaining_mah, abs=200)
+        assert sum(mod.cell_mv) == pytest.approx(mod.voltage_mv, abs=50)
+        sp = r.system_parameters()
+        act = bench.pack.bms.active_parameters()
+        assert (sp.cell_ov_alarm_mv, sp.pack_uv_prot_mv, sp.dsg_ut_prot_dc) == (
+            act["cell_ov_alarm_mv"], act["pack_uv_prot_mv"], act["dsg_ut_prot_dc"])
+        mg = r.management_info()
+        assert (mg.charge_voltage_mv, mg.discharge_voltage_mv) == (snap.cvl_mv, snap.dvl_mv)
+        assert mg.charge_enable and mg.discharge_enable
+        al = r.alarm_info().modules[0]
+        assert al.status[0] == 0 and al.charge_fet and al.discharge_fet
+        info = c.info()
+        assert (info.barcode, info.main_version, info.address) == (
+            ident.serial, ident.fw_main, ident.address)
+        (row,) = c.pwr()
+        assert row.voltage_mv == pytest.approx(mod.voltage_mv, abs=50) and row.soc_pct == round(
+            snap.soc_pct)
+        assert len(c.bat(1)) == 16
+        bench.clock.sleep(3.0)
+        assert m.missing() == []
+        assert m.latest("SOC").value == round(bench.pack.bms.snapshot().soc_pct)
+        assert m.latest("PackVoltage").value == pytest.approx(mod.voltage_mv / 1000, abs=0.1)
+        assert m.latest("ChargeEnable").value == 1 and m.name() == "PYTES"
+        assert m.frame(pc.REQUESTS_ID).last_data == bytes([0xC0, 0x00])
+    finally:
+        r.close()
+        c.close()
+        m.close()
+
+
+def test_a_fast_trip_shows_on_every_port_and_clears(bench: SimBench) -> None:
+    r, c, m = _clients(bench, tcp=False)
+    pack = bench.pack
+    try:
+        pack.set_network(lambda view: -200.0 if view.discharge_path else 0.0)  # > 180 A peak
+        pack.inputs_changed()
+        bench.clock.sleep(1.0)
+        snap = pack.bms.snapshot()
+        assert "dsg_oc" in snap.protections and not snap.discharge_fet
+        al = r.alarm_info().modules[0]
+        assert al.discharge_oc and not al.discharge_fet
+        assert not al.charge_fet                                    # a fast trip opens both
+        mg = r.management_info()
+        assert not mg.discharge_enable and not mg.charge_enable
+        d = c.pwr_detail(1)
+        assert "dsg_oc" in d.protections and not d.discharge_fet
+        assert any(e.code.startswith("dsg_oc") for e in c.log())
+        bench.clock.sleep(1.0)
+        assert m.latest("ProtDischargeOverCurrent").value == 1
+        assert m.latest("DischargeEnable").value == 0
+        assert m.latest("DischargeCurrentLimit").value == 0
+        pack.set_network(None)
+        bench.clock.sleep(35.0)                                     # reclose after 30 s
+        assert r.management_info().discharge_enable
+        assert m.latest("ProtDischargeOverCurrent").value == 0
+    finally:
+        r.close()
+        c.close()
+        m.close()
+
+
+def test_a_pack_that_is_off_is_silent_on_every_port() -> None:
+    with SimBench(instruments=False) as b:
+        d = b.description
+        assert d is not None
+        with Rs485Client.open(d["rs485"], b.clock, timeout=0.2, retries=0) as r, \
+                ConsoleClient.open(d["console"], b.clock, timeout=0.3) as c, \
+                CanMonitor.open(d["can"], b.clock) as m:
+            with pytest.raises(Rs485Timeout):
+                r.serial_number()
+            with pytest.raises(ConsoleTimeout):
+                c.info()
+            b.clock.sleep(3.0)
+            assert m.missing() == list(pc.BMS_FRAME_IDS)
+            b.press_start()
+            assert r.serial_number() == b.pack.identity.serial
+            assert c.info().barcode == b.pack.identity.serial
+
+
+def test_socketcand_in_process_and_clean_close() -> None:
+    before = {t.ident for t in threading.enumerate()}
+    b = SimBench(power_on=True, instruments=False, can="socketcand")
+    d = b.start()
+    assert d["can"]["interface"] == "socketcand" and d["can"]["host"] == "127.0.0.1"
+    m = CanMonitor.open(d["can"], b.clock)
+    try:
+        b.clock.sleep(2.0)
+        got = 0
+        for _ in range(100):
+            got += m.poll()
+            if got >= 12:
+                break
+            threading.Event().wait(0.02)
+        assert m.frame(pc.SOC_SOH_ID).count >= 2
+        assert m.latest("SOC").value == round(b.pack.bms.snapshot().soc_pct)
+    finally:
+        m.close()
+        b.close()
+        b.close()                                               # idempotent
+    leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert leftover == []
