@@ -556,20 +556,29 @@ def write_unit(unit: UnitDescription, path: str | Path) -> None:
 
 def with_change(unit: UnitDescription, key: str, value: Any) -> UnitDescription:
     """``unit`` with one value changed at the dotted ``key`` (how off-spec units are made)."""
+    return with_changes(unit, {key: value})
+
+
+def with_changes(unit: UnitDescription, changes: dict[str, Any]) -> UnitDescription:
+    """``unit`` with several values changed at once (for changes that must move together,
+    such as a protection and its release)."""
     data = _plain(unit.model_dump())
-    parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part)
-        if nxt is None and _is_dict_field(parts[: i + 1]):
-            nxt = node[part] = {}
-        if not isinstance(nxt, dict):
-            raise UnitFileError(f"<with_change>: unknown key {'.'.join(parts[: i + 1])!r}")
-        node = nxt
-    if parts[-1] not in node and not _is_dict_field(parts[:-1]):
-        raise UnitFileError(f"<with_change>: unknown key {key!r}; allowed here: {', '.join(node)}")
-    node[parts[-1]] = value
-    return _validate(data, f"<with_change {key}>")
+    for key, value in changes.items():
+        parts = key.split(".")
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part)
+            if nxt is None and _is_dict_field(parts[: i + 1]):
+                nxt = node[part] = {}
+            if not isinstance(nxt, dict):
+                raise UnitFileError(f"<with_change>: unknown key {'.'.join(parts[: i + 1])!r}")
+            node = nxt
+        if parts[-1] not in node and not _is_dict_field(parts[:-1]):
+            raise UnitFileError(
+                f"<with_change>: unknown key {key!r}; allowed here: {', '.join(node)}"
+            )
+        node[parts[-1]] = value
+    return _validate(data, f"<with_change {', '.join(changes)}>")
 
 
 def _is_dict_field(parts: list[str]) -> bool:
