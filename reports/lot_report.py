@@ -99,7 +99,7 @@ def pareto_figure(s: LotSummary) -> Figure:
     ax2.set_ylim(0, 105)
     ax2.set_ylabel("cumulative %")
     ax.set_title("Pareto of failing measurements", fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.92, bottom=0.35, top=0.9)
     return fig
 
 
@@ -120,7 +120,7 @@ def distribution_figures(s: LotSummary) -> Iterator[Figure]:
             ax.set_xlabel(row.unit, fontsize=6)
         for ax in list(axes.flat)[len(chunk):]:
             ax.set_axis_off()
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.1, top=0.9, wspace=0.3, hspace=0.65)
         yield fig
 
 
@@ -143,7 +143,7 @@ def run_chart_figures(s: LotSummary) -> Iterator[Figure]:
         ax.set_title(f"Run chart: station {station}", fontsize=9)
         ax.tick_params(labelsize=6)
         ax2.tick_params(labelsize=6)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.09, right=0.9, bottom=0.18, top=0.88)
         yield fig
 
 
