@@ -52,6 +52,16 @@ class Limit(_Model):
     comparison: Comparison
     allowed: list[str | float | int | bool] | None = None  # the choices of "in"
 
+    @field_validator("expect", "low", "high", mode="before")
+    @classmethod
+    def _plain_expect(cls, v: Any) -> Any:
+        return _plain(v)
+
+    @field_validator("allowed", mode="before")
+    @classmethod
+    def _plain_allowed(cls, v: Any) -> Any:
+        return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
+
     def text(self) -> str:
         """Human form for certificates and reports, e.g. ``51.5 … 53.6`` or ``≥ 10``."""
         match self.comparison:
@@ -68,6 +78,13 @@ class Limit(_Model):
             case "in":
                 return "∈ {" + ", ".join(_num(a) for a in (self.allowed or [])) + "}"
         return self.comparison  # pragma: no cover - Literal covers every case
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars as Python values, so a numpy bool stays a bool and an int an int."""
+    if type(v).__module__ == "numpy" and hasattr(v, "item"):
+        return v.item()
+    return v
 
 
 def _num(v: object) -> str:
@@ -90,6 +107,11 @@ class Measurement(_Model):
     message: str = ""  # why ERROR / FAIL, or the fault
     t: float | None = None  # station-clock seconds since run start when taken
     taken_at: datetime | None = None  # UTC calendar time (station clock)
+
+    @field_validator("value", "t", mode="before")
+    @classmethod
+    def _plain_value(cls, v: Any) -> Any:
+        return _plain(v)
 
     @field_validator("taken_at")
     @classmethod

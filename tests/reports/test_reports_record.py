@@ -67,3 +67,12 @@ def test_checked_in_schema_matches_model_and_validates_records() -> None:
     doc["measurements"][0]["outcome"] = "MAYBE"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema)
+
+
+def test_numpy_values_keep_their_kind() -> None:
+    import numpy as np
+
+    base = make_record(make_serial(9)).measurements[0].model_dump()
+    for raw, kind in ((np.bool_(True), bool), (np.int64(3), int), (np.float64(1.25), float)):
+        m = Measurement.model_validate({**base, "value": raw})
+        assert type(m.value) is kind and m.value == raw
