@@ -226,6 +226,27 @@ class Store:
                 duration_s=last[0] if last else None, finished_at=last[1] if last else None,
             ))
 
+    def recover_unfinished(
+        self, station_id: str, reason: str = "run found unfinished when the station started"
+    ) -> list[Record]:
+        """At start-up: close every unfinished run of the station as ABORTED and return
+        the records (so the caller can write their JSON and report)."""
+        out = []
+        for run_id in self.unfinished_runs(station_id):
+            self.mark_aborted(run_id, reason)
+            out.append(self.load_record(run_id))
+        return out
+
+    def record_sha256(self, run_id: str) -> str | None:
+        """The hash of the run's JSON file as the station wrote it (None if not written)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(RUNS.c.record_sha256).where(RUNS.c.run_id == run_id)
+            ).first()
+        if row is None:
+            raise KeyError(f"run {run_id} is not in the store {safe_url(self.url)}")
+        return row.record_sha256
+
     # -- reading -----------------------------------------------------------------------
     def load_record(self, run_id: str) -> Record:
         """The run as a :class:`Record` (what its JSON file holds, if the two agree)."""

@@ -218,9 +218,12 @@ def test_sigkill_mid_run_loses_nothing(backend: str, tmp_path: Path,
     run_id = (tmp_path / "run_id").read_text()
     with open_store(url, tmp_path) as store:
         assert store.unfinished_runs("eol-crash") == [run_id]
-        store.mark_aborted(run_id, "found unfinished at start-up")
-        back = store.load_record(run_id)
-    assert back.verdict == "ABORTED"
+        assert store.unfinished_runs("eol-1") == []  # another station's runs are not touched
+        (back,) = store.recover_unfinished("eol-crash")
+        assert store.unfinished_runs("eol-crash") == []
+        assert store.record_sha256(run_id) is None  # the JSON was never written
+    assert back.verdict == "ABORTED" and back.run_id == run_id
+    assert back.failure is not None and "unfinished" in back.failure.message
     assert [m.name for m in back.measurements] == NAMES[:6]
     assert all(m.outcome == "PASS" and m.value is not None for m in back.measurements)
 
