@@ -145,7 +145,9 @@ class SimBench:
         return str(path)
 
     def press_start(self) -> None:
-        """POWER on and SW held for a second, as the operator starts a pack (SPEC §4)."""
+        """Breaker closed (α Plus), POWER on, SW held for a second: the operator's power-on
+        sequence (SPEC §4)."""
+        self.pack.set_breaker(True)
         self.pack.set_power_button(True)
         self.pack.set_sw(True)
         self.clock.sleep(SW_HOLD_S)

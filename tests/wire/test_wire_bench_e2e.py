@@ -10,7 +10,7 @@ import pytest
 from common import pylon_can as pc
 from drivers.pack.can_monitor import CanMonitor
 from drivers.pack.console import ConsoleClient
-from drivers.pack.errors import ConsoleTimeout, Rs485Timeout
+from drivers.pack.errors import ConsoleRefused, ConsoleTimeout, Rs485Timeout
 from drivers.pack.rs485 import Rs485Client
 from sim.bench import SimBench
 
@@ -146,3 +146,52 @@ def test_socketcand_in_process_and_clean_close() -> None:
         b.close()                                               # idempotent
     leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert leftover == []
+
+
+def test_dip_sets_address_and_baud_and_other_addresses_are_silent() -> None:
+    from sim.unit import unit_from_dict
+
+    unit = unit_from_dict({"model": "v5-alpha-plus", "dip": 0b1001,
+                           "identity": {"serial": "PV5P260100000017"}})
+    with SimBench(unit, power_on=True, instruments=False) as b:
+        d = b.description
+        assert d is not None and (d["rs485_address"], d["rs485_baud"]) == (0x12, 115200)
+        with Rs485Client.open(d["rs485"], b.clock, address=0x12, timeout=0.5) as r:
+            t0 = b.clock.now()
+            assert r.serial_number() == "PV5P260100000017"
+            request, answer = 20, 1 + 12 + 2 * 17 + 4 + 1
+            assert b.clock.now() - t0 == pytest.approx((request + answer) * 10 / 115200 + 0.005)
+            assert r.protocol_version(adr=0) == 0x20       # ADR 0 still answered
+        with Rs485Client.open(d["rs485"], b.clock, address=0x02, timeout=0.2,
+                              retries=0) as r, pytest.raises(Rs485Timeout):
+            r.serial_number()
+        with ConsoleClient.open(d["console"], b.clock) as c:
+            info = c.info()
+            assert (info.address, info.dip, info.device_name) == (0x12, 0b1001, "V5AP")
+
+
+def test_console_test_mode_drives_the_real_firmware(bench: SimBench) -> None:
+    from common.params import golden_crc
+
+    _, c, m = _clients(bench, tcp=True)
+    pack = bench.pack
+    try:
+        with pytest.raises(ConsoleRefused, match="Not in test mode"):
+            c.relay(2, True)
+        c.login_debug()
+        c.tmode(True)
+        c.relay(2, True)
+        assert pack.contact_closed(2)
+        c.setthr("cell_ov_prot_mv", 3700)
+        stored, active = c.crc()
+        assert stored == golden_crc("v5") and active != stored
+        assert c.pwr_detail(1).test_mode
+        c.logout()
+        assert not c.in_debug and not pack.contact_closed(2)
+        assert c.crc() == (stored, stored)
+        m.heartbeat()
+        bench.clock.sleep(1.0)
+        assert bench.broadcaster is not None and bench.broadcaster.rx.heartbeats == 1
+    finally:
+        c.close()
+        m.close()
