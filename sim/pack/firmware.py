@@ -207,11 +207,11 @@ class BmsFirmware:
         lim = self.lim
         for n, d in self.prot.items():
             if n in ("board_ot", "chg_ot", "chg_ut", "dsg_ot", "dsg_ut"):
-                d.delay = lim.temp_delay
+                d.delay = d.release_delay = lim.temp_delay
             elif n == "in1":
                 d.delay = self._fw.in1_delay_s * self._gain
             else:
-                d.delay = lim.volt_delay
+                d.delay = d.release_delay = lim.volt_delay
         for d in self.alarm.values():
             d.delay = lim.alarm_delay
         for dr in self.dirs.values():
@@ -234,7 +234,7 @@ class BmsFirmware:
         best = None
         for d in self._all_timers:
             if d.running:
-                when = t + max(d.delay - d.acc, 0.0)
+                when = t + max((d.release_delay if d.active else d.delay) - d.acc, 0.0)
                 if best is None or when < best:
                     best = when
         for when in self._scheduled(t):

@@ -29,7 +29,9 @@ def test_charge_stops_at_45_and_resumes_at_40_while_discharge_continues(make_pac
     pack.clock.sleep(5)
     assert not pack.bms.snapshot().charge_fet  # not released above 40 °C
     pack.set_temperatures(39.9)
-    pack.clock.sleep(0.1)
+    pack.clock.sleep(1.9)
+    assert not pack.bms.snapshot().charge_fet  # the release waits the 2 s delay too
+    pack.clock.sleep(0.2)
     s = pack.bms.snapshot()
     assert s.charge_fet and "chg_ot" not in s.protections
 
