@@ -1,0 +1,397 @@
+"""The role interfaces test plans use: a plan asks for ``load``, never for a vendor.
+
+Each role is an abstract class whose *public* methods check the station's envelope and then
+call a small set of abstract primitives (``_set_cc`` ...) that a vendor dialect implements.
+So the envelope is enforced in one place for every dialect, before anything is written, and
+adding an instrument means writing the primitives only.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from common.clock import Clock
+from drivers.instruments.envelope import Envelope
+from drivers.instruments.transport import Transport
+
+LED_NAMES: tuple[str, ...] = ("RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4")
+
+
+class Role(ABC):
+    """What every role object has: a name, the station clock, the envelope, a safe state.
+
+    A dialect is ``class X(<Role>, <LineInstrument subclass>)``: the instrument side
+    provides the transport, ``identify()`` (``*IDN?`` or the vendor's equivalent),
+    ``write``/``query`` and ``close()``.
+    """
+
+    name: str
+
+    role: ClassVar[str]
+    #: ``visa`` or ``serial``: how the station opens this dialect's address.
+    transport_kind: ClassVar[str] = "visa"
+    #: True when the instrument has an output watchdog the station must keep fed.
+    has_watchdog: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        name: str,
+        envelope: Envelope,
+        clock: Clock,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.envelope = envelope
+        self.clock = clock
+        self.options = dict(options or {})
+        super().__init__(transport, name=name)  # type: ignore[call-arg]  # the LineInstrument
+
+    @abstractmethod
+    def safe_state(self) -> None:
+        """Put this instrument where it cannot hurt the pack or a person; idempotent."""
+
+    def pet(self) -> None:
+        """Keep an output watchdog fed (no-op for instruments without one)."""
+        return None
+
+    def arm_watchdog(self, delay_s: float) -> None:
+        """Arm the output watchdog (no-op for instruments without one)."""
+        del delay_s
+
+
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Capture:
+    """Samples of a timed current capture: sample i was taken at ``t0 + i * dt``."""
+
+    t0: float
+    dt: float
+    samples: tuple[float, ...]
+
+    def times(self) -> list[float]:
+        return [self.t0 + i * self.dt for i in range(len(self.samples))]
+
+
+class ElectronicLoad(Role):
+    role = "load"
+    MIN_CAPTURE_HZ: ClassVar[float] = 100.0
+
+    def set_cc(self, amps: float) -> None:
+        """Constant-current mode at ``amps`` (A drawn from the pack)."""
+        self._set_cc(self.envelope.check_current(self.name, "CC", amps))
+
+    def set_cv(self, volts: float) -> None:
+        self._set_cv(self.envelope.check_voltage(self.name, "CV", volts))
+
+    def set_cp(self, watts: float) -> None:
+        self._set_cp(self.envelope.check_power(self.name, "CP", watts))
+
+    def set_cr(self, ohms: float) -> None:
+        self._set_cr(self.envelope.check_resistance(self.name, "CR", ohms))
+
+    def set_input(self, on: bool) -> None:
+        self._set_input(bool(on))
+
+    def pulse(self, amps: float, seconds: float) -> None:
+        """A timed constant-current pulse, timed on the station clock."""
+        self.set_cc(amps)
+        self.set_input(True)
+        try:
+            self.clock.sleep(seconds)
+        finally:
+            self.set_input(False)
+
+    def start_capture(self, rate_hz: float, seconds: float) -> None:
+        """Arm a current capture starting now (for trip timing, at >= 100 Hz)."""
+        if not rate_hz >= self.MIN_CAPTURE_HZ:
+            raise ValueError(f"{self.name}: capture rate {rate_hz} Hz below {self.MIN_CAPTURE_HZ} Hz")
+        if not seconds > 0:
+            raise ValueError(f"{self.name}: capture length must be positive, got {seconds}")
+        self._start_capture(1.0 / rate_hz, max(1, round(seconds * rate_hz)))
+
+    def fetch_capture(self) -> Capture:
+        return self._fetch_capture()
+
+    def short(self, on: bool) -> None:
+        """Short mode: only inside ``envelope.allow_short(step)`` for a declared step."""
+        if on:
+            self.envelope.check_short(self.name, "SHORT ON")
+        self._set_short(bool(on))
+
+    def safe_state(self) -> None:
+        self._set_short(False)
+        self._set_input(False)
+
+    @abstractmethod
+    def _set_cc(self, amps: float) -> None: ...
+    @abstractmethod
+    def _set_cv(self, volts: float) -> None: ...
+    @abstractmethod
+    def _set_cp(self, watts: float) -> None: ...
+    @abstractmethod
+    def _set_cr(self, ohms: float) -> None: ...
+    @abstractmethod
+    def _set_input(self, on: bool) -> None: ...
+    @abstractmethod
+    def _set_short(self, on: bool) -> None: ...
+    @abstractmethod
+    def _start_capture(self, dt: float, points: int) -> None: ...
+    @abstractmethod
+    def _fetch_capture(self) -> Capture: ...
+    @abstractmethod
+    def input_on(self) -> bool: ...
+    @abstractmethod
+    def measure_voltage(self) -> float: ...
+    @abstractmethod
+    def measure_current(self) -> float:
+        """Current drawn by the load, A (positive)."""
+    @abstractmethod
+    def measure_power(self) -> float: ...
+    @abstractmethod
+    def protection_status(self) -> frozenset[str]:
+        """Tripped protections: subset of {"OV", "OC", "OP", "OT"}."""
+    @abstractmethod
+    def clear_protection(self) -> None: ...
+
+
+class DcSupply(Role):
+    """A bidirectional supply: sources (charges the pack) and sinks."""
+
+    role = "supply"
+    _volts: float = 0.0
+
+    def set_voltage(self, volts: float) -> None:
+        v = self.envelope.check_voltage(self.name, "VOLT", volts)
+        self._set_voltage(v)
+        self._volts = v
+
+    def set_current_limits(self, source_a: float, sink_a: float) -> None:
+        """Positive limits for both directions; V·I must stay inside the power envelope."""
+        src = self.envelope.check_current(self.name, "CURR:LIM", source_a)
+        snk = self.envelope.check_current(self.name, "CURR:LIM:NEG", sink_a)
+        self.envelope.check_power(self.name, "CURR:LIM", self._volts * max(src, snk))
+        self._set_current_limits(src, snk)
+
+    def set_ovp(self, volts: float) -> None:
+        self._set_ovp(self.envelope.check_voltage(self.name, "VOLT:PROT", volts))
+
+    def set_output(self, on: bool) -> None:
+        self._set_output(bool(on))
+
+    def safe_state(self) -> None:
+        self._set_output(False)
+
+    @abstractmethod
+    def _set_voltage(self, volts: float) -> None: ...
+    @abstractmethod
+    def _set_current_limits(self, source_a: float, sink_a: float) -> None: ...
+    @abstractmethod
+    def _set_ovp(self, volts: float) -> None: ...
+    @abstractmethod
+    def _set_output(self, on: bool) -> None: ...
+    @abstractmethod
+    def output_on(self) -> bool: ...
+    @abstractmethod
+    def measure_voltage(self) -> float: ...
+    @abstractmethod
+    def measure_current(self) -> float:
+        """Output current, A (+ = sourced into the pack)."""
+    @abstractmethod
+    def protection_status(self) -> frozenset[str]:
+        """Tripped protections: subset of {"OV", "OC", "OP", "OT", "WDOG"}."""
+    @abstractmethod
+    def clear_protection(self) -> None: ...
+
+
+class Chamber(Role):
+    role = "chamber"
+
+    def set_temperature(self, celsius: float) -> None:
+        self._set_temperature(self.envelope.check_chamber(self.name, "TEMP", celsius))
+
+    def wait_stable(
+        self, target_c: float, band_c: float, dwell_s: float, timeout_s: float, poll_s: float = 10.0
+    ) -> bool:
+        """Wait until the air stays within ``band_c`` of ``target_c`` for ``dwell_s``."""
+        start = self.clock.now()
+        inside_since: float | None = None
+        while True:
+            now = self.clock.now()
+            if abs(self.temperature() - target_c) <= band_c:
+                inside_since = now if inside_since is None else inside_since
+                if now - inside_since >= dwell_s:
+                    return True
+            else:
+                inside_since = None
+            if now - start >= timeout_s:
+                return False
+            self.clock.sleep(poll_s)
+
+    def safe_state(self) -> None:
+        self.standby()
+
+    @abstractmethod
+    def _set_temperature(self, celsius: float) -> None: ...
+    @abstractmethod
+    def temperature(self) -> float:
+        """Air temperature now, °C."""
+    @abstractmethod
+    def setpoint(self) -> float: ...
+    @abstractmethod
+    def run(self) -> None:
+        """Control the air to the set point."""
+    @abstractmethod
+    def standby(self) -> None:
+        """Stop heating and cooling."""
+    @abstractmethod
+    def mode(self) -> str:
+        """``run`` or ``standby``."""
+
+
+class Daq(Role):
+    """Reference voltmeter, ambient thermocouple and the fixture's digital I/O.
+
+    ``options`` (from the station file's fixture section): ``outputs`` name → bit (power, sw,
+    breaker, in1), ``inputs`` name → bit (no2, no3, no4), ``channels`` (pack_voltage,
+    ambient_tc, tc_type, digital_in, digital_out).
+    """
+
+    role = "daq"
+    _out: int = 0
+
+    @property
+    def output_bits(self) -> dict[str, int]:
+        return dict(self.options.get("outputs", {}))
+
+    @property
+    def input_bits(self) -> dict[str, int]:
+        return dict(self.options.get("inputs", {}))
+
+    def _channel(self, key: str) -> Any:
+        try:
+            return self.options["channels"][key]
+        except KeyError:
+            raise KeyError(f"{self.name}: fixture channel {key!r} not in the station file") from None
+
+    def pack_voltage(self) -> float:
+        """Reference measurement of the pack terminals, V."""
+        return self.measure_dc(int(self._channel("pack_voltage")))
+
+    def ambient_temperature(self) -> float:
+        return self.measure_thermocouple(int(self._channel("ambient_tc")), str(self._channel("tc_type")))
+
+    def inputs(self) -> dict[str, bool]:
+        """Contacts as the fixture sees them: name → closed."""
+        byte = self._read_byte(int(self._channel("digital_in")))
+        return {name: bool(byte >> bit & 1) for name, bit in self.input_bits.items()}
+
+    def set_relay(self, name: str, on: bool) -> None:
+        bits = self.output_bits
+        if name not in bits:
+            raise KeyError(f"{self.name}: no fixture output {name!r}; known: {sorted(bits)}")
+        new = (self._out | 1 << bits[name]) if on else (self._out & ~(1 << bits[name]))
+        self._write_byte(int(self._channel("digital_out")), new)
+        self._out = new
+
+    def relays(self) -> dict[str, bool]:
+        return {name: bool(self._out >> bit & 1) for name, bit in self.output_bits.items()}
+
+    def press(self, name: str, seconds: float) -> None:
+        """Hold a relay closed for ``seconds`` of station time (e.g. SW for 1 s)."""
+        self.set_relay(name, True)
+        try:
+            self.clock.sleep(seconds)
+        finally:
+            self.set_relay(name, False)
+
+    def release_all(self) -> None:
+        self._write_byte(int(self._channel("digital_out")), 0)
+        self._out = 0
+
+    def safe_state(self) -> None:
+        self.release_all()
+
+    @abstractmethod
+    def measure_dc(self, channel: int) -> float: ...
+    @abstractmethod
+    def measure_thermocouple(self, channel: int, tc_type: str) -> float: ...
+    @abstractmethod
+    def _read_byte(self, channel: int) -> int: ...
+    @abstractmethod
+    def _write_byte(self, channel: int, value: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class LedReading:
+    red: int
+    green: int
+    blue: int
+    intensity: int
+
+
+class LedAnalyser(Role):
+    """Per-fibre colour/intensity and on/off sequences. ``options["fibres"]``: LED → fibre."""
+
+    role = "leds"
+    transport_kind = "serial"
+
+    @property
+    def fibres(self) -> dict[str, int]:
+        return dict(self.options.get("fibres", {n: i + 1 for i, n in enumerate(LED_NAMES)}))
+
+    def read(self) -> dict[str, LedReading]:
+        """Colour and intensity of every fibre now."""
+        self._capture()
+        return {led: self._reading(fibre) for led, fibre in self.fibres.items()}
+
+    def capture_sequence(self, seconds: float, sample_ms: int = 10) -> dict[str, list[tuple[float, bool]]]:
+        """Record every fibre for ``seconds``; returns on/off edges (t from the start, s)."""
+        points = max(1, round(seconds * 1000 / sample_ms))
+        self._start_sequence(sample_ms, points)
+        self.clock.sleep(points * sample_ms / 1000)
+        return {led: self._sequence_edges(fibre) for led, fibre in self.fibres.items()}
+
+    def safe_state(self) -> None:
+        """A passive analyser has nothing to switch off."""
+        return None
+
+    @abstractmethod
+    def _capture(self) -> None: ...
+    @abstractmethod
+    def _reading(self, fibre: int) -> LedReading: ...
+    @abstractmethod
+    def _start_sequence(self, sample_ms: int, points: int) -> None: ...
+    @abstractmethod
+    def _sequence_edges(self, fibre: int) -> list[tuple[float, bool]]: ...
+
+
+class SafetyTester(Role):
+    """Ground bond (4-wire, 10 A) and insulation (500 V DC) resistance."""
+
+    role = "safety"
+
+    def ground_bond(self, current_a: float = 10.0) -> float:
+        return self._ground_bond(current_a)
+
+    def insulation(self, volts: float = 500.0) -> float:
+        return self._insulation(volts)
+
+    def safe_state(self) -> None:
+        self._stop()
+
+    @abstractmethod
+    def _ground_bond(self, current_a: float) -> float: ...
+    @abstractmethod
+    def _insulation(self, volts: float) -> float: ...
+    @abstractmethod
+    def _stop(self) -> None: ...
+
+
+ROLE_CLASSES: dict[str, type[Role]] = {
+    c.role: c for c in (ElectronicLoad, DcSupply, Chamber, Daq, LedAnalyser, SafetyTester)
+}
+ROLE_KEYS: tuple[str, ...] = tuple(ROLE_CLASSES)

@@ -1,0 +1,99 @@
+"""Transports under the dialects: a pyvisa session for SCPI/ASCII instruments, pyserial for
+serial ones. Dialects see only :class:`Transport` (write a line, read a line), so the same
+class drives a LAN instrument, a simulated one on 127.0.0.1 or one behind a serial gateway.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+#: VISA resource strings the station accepts (LAN socket/INSTR, GPIB, USB, serial).
+VISA_RESOURCE = re.compile(
+    r"^(TCPIP\d*::[A-Za-z0-9.\-:\[\]]+::(\d+::SOCKET|[A-Za-z0-9,]*::?INSTR|INSTR)"
+    r"|GPIB\d*::\d+(::\d+)?::INSTR"
+    r"|USB\d*::[^:]+::[^:]+::[^:]+(::\d+)?::INSTR"
+    r"|ASRL[^:]+::INSTR)$",
+    re.IGNORECASE,
+)
+#: Serial addresses: a device path, a COM port or a pyserial URL (serial gateway).
+SERIAL_ADDRESS = re.compile(r"^(/dev/[A-Za-z0-9_./\-]+|COM\d+|socket://[A-Za-z0-9.\-\[\]:]+:\d+)$")
+
+
+class Transport(Protocol):
+    """A line-oriented connection to one instrument."""
+
+    def write(self, line: str) -> None: ...
+    def read(self) -> str: ...
+    def query(self, line: str) -> str: ...
+    def close(self) -> None: ...
+
+
+class VisaTransport:
+    """A pyvisa session (pure-Python backend by default) with ``\\n`` terminations."""
+
+    def __init__(self, resource: str, *, timeout_ms: int = 2000, backend: str = "@py") -> None:
+        import pyvisa
+
+        self.resource_name = resource
+        self._rm = pyvisa.ResourceManager(backend)
+        try:
+            self._res = self._rm.open_resource(resource)
+        except Exception:
+            self._rm.close()
+            raise
+        self._res.read_termination = "\n"
+        self._res.write_termination = "\n"
+        self._res.timeout = timeout_ms
+
+    def write(self, line: str) -> None:
+        self._res.write(line)
+
+    def read(self) -> str:
+        return self._res.read()
+
+    def query(self, line: str) -> str:
+        return self._res.query(line)
+
+    def close(self) -> None:
+        try:
+            self._res.close()
+        finally:
+            self._rm.close()
+
+
+class SerialTransport:
+    """pyserial on a port or a ``socket://`` gateway URL, lines ending in CR LF."""
+
+    def __init__(self, url: str, *, baud: int = 57600, timeout_ms: int = 2000) -> None:
+        import serial
+
+        self.resource_name = url
+        self._port = serial.serial_for_url(url, baudrate=baud, timeout=timeout_ms / 1000)
+
+    def write(self, line: str) -> None:
+        self._port.write((line + "\r\n").encode("ascii"))
+        self._port.flush()
+
+    def read(self) -> str:
+        raw = self._port.read_until(b"\n")
+        if not raw.endswith(b"\n"):
+            raise TimeoutError(f"no complete answer from {self.resource_name} (got {raw!r})")
+        return raw.decode("ascii", errors="replace").strip()
+
+    def query(self, line: str) -> str:
+        self._port.reset_input_buffer()
+        self.write(line)
+        return self.read()
+
+    def close(self) -> None:
+        self._port.close()
+
+
+def open_transport(kind: str, address: str, *, timeout_ms: int = 2000, baud: int = 57600) -> Transport:
+    """Open ``address`` as a ``visa`` or ``serial`` transport (the dialect says which)."""
+    if kind == "visa":
+        return VisaTransport(address, timeout_ms=timeout_ms)
+    if kind == "serial":
+        return SerialTransport(address, baud=baud, timeout_ms=timeout_ms)
+    raise ValueError(f"unknown transport kind {kind!r} (visa or serial)")

@@ -1,0 +1,158 @@
+"""The simulated instruments of the bench: one TCP server per instrument on 127.0.0.1.
+
+``start_instruments(pack, clock)`` builds the load, supply, chamber, DAQ, LED analyser and
+safety tester, wires the load and the supply across the pack's terminals and starts a
+server for each, speaking its vendor dialect. ``describe()`` says where each one is, in the
+form ``station sim serve`` prints and ``write_station_file`` turns into a station file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from common.clock import VirtualClock
+from sim.instruments.chamber import SimChamber, espec_handler, watlow_device
+from sim.instruments.daq import SimDaq, daq970a_device
+from sim.instruments.leds import SimLeds, feasa_handler
+from sim.instruments.load import CHROMA_63212A, ITECH_IT8918A, SimLoad, chroma_device, itech_device
+from sim.instruments.network import BenchNetwork
+from sim.instruments.safety import SimSafety, chroma19032_device
+from sim.instruments.server import LineServer
+from sim.instruments.supply import (
+    ITECH_IT6006C,
+    KEYSIGHT_RP7931A,
+    SimSupply,
+    it6000c_device,
+    rp7900_device,
+)
+from sim.pack.interface import SimPackApi
+
+#: The bench's default instrument per role.
+DEFAULT_DIALECTS: dict[str, str] = {
+    "load": "chroma-63200a",
+    "supply": "keysight-rp7900",
+    "chamber": "espec-scp220",
+    "daq": "keysight-daq970a",
+    "leds": "feasa-led",
+    "safety": "chroma-19032",
+}
+#: Dialects the simulator can speak, per role.
+SIM_DIALECTS: dict[str, tuple[str, ...]] = {
+    "load": ("chroma-63200a", "itech-it8900a"),
+    "supply": ("keysight-rp7900", "itech-it6000c"),
+    "chamber": ("espec-scp220", "watlow-f4t"),
+    "daq": ("keysight-daq970a",),
+    "leds": ("feasa-led",),
+    "safety": ("chroma-19032",),
+}
+#: Serial numbers of the simulated instruments (what their identity strings say).
+SIM_SERIALS: dict[str, str] = {
+    "load": "SIM-LOAD-0001",
+    "supply": "SIM-SUPPLY-0001",
+    "chamber": "SIM-CHAMBER-0001",
+    "daq": "SIM-DAQ-0001",
+    "leds": "SIM-LEDS-0001",
+    "safety": "SIM-SAFETY-0001",
+}
+
+
+class InstrumentBench:
+    """The running simulated instruments. Attributes ``load``, ``supply``, ``chamber``,
+    ``daq``, ``leds``, ``safety`` are the models (inspect their state in tests);
+    ``servers[role]`` their TCP servers (``received``, ``drop_connections``, ``muted``)."""
+
+    def __init__(
+        self,
+        pack: SimPackApi,
+        clock: VirtualClock,
+        *,
+        dialects: Mapping[str, str] | None = None,
+        seed: int = 0,
+    ) -> None:
+        chosen = {**DEFAULT_DIALECTS, **(dialects or {})}
+        for role, dialect in chosen.items():
+            if role not in SIM_DIALECTS:
+                raise ValueError(f"unknown role {role!r}; roles: {', '.join(SIM_DIALECTS)}")
+            if dialect not in SIM_DIALECTS[role]:
+                raise ValueError(
+                    f"no simulated {role} speaks {dialect!r}; choose one of {SIM_DIALECTS[role]}"
+                )
+        self.dialects = chosen
+        self.pack = pack
+        self.clock = clock
+        lock = clock.lock
+        s = SIM_SERIALS
+        self.load = SimLoad(pack, clock, CHROMA_63212A if chosen["load"] == "chroma-63200a" else ITECH_IT8918A, s["load"])
+        rp = chosen["supply"] == "keysight-rp7900"
+        self.supply = SimSupply(pack, clock, KEYSIGHT_RP7931A if rp else ITECH_IT6006C, s["supply"])
+        self.chamber = SimChamber(pack, clock, s["chamber"])
+        self.network = BenchNetwork(self.supply, self.load)
+        self.load.network = self.network
+        self.supply.network = self.network
+        self.daq = SimDaq(pack, clock, s["daq"], seed=seed, network=self.network, supply=self.supply)
+        self.leds = SimLeds(pack, clock, s["leds"])
+        self.safety = SimSafety(pack, clock, s["safety"])
+
+        handlers: dict[str, Any] = {
+            "load": (chroma_device if chosen["load"] == "chroma-63200a" else itech_device)(self.load).handle,
+            "supply": (rp7900_device if rp else it6000c_device)(self.supply).handle,
+            "chamber": espec_handler(self.chamber)
+            if chosen["chamber"] == "espec-scp220"
+            else watlow_device(self.chamber).handle,
+            "daq": daq970a_device(self.daq).handle,
+            "leds": feasa_handler(self.leds),
+            "safety": chroma19032_device(self.safety).handle,
+        }
+        self.servers: dict[str, LineServer] = {}
+        try:
+            for role, handler in handlers.items():
+                eol = "\r\n" if role in ("chamber", "leds") and chosen[role] != "watlow-f4t" else "\n"
+                self.servers[role] = LineServer(role, handler, lock, answer_eol=eol)
+                getattr(self, role).received = self.servers[role].received
+        except Exception:
+            self.close()
+            raise
+        pack.set_network(self.network)
+
+    def resource(self, role: str) -> str:
+        server = self.servers[role]
+        return server.url if role == "leds" else server.visa_resource
+
+    def describe(self) -> dict[str, dict[str, str]]:
+        """Role → {"resource": ..., "dialect": ..., "serial": ...}."""
+        return {
+            role: {"resource": self.resource(role), "dialect": self.dialects[role], "serial": SIM_SERIALS[role]}
+            for role in self.servers
+        }
+
+    def close(self) -> None:
+        """Stop every server and the chamber/watchdog events; idempotent."""
+        for server in self.servers.values():
+            server.close()
+        self.servers.clear()
+        self.chamber.close()
+        self.supply.close()
+        with contextlib.suppress(Exception):  # the pack may already be gone at shutdown
+            self.pack.set_network(None)
+
+    def __enter__(self) -> InstrumentBench:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_instruments(
+    pack: SimPackApi,
+    clock: VirtualClock,
+    *,
+    dialects: Mapping[str, str] | None = None,
+    seed: int = 0,
+) -> InstrumentBench:
+    """Start every simulated instrument, wired to ``pack``, on 127.0.0.1 (ephemeral ports)."""
+    return InstrumentBench(pack, clock, dialects=dialects, seed=seed)
+
+
+__all__ = ["DEFAULT_DIALECTS", "SIM_DIALECTS", "SIM_SERIALS", "InstrumentBench", "start_instruments"]

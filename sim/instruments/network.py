@@ -1,0 +1,78 @@
+"""The bench's wiring across the pack terminals: the load and the supply in parallel.
+
+Given the pack's :class:`TerminalView`, the terminal voltage V is the root of Kirchhoff's
+current law ``I_supply(V) − I_load(V) − I_pack(V) = 0`` (each term monotonic in V, found by
+bisection); the pack current is returned (+ = charge). The pack lets current through only
+in the directions whose MOSFET is closed, so when the BMS opens the discharge MOSFET the
+load's current stops. The last solution is kept for the instruments' measurements.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sim.pack.interface import TerminalView
+
+
+class TerminalDevice(Protocol):
+    def terminal_current(self, volts: float) -> float:
+        """Current the device pushes into the terminal node at ``volts`` (A); no side effects."""
+
+
+def pack_current(view: TerminalView, volts: float) -> float:
+    """Current into the pack at terminal voltage ``volts`` (ideal MOSFET paths)."""
+    if view.r_ohm <= 0:
+        return 0.0
+    i = (volts - view.emf_v) / view.r_ohm
+    if i > 0 and not view.charge_path:
+        return 0.0
+    if i < 0 and not view.discharge_path:
+        return 0.0
+    return i
+
+
+class BenchNetwork:
+    """Callable as a ``TerminalNetwork``; ``devices`` are the load and the supply."""
+
+    V_MAX = 200.0
+
+    def __init__(self, *devices: TerminalDevice) -> None:
+        self.devices = devices
+        self.volts = 0.0
+        self.pack_amps = 0.0
+        self.view: TerminalView | None = None
+
+    def _balance(self, view: TerminalView, v: float) -> float:
+        return sum(d.terminal_current(v) for d in self.devices) - pack_current(view, v)
+
+    def solve(self, view: TerminalView) -> tuple[float, float]:
+        lo, hi = 0.0, self.V_MAX
+        if self._balance(view, lo) <= 0:
+            v = lo
+        elif self._balance(view, hi) >= 0:
+            v = hi
+        else:
+            for _ in range(64):
+                mid = 0.5 * (lo + hi)
+                if self._balance(view, mid) > 0:
+                    lo = mid
+                else:
+                    hi = mid
+            v = 0.5 * (lo + hi)
+        return v, pack_current(view, v)
+
+    def __call__(self, view: TerminalView) -> float:
+        self.view = view
+        self.volts, self.pack_amps = self.solve(view)
+        tripped = False
+        for d in self.devices:
+            check = getattr(d, "after_solve", None)
+            if check is not None and check(self.volts):
+                tripped = True
+        if tripped:  # a protection switched something off: the node settles again
+            self.volts, self.pack_amps = self.solve(view)
+        return self.pack_amps
+
+    def device_current(self, device: TerminalDevice) -> float:
+        """What ``device`` pushes into the node at the last solution (A)."""
+        return device.terminal_current(self.volts)

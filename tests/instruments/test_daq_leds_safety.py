@@ -1,0 +1,82 @@
+"""DAQ970A, the LED analyser and the safety tester against the stand-in pack."""
+
+from __future__ import annotations
+
+import pytest
+
+from drivers.instruments.errors import InstrumentCommandError, InstrumentConnectionError
+
+
+def test_daq_reads_terminals_ambient_and_contacts(rig) -> None:
+    daq = rig.open("daq")
+    assert "DAQ970A" in daq.identify()
+    assert daq.pack_voltage() == pytest.approx(52.6, abs=0.005)
+    assert daq.ambient_temperature() == pytest.approx(25.2, abs=0.01)
+    assert daq.inputs() == {"no2": False, "no3": False, "no4": False}
+    rig.pack.contacts[3] = True
+    assert daq.inputs() == {"no2": False, "no3": True, "no4": False}
+
+
+def test_daq_outputs_drive_the_fixture_relays(rig) -> None:
+    daq = rig.open("daq")
+    daq.set_relay("power", True)
+    daq.press("sw", 1.0)
+    daq.set_relay("in1", True)
+    assert rig.pack.buttons == {"power": True, "sw": False, "breaker": False, "in1": 24.0}
+    assert [(t, n, v) for t, n, v in rig.pack.button_log if n == "sw"] == [(0.0, "sw", True), (1.0, "sw", False)]
+    assert daq.relays() == {"power": True, "sw": False, "breaker": False, "in1": True}
+    daq.safe_state()
+    assert rig.pack.buttons == {"power": False, "sw": False, "breaker": False, "in1": 0.0}
+    assert rig.bench.daq.out_byte == 0
+    with pytest.raises(KeyError, match="relay9"):
+        daq.set_relay("relay9", True)
+
+
+def test_daq_bad_channel_goes_to_the_error_queue(rig) -> None:
+    daq = rig.open("daq")
+    with pytest.raises(InstrumentCommandError) as err:
+        daq.write("SOUR:DIG:DATA:BYTE 3,(@305)")
+    assert err.value.code == -222
+    with pytest.raises(InstrumentCommandError) as err:
+        daq.write("SOUR:DIG:DATA:BYTE 300,(@302)")
+    assert err.value.code == -222
+    assert rig.bench.daq.out_byte == 0
+
+
+def test_led_analyser_colour_and_sequence(rig) -> None:
+    leds = rig.open("leds")
+    assert leds.identify().startswith("FEASA,")
+    rig.pack.add_led_edge("RUN", 0.0, True)
+    rig.pack.add_led_edge("ALM", 0.0, True)
+    readings = leds.read()
+    assert readings["RUN"].green == 255 and readings["RUN"].intensity == 30000
+    assert readings["ALM"].red == 255 and readings["SOC1"].intensity == 0
+    t0 = rig.clock.now()
+    for k in range(3):  # Blink 2 on ALM: 0.5 s on / 0.5 s off
+        rig.pack.add_led_edge("ALM", t0 + k + 0.5031, False)
+        rig.pack.add_led_edge("ALM", t0 + k + 1.0, True)
+    edges = leds.capture_sequence(2.5, sample_ms=10)
+    assert rig.clock.now() == pytest.approx(t0 + 2.5)
+    assert edges["ALM"] == [(0.0, True), (0.51, False), (1.0, True), (1.51, False), (2.0, True)]
+    assert edges["RUN"] == [(0.0, True)]
+
+
+def test_led_analyser_errors(rig) -> None:
+    leds = rig.open("leds")
+    with pytest.raises(InstrumentCommandError, match="fibre out of range"):
+        leds._reading(9)
+    rig.bench.servers["leds"].drop_connections()
+    with pytest.raises(InstrumentConnectionError, match="leds"):
+        leds.read()
+
+
+def test_safety_tester_reads_the_unit(rig) -> None:
+    safety = rig.open("safety")
+    assert "19032" in safety.identify()
+    assert safety.ground_bond(10.0) == pytest.approx(0.021)
+    assert safety.insulation(500.0) == pytest.approx(4.7e8)
+    with pytest.raises(InstrumentCommandError) as err:
+        safety.ground_bond(40.0)  # the tester is rated 3-30 A
+    assert err.value.code == -222
+    safety.safe_state()
+    assert rig.bench.safety.received[-2] == "SOUR:SAFE:STOP"
