@@ -51,15 +51,26 @@ def is_certificate(record: Record) -> bool:
     return record.verdict == "PASS"
 
 
+QR_TAG = "VSQRCode"  # marked-content tag around the QR's squares, so verify can read them
+
+
+def qr_matrix(payload: str) -> list[list[bool]]:
+    """The modules of the QR code of ``payload`` (border included)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    qr.add_data(payload)
+    qr.make(fit=True)
+    return qr.get_matrix()
+
+
 class QrFlowable(Flowable):
-    """A QR code drawn as vector squares (sharp at any print size, no image codec)."""
+    """A QR code drawn as vector squares (sharp at any print size, no image codec).
+
+    The squares sit in a marked-content section tagged :data:`QR_TAG` that states the
+    module count, so ``station verify`` can rebuild the code from the PDF itself."""
 
     def __init__(self, payload: str, size: float) -> None:
         super().__init__()
-        qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
-        qr.add_data(payload)
-        qr.make(fit=True)
-        self.matrix: list[list[bool]] = qr.get_matrix()
+        self.matrix = qr_matrix(payload)
         self.size = size
         self.width = self.height = size
 
@@ -67,12 +78,14 @@ class QrFlowable(Flowable):
         n = len(self.matrix)
         cell = self.size / n
         c = self.canv
+        c.addLiteral(f"/{QR_TAG} <</Modules {n} /Size {self.size:.4f}>> BDC")
         c.setFillColor(colors.black)
         c.setStrokeColor(colors.black)
         for row, line in enumerate(self.matrix):
             for col, dark in enumerate(line):
                 if dark:
                     c.rect(col * cell, self.size - (row + 1) * cell, cell, cell, stroke=0, fill=1)
+        c.addLiteral("EMC")
 
 
 def _styles() -> dict[str, ParagraphStyle]:

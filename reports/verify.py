@@ -15,7 +15,7 @@ from typing import Any
 
 import pypdf
 
-from reports.certificate import NOT_A_CERTIFICATE
+from reports.certificate import NOT_A_CERTIFICATE, QR_TAG, qr_matrix, qr_payload
 from reports.exports import sha256_bytes
 from reports.record import Record
 from reports.store import DEFAULT_FILE, StoreUnavailable, open_store
@@ -80,6 +80,37 @@ def read_certificate(path: str | Path) -> CertificateInfo:
                     f"{p}: printed {attr} {printed} differs from the document's metadata {value}"
                 )
     return info
+
+
+def read_qr_matrices(path: str | Path) -> list[list[list[bool]]]:
+    """The QR codes drawn in the certificate, rebuilt module by module from its squares."""
+    from pypdf.generic import ContentStream
+
+    found: list[list[list[bool]]] = []
+    for page in pypdf.PdfReader(path).pages:
+        contents = page.get_contents()
+        if contents is None:
+            continue
+        stream = ContentStream(contents, page.pdf)
+        inside, n, size, squares = False, 0, 0.0, []
+        for operands, op in stream.operations:
+            if op == b"BDC" and operands and operands[0] == f"/{QR_TAG}":
+                props = operands[1]
+                inside, squares = True, []
+                n, size = int(props["/Modules"]), float(props["/Size"])
+            elif op == b"EMC" and inside:
+                inside = False
+                cell = size / n
+                matrix = [[False] * n for _ in range(n)]
+                for x, y, _w, _h in squares:
+                    col = round(x / cell)
+                    row = n - 1 - round(y / cell)
+                    if 0 <= row < n and 0 <= col < n:
+                        matrix[row][col] = True
+                found.append(matrix)
+            elif op == b"re" and inside:
+                squares.append(tuple(float(v) for v in operands))
+    return found
 
 
 def diff(a: Any, b: Any, path: str = "") -> list[str]:
@@ -164,6 +195,7 @@ def _check_certificate(cert: CertificateInfo, record: Record | None, file_sha: s
                     f"file's bytes hash to {file_sha}: the record was changed or swapped")
     else:
         result.checked.append(f"certificate {name} names the same SHA-256")
+    _check_qr(cert, record, file_sha, result)
     if record is None:
         return
     for what, printed, actual in (("serial", cert.serial, record.serial),
@@ -176,6 +208,23 @@ def _check_certificate(cert: CertificateInfo, record: Record | None, file_sha: s
                     f"verdict is {record.verdict}")
     if record.verdict == "PASS" and cert.says_not_certificate:
         result.fail(f"certificate {name} says it is not a certificate, but the verdict is PASS")
+
+
+def _check_qr(cert: CertificateInfo, record: Record | None, file_sha: str | None,
+              result: Verification) -> None:
+    """The printed QR code must carry the serial, run and hash of the record file."""
+    name = cert.path.name
+    codes = read_qr_matrices(cert.path)
+    if len(codes) != 1:
+        result.fail(f"certificate {name} has {len(codes)} QR codes, expected one")
+        return
+    if record is None or file_sha is None:
+        return
+    if codes[0] != qr_matrix(qr_payload(record, file_sha)):
+        result.fail(f"the QR code on certificate {name} does not carry serial {record.serial}, "
+                    f"run {record.run_id} and the record file's SHA-256")
+    else:
+        result.checked.append(f"QR code on {name} carries the serial, run and record SHA-256")
 
 
 def _check_store(record: Record, file_sha: str | None, record_path: Path, db_url: str | None,

@@ -14,12 +14,18 @@ import typer
 from recordgen import DECLARED, make_record, make_serial
 from typer.testing import CliRunner
 
-from reports.certificate import NOT_A_CERTIFICATE, QrFlowable, qr_payload, write_certificate
+from reports.certificate import (
+    NOT_A_CERTIFICATE,
+    QrFlowable,
+    qr_matrix,
+    qr_payload,
+    write_certificate,
+)
 from reports.cli import register
 from reports.exports import write_record_json
 from reports.record import Record
 from reports.store import open_store
-from reports.verify import read_certificate, verify
+from reports.verify import read_certificate, read_qr_matrices, verify
 
 
 def _text(path: Path) -> str:
@@ -74,15 +80,39 @@ def test_failed_unit_document_says_it_is_not_a_certificate(tmp_path: Path) -> No
     assert (info.serial, info.verdict, info.says_not_certificate) == (r.serial, "FAIL", True)
 
 
-def test_qr_code_encodes_serial_and_hash() -> None:
+def test_qr_code_in_the_pdf_encodes_serial_run_and_hash(tmp_path: Path) -> None:
     r = make_record(make_serial(43))
-    payload = qr_payload(r, "0" * 64)
-    assert r.serial in payload and "0" * 64 in payload
+    pdf, _, sha = _issue(r, tmp_path)
+    payload = qr_payload(r, sha)
+    assert payload == f"VSTATION;SN={r.serial};RUN={r.run_id};SHA256={sha}"
     import qrcode
 
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
     qr.add_data(payload)
-    assert QrFlowable(payload, 100).matrix == qr.get_matrix()
+    (drawn,) = read_qr_matrices(pdf)  # rebuilt from the squares on the page
+    assert drawn == qr.get_matrix()
+    assert drawn != qr_matrix(qr_payload(r, "0" * 64))
+
+
+def test_certificate_with_a_foreign_qr_code_fails_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = make_record(make_serial(53))
+    pdf, _, sha = _issue(r, tmp_path)
+    # forge: the same certificate, its QR code drawn for another hash
+    from reports.certificate import certificate_bytes
+
+    real = QrFlowable.__init__
+
+    def forged(self: QrFlowable, payload: str, size: float) -> None:
+        real(self, payload.replace(sha, "0" * 64), size)
+
+    monkeypatch.setattr(QrFlowable, "__init__", forged)
+    pdf.write_bytes(certificate_bytes(r, sha, pdf.with_suffix(".json").name))
+    monkeypatch.undo()
+    result = verify(pdf)
+    assert not result.ok
+    assert any("QR code" in p and "does not carry" in p for p in result.problems)
 
 
 def test_certificate_is_fast(tmp_path: Path) -> None:
