@@ -7,8 +7,9 @@ between ``@`` and the completion line is handed to a typed parser. A reply witho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import serial
 
@@ -18,6 +19,7 @@ from drivers.pack.errors import ConsoleError, ConsoleRefused, ConsoleTimeout
 
 __all__ = ["ConsoleClient", "ConsoleError"]
 
+T = TypeVar("T")
 PROMPTS: tuple[bytes, ...] = (b"PYTES_debug>", b"PYTES>")
 MAX_REPLY = 1 << 20
 
@@ -94,8 +96,13 @@ class ConsoleClient:
             raise ConsoleRefused(f"{line!r} refused: {' / '.join(reply.body)}", raw)
         return reply
 
-    def _body(self, line: str) -> tuple[str, ...]:
-        return self.command(line).body
+    def _parsed(self, line: str, parser: Callable[[tuple[str, ...]], T]) -> T:
+        """Run ``line`` and parse its body; a parse error carries the reply's raw bytes."""
+        reply = self.command(line)
+        try:
+            return parser(reply.body)
+        except ConsoleError as exc:
+            raise ConsoleError(f"{line!r}: {exc}", reply.raw) from None
 
     @property
     def in_debug(self) -> bool:
@@ -103,34 +110,34 @@ class ConsoleClient:
 
     # -- typed commands --------------------------------------------------------------------
     def info(self) -> cp.ConsoleInfo:
-        return cp.parse_info(self._body("info"))
+        return self._parsed("info", cp.parse_info)
 
     def pwr(self) -> list[cp.PwrRow]:
-        return cp.parse_pwr(self._body("pwr"))
+        return self._parsed("pwr", cp.parse_pwr)
 
     def pwr_detail(self, n: int = 1) -> cp.PwrDetail:
-        return cp.parse_pwr_detail(self._body(f"pwr {n}"))
+        return self._parsed(f"pwr {n}", cp.parse_pwr_detail)
 
     def bat(self, n: int = 1) -> list[cp.BatRow]:
-        return cp.parse_bat(self._body(f"bat {n}"))
+        return self._parsed(f"bat {n}", cp.parse_bat)
 
     def soh(self) -> cp.Soh:
-        return cp.parse_soh(self._body("soh"))
+        return self._parsed("soh", cp.parse_soh)
 
     def stat(self) -> cp.Stat:
-        return cp.parse_stat(self._body("stat"))
+        return self._parsed("stat", cp.parse_stat)
 
     def log(self) -> list[cp.LogEntry]:
-        return cp.parse_log(self._body("log"))
+        return self._parsed("log", cp.parse_log)
 
     def log_clear(self) -> None:
         self.command("log clear")
 
     def time(self) -> datetime:
-        return cp.parse_time(self._body("time"))
+        return self._parsed("time", cp.parse_time)
 
     def set_time(self, when: datetime) -> datetime:
-        return cp.parse_time(self._body(f"time {when.strftime(cp.TIME_FORMAT)}"))
+        return self._parsed(f"time {when.strftime(cp.TIME_FORMAT)}", cp.parse_time)
 
     # -- test mode -------------------------------------------------------------------------
     def login_debug(self) -> None:
@@ -162,4 +169,4 @@ class ConsoleClient:
         self.command("clrthr")
 
     def crc(self) -> tuple[int, int]:
-        return cp.parse_crc(self._body("crc"))
+        return self._parsed("crc", cp.parse_crc)

@@ -55,6 +55,7 @@ class Rs485Client:
         self.port.timeout = timeout
         self.transactions = 0
         self.retried = 0
+        self._last_raw = b""
 
     @classmethod
     def open(cls, url: str, clock: Clock, *, baud: int = 9600, **kwargs: object) -> Rs485Client:
@@ -99,20 +100,22 @@ class Rs485Client:
         try:
             self.port.reset_input_buffer()
             self.port.write(request)
-            raw = self.port.read_until(b"\r")
-            for _ in range(3):  # noise ending in CR before the answer: read on, bounded
-                if not raw.endswith(b"\r") or b"~" in raw:
+            raw = received = self.port.read_until(b"\r")
+            for _ in range(3):  # noise, or the adapter's echo of our request: read on
+                if not raw.endswith(b"\r") or (b"~" in raw and not raw.endswith(request)):
                     break
-                raw += self.port.read_until(b"\r")
+                raw = self.port.read_until(b"\r")
+                received += raw
         except (serial.SerialException, OSError) as exc:
             raise Rs485Error(f"RS485 port failed during {request!r}: {exc}") from exc
+        self._last_raw = raw
         if not raw.endswith(b"\r"):
             remaining = self.timeout - (self.clock.now() - t0)
             if remaining > 0:
                 self.clock.sleep(remaining)
             raise Rs485Timeout(
                 f"no complete answer to {request.decode('ascii', 'replace').strip()} "
-                f"within {self.timeout} s", raw)
+                f"within {self.timeout} s", received)
         try:
             frame = pr.decode_frame(raw)
         except pr.PylonFrameError as exc:
@@ -128,7 +131,7 @@ class Rs485Client:
         try:
             return decoder(frame.info)
         except pr.PylonFrameError as exc:
-            raise Rs485FrameError(f"bad INFO: {exc.reason}", frame.info) from None
+            raise Rs485FrameError(f"bad INFO: {exc.reason}", self._last_raw) from None
 
     # -- the commands of §6 ----------------------------------------------------------------
     def protocol_version(self, *, adr: int = 0) -> int:

@@ -109,3 +109,48 @@ def test_can_monitor_on_random_frames(fid: int, data: bytes, ext: bool) -> None:
 def test_socketcand_parser_on_random_text(text: str) -> None:
     msg = parse_send(text)
     assert msg is None or len(msg.data) <= 8
+
+
+class _Port:
+    """A scripted serial port: every read returns the next chunk, then nothing."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks, self.timeout, self.in_waiting = chunks, 0.1, 0
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def read_until(self, expected: bytes = b"\r", size: int | None = None) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
+
+    def read(self, size: int = 1) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
+
+    def reset_input_buffer(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@given(st.binary(max_size=200), st.sampled_from(sorted(pr.COMMANDS)))
+def test_rs485_driver_raises_its_named_error_with_the_raw_bytes(junk: bytes, cid2: int) -> None:
+    from drivers.pack.errors import Rs485Error
+    from drivers.pack.rs485 import Rs485Client
+
+    answer = junk + b"\r"
+    client = Rs485Client(_Port([answer]), PACK.clock, retries=0)  # type: ignore[arg-type]
+    try:
+        client.transact(cid2, info_adr=2)
+    except Rs485Error as exc:
+        assert exc.raw and exc.raw in answer      # the bytes at fault, in the message too
+        assert repr(exc.raw) in str(exc)
+
+
+@given(st.binary(max_size=200))
+def test_console_driver_raises_its_named_error_on_garbage(junk: bytes) -> None:
+    from drivers.pack.console import ConsoleClient
+
+    reply = junk + b"PYTES>"
+    client = ConsoleClient(_Port([reply]), PACK.clock)  # type: ignore[arg-type]
+    try:
+        client.info()
+    except ConsoleError as exc:
+        assert exc.raw == reply and repr(reply) in str(exc)

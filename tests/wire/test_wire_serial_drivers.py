@@ -155,6 +155,14 @@ def test_corrupt_answer_is_retried_then_reported_with_raw_bytes(pack: FakePack) 
     assert isinstance(err.value, Rs485Error)
 
 
+def test_half_duplex_echo_and_noise_before_the_answer_are_skipped(pack: FakePack) -> None:
+    good = pr.encode_response(2, 0, pr.encode_serial_number(pr.SerialNumberInfo(2, SERIAL)))
+    request = pr.encode_request(2, pr.CID2_SERIAL_NUMBER, 2)
+    port = _ScriptedPort([request, b"\x00\x13 junk\r", good])
+    c = Rs485Client(port, pack.clock, retries=0)  # type: ignore[arg-type]
+    assert c.serial_number() == SERIAL and port.written == [request]
+
+
 def test_rs485_survives_garbage_on_the_line(pack: FakePack) -> None:
     link = WireLink(pack.clock, 9600)
     server = TcpSerialServer(lambda: rs485_session(pack), link).start()
