@@ -47,9 +47,12 @@ class UnitFileError(ValueError):
     """A unit description that is malformed: names the file, the dotted key, what is allowed."""
 
 
-def F(default: Any, unit: str, doc: str, **limits: Any) -> Any:
+def F(default: Any, unit: str, doc: str, allowed: str | None = None, **limits: Any) -> Any:
     """A field with its unit and its allowed range (for validation and the schema doc)."""
-    return Field(default, description=doc, json_schema_extra={"unit": unit}, **limits)
+    extra: dict[str, Any] = {"unit": unit}
+    if allowed:
+        extra["allowed"] = allowed
+    return Field(default, description=doc, json_schema_extra=extra, **limits)
 
 
 class _Section(BaseModel):
@@ -109,12 +112,15 @@ VERSION_PATTERN = r"^\d{1,3}\.\d{1,3}\.\d{1,3}$"
 
 
 class IdentitySection(_Section):
-    serial: str = F("", "-", "16-character serial (PV5 + variant + YYMM + 7 digits + check)")
+    serial: str = F("", "-", "16-character serial (PV5 + variant + YYMM + 7 digits + check)",
+                    allowed="a valid serial of the model's variant (SPEC §1)")
     fw_main: str = F("2.3.1", "-", "main firmware version", pattern=VERSION_PATTERN)
     fw_boot: str = F("1.0.4", "-", "boot loader version", pattern=VERSION_PATTERN)
     fw_bms_board: str = F("1.2.0", "-", "BMS board firmware version", pattern=VERSION_PATTERN)
-    manufacturer: str = F(MANUFACTURER, "-", "manufacturer name (0x51, info)", max_length=20)
-    device_name: str = F("", "-", "device name (0x51, info); default by model", max_length=10)
+    manufacturer: str = F(MANUFACTURER, "-", "manufacturer name (0x51, info)",
+                          allowed="ASCII text, at most 20 characters", max_length=20)
+    device_name: str = F("", "-", "device name (0x51, info); default by model",
+                         allowed="ASCII text, at most 10 characters", max_length=10)
 
 
 class CellOverride(_Section):
@@ -150,12 +156,6 @@ class CellsSection(_Section):
         o = self.overrides.get(index)
         value = getattr(o, name) if o is not None else None
         return float(getattr(self, name) if value is None else value)
-
-
-class GainOffsetNoise(_Section):
-    gain: float = F(1.0, "-", "gain of the sensor", ge=0.9, le=1.1)
-    offset: float = F(0.0, "see section", "offset of the sensor", ge=-1000.0, le=1000.0)
-    noise: float = F(0.0, "see section", "standard deviation of the sensor noise", ge=0.0, le=1000.0)
 
 
 class CellSensorOverride(_Section):
@@ -288,7 +288,7 @@ class FirmwareSection(_Section):
     derating: list[list[float]] = Field(
         default_factory=_default_derating,
         description="rows [low °C, high °C, charge A, discharge A], half-open [low, high)",
-        json_schema_extra={"unit": "°C, A"},
+        json_schema_extra={"unit": "°C, A", "allowed": "rows of 4 numbers, low < high, currents >= 0"},
     )
     derating_hyst_c: float = F(1.0, "°C", "hysteresis on leaving a derating row", ge=0.0, le=10.0)
     force_charge1_on_pct: float = F(5.0, "%", "force charge I while SOC ≤", ge=0.0, le=100.0)
@@ -331,7 +331,8 @@ class ContactsSection(_Section):
 
 
 class LedSection(_Section):
-    colour: tuple[int, int, int] = F((0, 255, 0), "RGB", "colour when lit")
+    colour: tuple[int, int, int] = F((0, 255, 0), "RGB", "colour when lit",
+                                     allowed="3 integers 0..255")
     intensity: float = F(1.0, "-", "relative intensity when lit", ge=0.0, le=1.0)
     dead: bool = F(False, "-", "the LED never lights")
 
@@ -365,7 +366,8 @@ class BreakerSection(_Section):
 
 
 class CommsSection(_Section):
-    rs485_baud: int | None = F(None, "bit/s", "override of the DIP's baud (None: from DIP bit 4)")
+    rs485_baud: int | None = F(None, "bit/s", "override of the DIP's baud (absent: from DIP bit 4)",
+                               allowed="1200..921600 or absent")
     can_bitrate: int = F(500_000, "bit/s", "CAN bitrate", ge=10_000, le=1_000_000)
     console_baud: int = F(115_200, "bit/s", "RS232 console baud", ge=1200, le=921_600)
 
@@ -619,6 +621,9 @@ def _unwrap(tp: Any) -> Any:
 
 def allowed_text(info: FieldInfo) -> str:
     """What a field accepts, in words (for errors and the schema doc)."""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if "allowed" in extra:
+        return str(extra["allowed"])
     tp = info.annotation
     base = _unwrap(tp)
     if typing.get_origin(base) is Literal:
@@ -663,7 +668,7 @@ def _format_errors(source: str, exc: ValidationError) -> str:
         got = err.get("input")
         got_text = "" if isinstance(got, dict) else f" (got {got!r})"
         msg = str(err["msg"]).removeprefix("Value error, ")
-        lines.append(f"{source}: {key}: {msg}{got_text}{allowed}")
+        lines.append(f"{source}: {key}: {msg}{got_text}{allowed}" if loc else f"{source}: {msg}")
     return "\n".join(lines)
 
 
@@ -698,3 +703,19 @@ def schema_rows() -> Iterator[tuple[str, str, str, str, str, str]]:
             )
 
     yield from walk(UnitDescription, "", defaults)
+
+
+def schema_markdown() -> str:
+    """The schema table of docs/unit-description.md (``python -m sim.unit`` prints it)."""
+    lines = [
+        "| key | layer | unit | default (v5) | allowed | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, layer, unit, default, allowed, doc in schema_rows():
+        cells = (key, layer, unit, default, allowed, doc)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(schema_markdown(), end="")
