@@ -74,7 +74,7 @@ def test_a_broken_limits_file_names_file_and_measurement(tmp_path: Path) -> None
         ("ground_bond_ohm", 0.05, "PASS"), ("ground_bond_ohm", 0.1, "PASS"),
         ("ground_bond_ohm", 0.1001, "FAIL"), ("insulation_mohm", 9.9, "FAIL"),
         ("ocv_v", 51.5, "PASS"), ("ocv_v", 53.61, "FAIL"), ("device_name", "V5A", "FAIL"),
-        ("device_name", "V5", "PASS"), ("fw_main", "1.6.3", "PASS"), ("fw_main", "1.5.0", "FAIL"),
+        ("device_name", "V5", "PASS"), ("fw_main", "2.3.1", "PASS"), ("fw_main", "1.5.0", "FAIL"),
         ("serial_rs485", "PV5S260100000013", "PASS"), ("serial_rs485", "PV5S260100000021", "FAIL"),
         ("led_standby_others_dark", True, "PASS"), ("led_standby_others_dark", 1, "FAIL"),
         ("ocv_v", "52", "ERROR"), ("ocv_v", None, "ERROR"),
