@@ -195,3 +195,44 @@ def test_console_test_mode_drives_the_real_firmware(bench: SimBench) -> None:
     finally:
         c.close()
         m.close()
+
+
+def _assert_can_matches(m: CanMonitor, snap) -> None:
+    v = {name: sv.value for name, sv in m.values().items()}
+    assert all(sv.t == snap.t for sv in m.values().values())
+    assert v["ChargeVoltageLimit"] == pytest.approx(snap.cvl_mv / 1000)
+    assert v["DischargeVoltageLimit"] == pytest.approx(snap.dvl_mv / 1000)
+    assert v["ChargeCurrentLimit"] == pytest.approx(snap.charge_limit_da / 10)
+    assert v["DischargeCurrentLimit"] == pytest.approx(snap.discharge_limit_da / 10)
+    assert (v["SOC"], v["SOH"]) == (round(snap.soc_pct), round(snap.soh_pct))
+    assert v["PackVoltage"] == pytest.approx(snap.pack_mv / 1000, abs=0.005)
+    assert v["PackCurrent"] == pytest.approx(snap.current_ma / 1000, abs=0.05)
+    assert v["Temperature"] == pytest.approx(max(snap.temps_dc[1:5]) / 10)
+    assert v["ProtDischargeOverCurrent"] == int(bool({"dsg_oc", "short"} & snap.protections))
+    assert v["ProtChargeOverCurrent"] == int("chg_oc" in snap.protections)
+    assert v["ProtOverVoltage"] == int(bool({"cell_ov", "pack_ov"} & snap.protections))
+    assert v["WarnDischargeHighCurrent"] == int("dsg_oc" in snap.alarms)
+    assert (v["ChargeEnable"], v["DischargeEnable"]) == (snap.charge_fet, snap.discharge_fet)
+    assert (v["ForceCharge1"], v["ForceCharge2"], v["FullChargeRequest"]) == (
+        snap.force_charge_1, snap.force_charge_2, snap.full_charge_request)
+    assert v["ModuleCount"] == 1 and m.name() == "PYTES"
+
+
+def test_every_can_signal_is_the_model_value_at_the_frame_time(bench: SimBench) -> None:
+    m = CanMonitor.open(bench.description["can"], bench.clock)  # type: ignore[index]
+    try:
+        bench.clock.advance_to(5.0)                 # frames at whole seconds; last one at 5.0
+        _assert_can_matches(m, bench.pack.bms.snapshot())
+        bench.pack.set_network(lambda view: -150.0 if view.discharge_path else 0.0)
+        bench.pack.inputs_changed()
+        bench.clock.advance_to(8.0)                 # 150 A: the 15 s tier, alarm only
+        snap = bench.pack.bms.snapshot()
+        assert snap.current_ma < -140_000
+        _assert_can_matches(m, snap)
+        bench.clock.advance_to(30.0)                # tripped by now
+        snap = bench.pack.bms.snapshot()
+        assert "dsg_oc" in snap.protections
+        _assert_can_matches(m, snap)
+    finally:
+        bench.pack.set_network(None)
+        m.close()
