@@ -176,3 +176,18 @@ def test_analog_round_trip_property(cells, temps, cur, volt, rem, tot, cyc) -> N
     info = pr.encode_analog_values(pr.AnalogValues(2, (m,)))
     frame = pr.decode_frame(pr.encode_response(2, 0, info))
     assert pr.decode_analog_values(frame.info).modules[0] == m
+
+
+def test_the_spec_request_vectors_are_answered_by_the_pack() -> None:
+    from sim.wire.rs485 import Rs485Responder
+    from tests.wire.fake_pack import FakePack
+
+    r = Rs485Responder(FakePack())  # type: ignore[arg-type]
+    ((_, ver),) = r.feed(b"~2002464FC0048520FCB2\r")   # INFO ignored for 0x4F
+    frame = pr.decode_frame(ver)
+    assert (frame.ver, frame.adr, frame.rtn, frame.info) == (0x20, 2, 0, b"")
+    assert ver.endswith(b"\r") and not ver.endswith(b"\n")
+    ((_, analog),) = r.feed(b"~20024642E00202FD33\r")
+    a = pr.decode_analog_values(pr.decode_frame(analog).info)
+    assert a.command == 2 and len(a.modules[0].cell_mv) == 16
+    assert r.feed(b"~20034642E00203FD31\r") == []          # another pack's ADR: silence

@@ -99,6 +99,31 @@ def test_station_drivers_over_tcp_and_socketcand(served) -> None:
         bus.shutdown()
 
 
+def test_unit_file_sets_the_served_pack(tmp_path) -> None:
+    from common.serial_number import make_serial
+    from sim.unit import default_unit, write_unit
+
+    unit_file = tmp_path / "unit.toml"
+    serial = make_serial("A", 2026, 2, 4242)
+    write_unit(default_unit("v5-alpha", serial=serial).model_copy(update={"dip": 2}), unit_file)
+    proc, d = _serve("--unit", str(unit_file), "--no-power-on")
+    try:
+        assert (d["model"], d["serial"], d["rs485_address"]) == ("v5-alpha", serial, 0x22)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+
+
+def test_bad_unit_file_is_refused_with_a_clear_error(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('model = "v9"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "stations.cli", "sim", "serve", "--unit", str(bad)],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "v9" in proc.stderr and "bad.toml" in proc.stderr
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_signal_ends_cleanly_with_exit_code_0(sig: signal.Signals) -> None:
     proc, d = _serve("--no-power-on")
