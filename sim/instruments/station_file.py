@@ -1,0 +1,82 @@
+"""Write a station file that points at a running simulated bench.
+
+``station sim serve`` prints the bench's description and this file next to it, so that
+``station run ... --station FILE`` in another process drives the bench over the real
+transports in real time, exactly as it would drive hardware: the file says
+``simulated = false`` (the station opens every address and uses the wall clock). The
+simulator does not import station code; the file follows docs/station-file.md and the
+tests validate it with ``stations.schema``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from sim.instruments.daq import CHANNELS, INPUT_BITS, OUTPUT_BITS
+
+#: Simulated instruments do not drift: their calibration is due far in the future.
+SIM_CALIBRATION_DUE = "2099-12-31"
+DEFAULT_ENVELOPE = {
+    "max_voltage_v": 60.0,
+    "max_current_a": 250.0,
+    "max_power_w": 13_000.0,
+    "chamber_min_c": -20.0,
+    "chamber_max_c": 60.0,
+    "short_steps": ["short_circuit"],
+}
+
+
+def _can(desc: Any) -> dict[str, Any]:
+    can = dict(desc or {})
+    out = {k: can[k] for k in ("interface", "channel", "host", "port") if can.get(k) is not None}
+    out["bitrate"] = int(can.get("bitrate", 500_000))
+    return out
+
+
+def station_document(description: dict[str, Any]) -> dict[str, Any]:
+    """The station file's content for a bench ``description`` (as ``SimBench.start()``)."""
+    due = date.fromisoformat(SIM_CALIBRATION_DUE)
+    instruments = {}
+    for role, entry in (description.get("instruments") or {}).items():
+        instruments[role] = {
+            "dialect": entry["dialect"],
+            "address": entry["resource"],
+            "serial": entry.get("serial", f"SIM-{role.upper()}"),
+            "calibration_due": due,
+        }
+    serial = description.get("serial", "")
+    return {
+        "schema_version": 1,
+        "id": f"SIMSERVE-{serial}" if serial else "SIMSERVE",
+        "line": "sim",
+        "watchdog_s": 30.0,
+        "bench": {
+            "simulated": False,
+            "model": description.get("model", "v5"),
+            "description": "a simulated bench served by `station sim serve` (real time)",
+        },
+        "pack": {
+            "rs485": {"port": description.get("rs485_tcp") or description["rs485"],
+                      "baud": int(description.get("rs485_baud", 9600))},
+            "rs485_address": int(description.get("rs485_address", 2)),
+            "console": {"port": description.get("console_tcp") or description["console"],
+                        "baud": 115200},
+            "can": _can(description.get("can")),
+        },
+        "envelope": dict(DEFAULT_ENVELOPE),
+        "fixture": {"outputs": OUTPUT_BITS, "inputs": INPUT_BITS, "channels": CHANNELS},
+        "instruments": instruments,
+    }
+
+
+def write_station_file(description: dict[str, Any], path: Path) -> None:
+    """Write the station file for ``description`` to ``path`` (TOML)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(tomli_w.dumps(station_document(description)).encode("utf-8"))
+    tmp.replace(path)  # readers never see half a file

@@ -1,0 +1,318 @@
+"""Open a station: roles → drivers → transports, identities, calibration, clock, safe state.
+
+``open_station(path)`` reads the station file, starts the in-process simulated bench when
+the file says so (the station clock is then its virtual clock; otherwise the wall clock),
+refuses an instrument whose calibration has expired on the station clock's calendar date,
+opens every role's dialect on its address, reads and keeps each ``*IDN?`` (and checks the
+serial number the file names), puts the bench in its safe state and arms the output
+watchdogs. ``Station.sleep`` keeps those watchdogs fed through long waits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from common.clock import Clock, WallClock
+from drivers.instruments.envelope import Envelope
+from drivers.instruments.errors import InstrumentError
+from drivers.instruments.registry import get_dialect
+from drivers.instruments.roles import (
+    ROLE_KEYS,
+    Chamber,
+    Daq,
+    DcSupply,
+    ElectronicLoad,
+    LedAnalyser,
+    Role,
+    SafetyTester,
+)
+from drivers.instruments.transport import open_transport
+from stations.schema import (
+    SIM_ADDRESS,
+    StationFile,
+    StationFileError,
+    default_station_file,
+    load_station_file,
+)
+
+log = logging.getLogger(__name__)
+
+#: Order of the safe state: stop the energy first, then the air, then the relays.
+SAFE_ORDER: tuple[str, ...] = ("load", "supply", "chamber", "daq", "safety", "leds")
+
+
+class StationRefused(RuntimeError):
+    """The station cannot start a plan (calibration expired, wrong instrument, unreachable)."""
+
+
+class CalibrationExpired(StationRefused):
+    def __init__(self, role: str, serial: str, due: date, today: date) -> None:
+        self.role, self.serial, self.due = role, serial, due
+        super().__init__(
+            f"calibration of the {role} (serial {serial}) expired on {due.isoformat()} "
+            f"(station date {today.isoformat()}): the station refuses to start"
+        )
+
+
+@dataclass(frozen=True)
+class InstrumentIdentity:
+    role: str
+    dialect: str
+    resource: str
+    idn: str
+    serial: str
+    calibration_due: date
+
+    def as_record(self) -> dict[str, Any]:
+        return {"role": self.role, "dialect": self.dialect, "resource": self.resource,
+                "idn": self.idn, "serial": self.serial, "calibration_due": self.calibration_due}
+
+
+@dataclass
+class SafeStateReport:
+    """Which roles reached their safe state; ``errors`` role → message for those that did not."""
+
+    done: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Station:
+    """An opened station. Plans use the role attributes, never dialects."""
+
+    load: ElectronicLoad
+    supply: DcSupply
+    chamber: Chamber
+    daq: Daq
+    leds: LedAnalyser
+    safety: SafetyTester
+
+    def __init__(self, config: StationFile, path: Path, clock: Clock, envelope: Envelope,
+                 pack_ports: dict[str, Any], sim: Any = None) -> None:
+        self.config = config
+        self.path = path
+        self.clock = clock
+        self.envelope = envelope
+        self.pack_ports = pack_ports
+        self.sim = sim
+        self.roles: dict[str, Role] = {}
+        self.identities: dict[str, InstrumentIdentity] = {}
+        self._pack_drivers: dict[str, Any] = {}
+        self._closed = False
+
+    def __getattr__(self, name: str) -> Any:
+        roles = self.__dict__.get("roles", {})
+        if name in ROLE_KEYS and name in roles:
+            return roles[name]
+        raise AttributeError(f"station has no attribute {name!r}")
+
+    # -- records -----------------------------------------------------------------------------
+    def instrument_records(self) -> list[dict[str, Any]]:
+        return [self.identities[r].as_record() for r in ROLE_KEYS if r in self.identities]
+
+    # -- watchdogs and time ------------------------------------------------------------------
+    def watchdog_roles(self) -> list[Role]:
+        return [r for r in self.roles.values() if r.has_watchdog]
+
+    def pet_watchdogs(self) -> None:
+        for role in self.watchdog_roles():
+            role.pet()
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass on the station clock, feeding the output watchdogs on the way
+        (every third of their delay), so a long soak never trips them; a dead station does."""
+        if seconds < 0:
+            raise ValueError(f"cannot sleep a negative time ({seconds!r} s)")
+        if not self.watchdog_roles():
+            self.clock.sleep(seconds)
+            return
+        chunk = self.config.watchdog_s / 3.0
+        end = self.clock.now() + seconds
+        while (left := end - self.clock.now()) > 1e-9:
+            self.clock.sleep(min(chunk, left))
+            self.pet_watchdogs()
+
+    # -- safety ------------------------------------------------------------------------------
+    def safe_state(self) -> SafeStateReport:
+        """Load off, supply off, chamber to standby, fixture relays released. Every role is
+        tried even if one fails; idempotent; bounded by the instruments' I/O timeouts."""
+        report = SafeStateReport()
+        for name in SAFE_ORDER:
+            role = self.roles.get(name)
+            if role is None:
+                continue
+            try:
+                role.safe_state()
+                report.done.append(name)
+            except Exception as exc:  # every other role must still be made safe
+                report.errors[name] = f"{type(exc).__name__}: {exc}"
+                log.error("safe state of %s failed: %s", name, exc)
+        return report
+
+    # -- pack ports (drivers.pack) -----------------------------------------------------------
+    def _pack_driver(self, key: str) -> Any:
+        if key not in self._pack_drivers:
+            from drivers.pack import CanMonitor, ConsoleClient, Rs485Client
+
+            p = self.pack_ports
+            if key == "bms_can":
+                drv = CanMonitor.open(p["can"], self.clock)
+            elif key == "bms_rs485":
+                drv = Rs485Client.open(p["rs485"], self.clock, baud=p["rs485_baud"],
+                                       address=p["rs485_address"])
+            else:
+                drv = ConsoleClient.open(p["console"], self.clock, baud=p["console_baud"])
+            self._pack_drivers[key] = drv
+        return self._pack_drivers[key]
+
+    @property
+    def bms_can(self) -> Any:
+        """The pack's CAN monitor (opened on first use)."""
+        return self._pack_driver("bms_can")
+
+    @property
+    def bms_rs485(self) -> Any:
+        return self._pack_driver("bms_rs485")
+
+    @property
+    def console(self) -> Any:
+        return self._pack_driver("console")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Safe state, then close every transport and the simulated bench; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self.roles:
+                self.safe_state()
+        finally:
+            for drv in self._pack_drivers.values():
+                with contextlib.suppress(Exception):
+                    drv.close()
+            for role in self.roles.values():
+                with contextlib.suppress(Exception):
+                    role.close()  # type: ignore[attr-defined]
+            if self.sim is not None:
+                with contextlib.suppress(Exception):
+                    self.sim.close()
+
+    def __enter__(self) -> Station:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pack_ports(config: StationFile, description: dict[str, Any] | None) -> dict[str, Any]:
+    if description is not None:
+        return {
+            "rs485": description["rs485"], "rs485_tcp": description.get("rs485_tcp"),
+            "rs485_baud": int(description.get("rs485_baud", 9600)),
+            "rs485_address": int(description.get("rs485_address", 2)),
+            "console": description["console"], "console_tcp": description.get("console_tcp"),
+            "console_baud": 115200,
+            "can": dict(description["can"]),
+        }
+    assert config.pack is not None  # the schema requires it unless simulated
+    can = {k: v for k, v in config.pack.can.model_dump().items() if v is not None}
+    return {
+        "rs485": config.pack.rs485.port, "rs485_baud": config.pack.rs485.baud,
+        "rs485_address": config.pack.rs485_address,
+        "console": config.pack.console.port, "console_baud": config.pack.console.baud,
+        "can": can,
+    }
+
+
+def check_calibration(config: StationFile, today: date) -> None:
+    for role in ROLE_KEYS:
+        cfg = config.instruments[role]
+        if cfg.calibration_due < today:
+            raise CalibrationExpired(role, cfg.serial, cfg.calibration_due, today)
+
+
+def _options(config: StationFile, role: str) -> dict[str, Any]:
+    opts = dict(config.instruments[role].options)
+    fx = config.fixture
+    if role == "daq":
+        opts.update(outputs=dict(fx.outputs), inputs=dict(fx.inputs), channels=fx.channels.model_dump())
+    elif role == "leds":
+        opts.update(fibres=dict(fx.fibres))
+    return opts
+
+
+def open_station(
+    path: str | Path | None = None,
+    *,
+    unit: Any = None,
+    model: str | None = None,
+    seed: int = 0,
+    serial: str | None = None,
+) -> Station:
+    """Open the station a file describes (default: ``stations/sim.toml``)."""
+    file = Path(path) if path is not None else default_station_file()
+    config = load_station_file(file)
+    if unit is not None and not config.bench.simulated:
+        raise StationFileError(f"{file}: a unit description needs [bench] simulated = true")
+    env_cfg = config.envelope
+    envelope = Envelope(env_cfg.max_voltage_v, env_cfg.max_current_a, env_cfg.max_power_w,
+                        env_cfg.chamber_min_c, env_cfg.chamber_max_c, tuple(env_cfg.short_steps))
+    sim = None
+    description = None
+    clock: Clock = WallClock()
+    if config.bench.simulated:
+        from stations.simbench import start_sim_bench
+
+        setup = start_sim_bench(config, base_dir=file.parent, unit=unit, model=model,
+                                serial=serial, seed=seed)
+        sim, clock, description = setup.bench, setup.clock, setup.description
+    station = Station(config, file, clock, envelope, _pack_ports(config, description), sim)
+    try:
+        check_calibration(config, clock.utcnow().date())
+        for role in ROLE_KEYS:
+            _open_role(station, role, description)
+        station.safe_state()
+        for role in station.watchdog_roles():
+            role.arm_watchdog(config.watchdog_s)
+    except BaseException:
+        station.close()
+        raise
+    return station
+
+
+def _open_role(station: Station, role: str, description: dict[str, Any] | None) -> None:
+    cfg = station.config.instruments[role]
+    address = cfg.address
+    if address == SIM_ADDRESS:
+        assert description is not None
+        address = description["instruments"][role]["resource"]
+    cls = get_dialect(cfg.dialect)
+    try:
+        transport = open_transport(cls.transport_kind, address, timeout_ms=cfg.timeout_ms, baud=cfg.baud)
+    except Exception as exc:
+        raise StationRefused(
+            f"{station.path}: cannot open the {role} ({cfg.dialect}) at {address}: {exc}"
+        ) from exc
+    driver = cls(transport, name=role, envelope=station.envelope, clock=station.clock,
+                 options=_options(station.config, role))
+    station.roles[role] = driver
+    try:
+        idn = driver.identify()
+    except InstrumentError as exc:
+        raise StationRefused(f"{station.path}: the {role} at {address} does not answer: {exc}") from exc
+    if cfg.serial.lower() not in idn.lower():
+        raise StationRefused(
+            f"{station.path}: key instruments.{role}.serial is {cfg.serial!r} but the instrument "
+            f"at {address} says {idn!r}: wrong instrument or wrong station file"
+        )
+    station.identities[role] = InstrumentIdentity(role, cfg.dialect, address, idn, cfg.serial,
+                                                  cfg.calibration_due)

@@ -1,0 +1,202 @@
+"""The station file: which instrument plays each role, at which address, with which serial
+number and calibration date; the pack's ports; the fixture's wiring; the safe envelope.
+
+TOML validated with pydantic (unknown keys are errors). Every error names the file and the
+dotted key, so a technician can fix the file without reading code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from drivers.instruments.registry import DIALECTS, get_dialect
+from drivers.instruments.roles import LED_NAMES, ROLE_KEYS
+from drivers.instruments.transport import SERIAL_ADDRESS, VISA_RESOURCE
+
+SCHEMA_VERSION = 1
+#: In a simulated station file, the address that means "the in-process bench's instrument".
+SIM_ADDRESS = "sim"
+OUTPUT_NAMES = ("power", "sw", "breaker", "in1")
+INPUT_NAMES = ("no2", "no3", "no4")
+
+
+class StationFileError(ValueError):
+    """A station file that cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BenchConfig(_Strict):
+    simulated: bool = False
+    model: str = "v5"                   # simulated only: the unit's model
+    unit_file: str | None = None        # simulated only: a unit description file
+    description: str = ""
+
+
+class InstrumentConfig(_Strict):
+    dialect: str
+    address: str = Field(min_length=1)
+    serial: str = Field(min_length=1)
+    calibration_due: date
+    timeout_ms: int = Field(2000, ge=50, le=60_000)
+    baud: int = Field(57600, gt=0)      # serial dialects only
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SerialPortConfig(_Strict):
+    port: str = Field(min_length=1)
+    baud: int = Field(gt=0)
+
+
+class CanConfig(_Strict):
+    interface: str = Field(min_length=1)     # python-can interface: socketcan, pcan, virtual, socketcand
+    channel: str = Field(min_length=1)
+    bitrate: int = 500_000
+    host: str | None = None                  # socketcand only
+    port: int | None = None                  # socketcand only
+
+
+class PackPortsConfig(_Strict):
+    rs485: SerialPortConfig
+    rs485_address: int = Field(0x02, ge=0, le=0xFF)
+    console: SerialPortConfig
+    can: CanConfig
+
+
+class EnvelopeConfig(_Strict):
+    max_voltage_v: float = Field(gt=0, le=1000)
+    max_current_a: float = Field(gt=0, le=5000)
+    max_power_w: float = Field(gt=0, le=1e6)
+    chamber_min_c: float = Field(ge=-100, le=200)
+    chamber_max_c: float = Field(ge=-100, le=200)
+    short_steps: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _range(self) -> EnvelopeConfig:
+        if not self.chamber_min_c < self.chamber_max_c:
+            raise ValueError("chamber_min_c must be below chamber_max_c")
+        return self
+
+
+class FixtureChannels(_Strict):
+    pack_voltage: int = Field(ge=101, le=399)
+    ambient_tc: int = Field(ge=101, le=399)
+    tc_type: Literal["J", "K", "T", "E", "R", "S", "B", "N"] = "K"
+    digital_in: int = Field(ge=101, le=399)
+    digital_out: int = Field(ge=101, le=399)
+
+
+class FixtureConfig(_Strict):
+    """The fixture's wiring to the DAQ: relay outputs, contact inputs, channels."""
+
+    outputs: dict[Literal["power", "sw", "breaker", "in1"], int]
+    inputs: dict[Literal["no2", "no3", "no4"], int]
+    channels: FixtureChannels
+    fibres: dict[Literal["RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4"], int] = Field(
+        default_factory=lambda: {n: i + 1 for i, n in enumerate(LED_NAMES)}
+    )
+
+    @model_validator(mode="after")
+    def _bits(self) -> FixtureConfig:
+        for group, names in (("outputs", OUTPUT_NAMES), ("inputs", INPUT_NAMES)):
+            bits: dict[str, int] = getattr(self, group)
+            missing = [n for n in names if n not in bits]
+            if missing:
+                raise ValueError(f"{group}: missing {missing}")
+            if any(not 0 <= b <= 7 for b in bits.values()):
+                raise ValueError(f"{group}: bits must be 0..7")
+            if len(set(bits.values())) != len(bits):
+                raise ValueError(f"{group}: two names share one bit")
+        missing = [n for n in LED_NAMES if n not in self.fibres]
+        if missing:
+            raise ValueError(f"fibres: missing {missing}")
+        return self
+
+
+class StationFile(_Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str = Field(min_length=1)
+    line: str = Field(min_length=1)
+    bench: BenchConfig = Field(default_factory=BenchConfig)
+    watchdog_s: float = Field(30.0, ge=1, le=3600)     # instruments' output watchdog delay
+    pack: PackPortsConfig | None = None                # required unless simulated
+    envelope: EnvelopeConfig
+    fixture: FixtureConfig
+    instruments: dict[str, InstrumentConfig]
+
+
+def _problems(sf: StationFile) -> list[tuple[str, str]]:
+    """Checks across keys: roles, dialects, addresses. (dotted key, message) pairs."""
+    out: list[tuple[str, str]] = []
+    for role in ROLE_KEYS:
+        if role not in sf.instruments:
+            out.append((f"instruments.{role}", f"missing role {role!r} (roles: {', '.join(ROLE_KEYS)})"))
+    for role, cfg in sf.instruments.items():
+        key = f"instruments.{role}"
+        if role not in ROLE_KEYS:
+            out.append((key, f"unknown role {role!r}; roles: {', '.join(ROLE_KEYS)}"))
+            continue
+        if cfg.dialect not in DIALECTS:
+            out.append((f"{key}.dialect", f"unknown dialect {cfg.dialect!r}; known: {', '.join(sorted(DIALECTS))}"))
+            continue
+        if DIALECTS[cfg.dialect][0] != role:
+            out.append((f"{key}.dialect", f"dialect {cfg.dialect!r} is a {DIALECTS[cfg.dialect][0]}, not a {role}"))
+            continue
+        if cfg.address == SIM_ADDRESS:
+            if not sf.bench.simulated:
+                out.append((f"{key}.address", "'sim' is only valid with [bench] simulated = true"))
+            continue
+        kind = get_dialect(cfg.dialect).transport_kind
+        pattern = VISA_RESOURCE if kind == "visa" else SERIAL_ADDRESS
+        if not pattern.match(cfg.address):
+            what = "a VISA resource (e.g. TCPIP0::10.0.0.5::5025::SOCKET)" if kind == "visa" else \
+                "a serial port (/dev/ttyUSB0, COM3, socket://host:port)"
+            out.append((f"{key}.address", f"{cfg.address!r} is not {what}"))
+    if sf.pack is None and not sf.bench.simulated:
+        out.append(("pack", "a station that is not simulated needs [pack] rs485, console and can"))
+    return out
+
+
+def parse_station(data: dict[str, Any], source: str = "<station>") -> StationFile:
+    """Validate a station file's content; errors name ``source`` and the key."""
+    try:
+        sf = StationFile.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            lines.append(f"{source}: key {key}: {msg}")
+        raise StationFileError("\n".join(lines)) from None
+    problems = _problems(sf)
+    if problems:
+        raise StationFileError("\n".join(f"{source}: key {k}: {m}" for k, m in problems))
+    return sf
+
+
+def load_station_file(path: str | Path) -> StationFile:
+    """Read and validate a station file (TOML)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StationFileError(f"{p}: cannot read station file: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StationFileError(f"{p}: not valid TOML: {exc}") from None
+    return parse_station(data, str(p))
+
+
+def default_station_file() -> Path:
+    """``stations/sim.toml``: the simulated bench, the default station."""
+    return Path(__file__).with_name("sim.toml")
