@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -122,6 +123,13 @@ def write_parquet(records: Record | Iterable[Record], path: str | Path) -> pd.Da
 
 # -- JUnit XML -----------------------------------------------------------------------------
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text XML 1.0 can carry: control characters (from a console, say) become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
 def junit_xml(record: Record) -> bytes:
     """The run as one JUnit test suite: a test case per measurement.
 
@@ -129,14 +137,14 @@ def junit_xml(record: Record) -> bytes:
     ABORTED or ERROR without a measurement to blame gets one more case carrying why."""
     counts = record.counts()
     suite = ET.Element("testsuite", {
-        "name": f"{record.plan}:{record.serial}",
+        "name": _xml_text(f"{record.plan}:{record.serial}"),
         "tests": str(len(record.measurements)),
         "failures": str(counts["FAIL"]),
         "errors": str(counts["ERROR"]),
         "skipped": str(counts["NOT_RUN"]),
         "time": f"{record.duration_s or 0.0:.3f}",
         "timestamp": record.started_at.isoformat(),
-        "hostname": record.station.id,
+        "hostname": _xml_text(record.station.id),
     })
     props = ET.SubElement(suite, "properties")
     for key, value in (
@@ -147,19 +155,22 @@ def junit_xml(record: Record) -> bytes:
         ("limits_version", record.limits.version), ("limits_sha256", record.limits.sha256),
         ("software_version", record.software_version),
     ):
-        ET.SubElement(props, "property", {"name": key, "value": value})
+        ET.SubElement(props, "property", {"name": key, "value": _xml_text(value)})
     previous = 0.0
     for m in record.measurements:
         elapsed = max(0.0, (m.t - previous)) if m.t is not None else 0.0
         if m.t is not None:
             previous = m.t
         case = ET.SubElement(suite, "testcase", {
-            "classname": f"{record.plan}.{m.step}", "name": m.name, "time": f"{elapsed:.3f}"})
-        detail = f"{m.name} = {m.value_text()} {m.unit} (limit {m.limit.text()})".replace("  ", " ")
+            "classname": _xml_text(f"{record.plan}.{m.step}"), "name": _xml_text(m.name),
+            "time": f"{elapsed:.3f}"})
+        detail = _xml_text(
+            f"{m.name} = {m.value_text()} {m.unit} (limit {m.limit.text()})".replace("  ", " "))
+        message = _xml_text(m.message)
         if m.outcome == "FAIL":
-            ET.SubElement(case, "failure", {"message": m.message or detail, "type": "FAIL"}).text = detail
+            ET.SubElement(case, "failure", {"message": message or detail, "type": "FAIL"}).text = detail
         elif m.outcome == "ERROR":
-            ET.SubElement(case, "error", {"message": m.message or "error", "type": "ERROR"}).text = detail
+            ET.SubElement(case, "error", {"message": message or "error", "type": "ERROR"}).text = detail
         elif m.outcome == "NOT_RUN":
             ET.SubElement(case, "skipped", {"message": "NOT_RUN"})
         else:
@@ -169,7 +180,8 @@ def junit_xml(record: Record) -> bytes:
         case = ET.SubElement(suite, "testcase", {
             "classname": f"{record.plan}.run", "name": "run", "time": "0.000"})
         ET.SubElement(case, "error", {
-            "message": (f.message if f else "") or record.verdict, "type": record.verdict})
+            "message": _xml_text((f.message if f else "") or record.verdict),
+            "type": record.verdict})
         suite.set("tests", str(len(record.measurements) + 1))
         suite.set("errors", str(counts["ERROR"] + 1))
     root = ET.Element("testsuites")

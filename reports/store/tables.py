@@ -8,6 +8,7 @@ measurement row can be committed the moment it is taken. Alembic migrations
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -35,8 +36,22 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class ExactJSON(sa.types.TypeDecorator[Any]):
+    """JSON kept as text. SQLite gives a column declared JSON numeric affinity and would
+    turn the text 0.0 into the integer 0; a value must come back with its exact type."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: sa.JSON}
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: ExactJSON}
 
 
 class Station(Base):
@@ -132,12 +147,12 @@ class MeasurementRow(Base):
     comparison: Mapped[str] = mapped_column(sa.Text)
     low: Mapped[float | None] = mapped_column(sa.Float)
     high: Mapped[float | None] = mapped_column(sa.Float)
-    expect: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # exact type kept
+    expect: Mapped[Any] = mapped_column(ExactJSON, nullable=True)  # exact type kept
     pattern: Mapped[str | None] = mapped_column(sa.Text)
-    allowed: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    allowed: Mapped[Any] = mapped_column(ExactJSON, nullable=True)
     critical: Mapped[bool] = mapped_column(sa.Boolean)
     outcome: Mapped[str] = mapped_column(sa.Text)
-    value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # exact type kept
+    value: Mapped[Any] = mapped_column(ExactJSON, nullable=True)  # exact type kept
     value_num: Mapped[float | None] = mapped_column(sa.Float)  # numeric values, for analytics
     message: Mapped[str] = mapped_column(sa.Text)
     t: Mapped[float | None] = mapped_column(sa.Float)
