@@ -87,7 +87,7 @@ class LimitsFile(_Strict):
     version: str
     description: str = ""
     released_firmware: dict[str, list[str]]
-    conditions: dict[str, float | int | str | bool] = {}
+    conditions: dict[str, float | int | str | bool | list[float]] = {}
     derating: list[dict[str, float]] = []
     measurement: list[Declaration]
 

@@ -1,0 +1,1 @@
+"""The factory end-of-line plan (SPEC §8)."""
