@@ -355,6 +355,21 @@ class LedAnalyser(Role):
         self.clock.sleep(points * sample_ms / 1000)
         return {led: self._sequence_edges(fibre) for led, fibre in self.fibres.items()}
 
+    def start_sequence(self, seconds: float, sample_ms: int = 10) -> None:
+        """Arm a sequence capture of every fibre that runs while the station does other
+        work (e.g. from before SW is pressed until the standby blink is seen)."""
+        self._sequence_end = self.clock.now() + max(1, round(seconds * 1000 / sample_ms)) * sample_ms / 1000
+        self._start_sequence(sample_ms, max(1, round(seconds * 1000 / sample_ms)))
+
+    def fetch_sequence(self) -> dict[str, list[tuple[float, bool]]]:
+        """Wait for the armed capture to end; its edges per LED (t from its start, s)."""
+        end = getattr(self, "_sequence_end", None)
+        if end is None:
+            raise RuntimeError(f"{self.name}: fetch_sequence() without start_sequence()")
+        self.clock.sleep(max(0.0, end - self.clock.now()))
+        self._sequence_end = None
+        return {led: self._sequence_edges(fibre) for led, fibre in self.fibres.items()}
+
     def safe_state(self) -> None:
         """A passive analyser has nothing to switch off."""
         return None
