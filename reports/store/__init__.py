@@ -17,5 +17,5 @@ __all__ = ["DEFAULT_FILE", "Store", "StoreUnavailable", "open_store"]
 
 def open_store(url: str | None, out_dir: Path | str) -> Store:
     """Open (and migrate) the store at ``url``; None means ``out_dir/station.sqlite``."""
-    engine, full = open_engine(url, Path(out_dir))
-    return Store(engine, full)
+    engine, reader, full = open_engine(url, Path(out_dir))
+    return Store(engine, full, reader)

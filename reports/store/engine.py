@@ -68,16 +68,17 @@ def safe_url(url: str) -> str:
         return url
 
 
-def create_engine(url: str) -> sa.Engine:
-    """An engine with the settings a station needs (WAL and immediate writes on SQLite)."""
+def create_engine(url: str, *, immediate: bool = True) -> sa.Engine:
+    """An engine with the settings a station needs (WAL on SQLite; ``immediate``: every
+    transaction takes SQLite's write lock at BEGIN, for writers; readers do not)."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30.0})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, immediate)
         return engine
     return sa.create_engine(url, connect_args={"connect_timeout": 5}, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _configure_sqlite(engine: sa.Engine, immediate: bool) -> None:
     """WAL (readers never block the writer), and BEGIN IMMEDIATE so concurrent station
     processes sharing one file queue for the write lock instead of failing on upgrade."""
 
@@ -95,7 +96,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @cache
@@ -123,8 +124,9 @@ def migrate(engine: sa.Engine) -> None:
         conn.commit()
 
 
-def open_engine(url: str | None, out_dir: Path) -> tuple[sa.Engine, str]:
-    """Resolve, connect, migrate; raise :class:`StoreUnavailable` with one clear line."""
+def open_engine(url: str | None, out_dir: Path) -> tuple[sa.Engine, sa.Engine, str]:
+    """Resolve, connect, migrate; return (writer, reader, URL) engines or raise
+    :class:`StoreUnavailable` with one clear line."""
     full = resolve_url(url, Path(out_dir))
     engine = create_engine(full)
     try:
@@ -135,4 +137,5 @@ def open_engine(url: str | None, out_dir: Path) -> tuple[sa.Engine, str]:
         raise StoreUnavailable(
             f"results database {safe_url(url or full)} cannot be used: {reason}"
         ) from None
-    return engine, full
+    reader = create_engine(full, immediate=False) if engine.dialect.name == "sqlite" else engine
+    return engine, reader, full

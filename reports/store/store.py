@@ -42,8 +42,9 @@ _RETRIES = 20
 class Store:
     """One open results database. Use from one thread; open one per process."""
 
-    def __init__(self, engine: sa.Engine, url: str) -> None:
+    def __init__(self, engine: sa.Engine, url: str, reader: sa.Engine | None = None) -> None:
         self._engine = engine
+        self._reader = reader or engine  # SQLite: reads do not queue for the write lock
         self.url = url
         self._run_pk: dict[str, int] = {}
         self._next_seq: dict[str, int] = {}
@@ -67,6 +68,8 @@ class Store:
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._reader is not self._engine:
+            self._reader.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -179,7 +182,7 @@ class Store:
     def finish_run(self, record: Record, record_sha256: str | None) -> None:
         """Write the final state of the run: verdict, times, firmware, every measurement."""
         if record.run_id not in self._run_pk:
-            with self._engine.connect() as conn:
+            with self._reader.connect() as conn:
                 known = conn.execute(
                     sa.select(RUNS.c.pk).where(RUNS.c.run_id == record.run_id)
                 ).scalar()
@@ -198,7 +201,7 @@ class Store:
 
     def unfinished_runs(self, station_id: str) -> list[str]:
         """Run ids of ``station_id`` that have no verdict (a crash left them), oldest first."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(
                 sa.select(RUNS.c.run_id)
                 .where(RUNS.c.station_id == station_id, RUNS.c.verdict.is_(None))
@@ -239,7 +242,7 @@ class Store:
 
     def record_sha256(self, run_id: str) -> str | None:
         """The hash of the run's JSON file as the station wrote it (None if not written)."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(
                 sa.select(RUNS.c.record_sha256).where(RUNS.c.run_id == run_id)
             ).first()
@@ -250,7 +253,7 @@ class Store:
     # -- reading -----------------------------------------------------------------------
     def load_record(self, run_id: str) -> Record:
         """The run as a :class:`Record` (what its JSON file holds, if the two agree)."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             run = conn.execute(sa.select(RUNS).where(RUNS.c.run_id == run_id)).first()
             if run is None:
                 raise KeyError(f"run {run_id} is not in the store {safe_url(self.url)}")
@@ -281,7 +284,7 @@ class Store:
         return self._frame(q)
 
     def _frame(self, query: sa.Select[Any]) -> pd.DataFrame:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             result = conn.execute(query)
             keys = list(result.keys())
             rows = [tuple(r) for r in result]
