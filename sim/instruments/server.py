@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+
 Handler = Callable[[str], "str | None"]
 
 
@@ -87,6 +89,9 @@ class LineServer:
                     return
                 if not chunk:
                     return
+                if _QUICKACK is not None:  # answer-less commands: ACK now, as an instrument does
+                    with contextlib.suppress(OSError):
+                        conn.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
                 buf += chunk
                 while b"\n" in buf:
                     raw, buf = buf.split(b"\n", 1)
