@@ -236,3 +236,16 @@ def test_every_can_signal_is_the_model_value_at_the_frame_time(bench: SimBench) 
     finally:
         bench.pack.set_network(None)
         m.close()
+
+
+def test_default_bench_describes_instruments_and_owns_its_station_file() -> None:
+    from pathlib import Path
+
+    with SimBench() as b:
+        d = b.description
+        assert d is not None
+        assert set(d["instruments"]) == {"load", "supply", "chamber", "daq", "leds", "safety"}
+        station = Path(d["station_file"])
+        assert station.is_absolute() and station.exists()
+        assert d["rs485"] in station.read_text() or d["rs485_tcp"] in station.read_text()
+    assert not station.exists() and not station.parent.exists()

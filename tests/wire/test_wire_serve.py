@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import can
@@ -20,9 +21,10 @@ from drivers.pack.console import ConsoleClient
 from drivers.pack.rs485 import Rs485Client
 
 
-def _serve(*extra: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+def _serve(*extra: str, instruments: bool = False) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    flag = "--instruments" if instruments else "--no-instruments"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stations.cli", "sim", "serve", "--no-instruments", *extra],
+        [sys.executable, "-m", "stations.cli", "sim", "serve", flag, *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ready, _, _ = select.select([proc.stdout], [], [], 30)
     if not ready:
@@ -126,9 +128,15 @@ def test_bad_unit_file_is_refused_with_a_clear_error(tmp_path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_signal_ends_cleanly_with_exit_code_0(sig: signal.Signals) -> None:
-    proc, d = _serve("--no-power-on")
+    from stations.schema import load_station_file
+
+    proc, d = _serve("--no-power-on", instruments=True)
     try:
-        assert d["serial"]
+        assert set(d["instruments"]) == {"load", "supply", "chamber", "daq", "leds", "safety"}
+        station = Path(d["station_file"])
+        assert station.is_absolute() and station.exists()
+        config = load_station_file(station)
+        assert config.pack is not None and config.pack.rs485_address == d["rs485_address"]
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=15)
     finally:
@@ -138,3 +146,4 @@ def test_signal_ends_cleanly_with_exit_code_0(sig: signal.Signals) -> None:
     assert proc.returncode == 0, err
     assert out == ""                   # the JSON line was the only stdout
     assert "stopping" in err
+    assert not station.exists()        # close() removes the station file
