@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.store.engine import DEFAULT_FILE, StoreUnavailable, open_engine
-from reports.store.store import Store
+from reports.store.store import Store, StoreWriteError
 
-__all__ = ["DEFAULT_FILE", "Store", "StoreUnavailable", "open_store"]
+__all__ = ["DEFAULT_FILE", "Store", "StoreUnavailable", "StoreWriteError", "open_store"]
 
 
 def open_store(url: str | None, out_dir: Path | str) -> Store:

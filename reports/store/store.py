@@ -8,10 +8,11 @@ writing to one database: a station that loses the race recounts and tries again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -37,6 +38,31 @@ INSTRUMENTS = InstrumentRow.__table__
 RUN_INSTR = RunInstrument.__table__
 
 _RETRIES = 20
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StoreWriteError(RuntimeError):
+    """The database failed during a run (server gone, disk full): one line, naming it."""
+
+
+def _writes(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a driver error during a write into :class:`StoreWriteError` with one clear line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except sa.exc.DBAPIError as exc:
+            if isinstance(exc, sa.exc.IntegrityError):
+                raise
+            store = args[0]
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreWriteError(
+                f"results database {safe_url(store.url)} failed in {fn.__name__}: {reason}"  # type: ignore[attr-defined]
+            ) from exc
+
+    return wrapper
 
 
 class Store:
@@ -78,6 +104,7 @@ class Store:
         self.close()
 
     # -- writing -----------------------------------------------------------------------
+    @_writes
     def begin_run(self, record: Record) -> int:
         """Insert the run (and its station, unit, instruments); set and return its retest index."""
         for attempt in range(_RETRIES):
@@ -168,6 +195,7 @@ class Store:
             self._run_pk[run_id] = pk
         return pk
 
+    @_writes
     def add_measurement(self, run_id: str, m: Measurement) -> None:
         """Store one measurement now (committed before returning). A name sent again
         replaces its values and keeps its position."""
@@ -179,6 +207,7 @@ class Store:
             self._upsert_measurement(conn, pk, seq, m, move=False)
         self._next_seq[run_id] = seq + 1
 
+    @_writes
     def finish_run(self, record: Record, record_sha256: str | None) -> None:
         """Write the final state of the run: verdict, times, firmware, every measurement."""
         if record.run_id not in self._run_pk:
@@ -209,6 +238,7 @@ class Store:
             )
             return [r.run_id for r in rows]
 
+    @_writes
     def mark_aborted(self, run_id: str, reason: str) -> None:
         """Close an unfinished run as ABORTED, keeping its measurements (after a crash)."""
         with self._engine.begin() as conn:

@@ -233,3 +233,38 @@ def test_store_tables_exist_after_open(tmp_path: Path) -> None:
         names = set(sa.inspect(s._engine).get_table_names())
     assert {"stations", "units", "instruments", "runs", "run_instruments", "measurements",
             "alembic_version"} <= names
+
+
+def test_postgres_connection_dropped_mid_run_loses_nothing(pg_fresh_url: str,
+                                                           tmp_path: Path) -> None:
+    """The server ends the station's session (restart, failover, idle kill) between two
+    measurements: the next one reconnects and nothing is lost."""
+    import psycopg
+
+    final = make_record(make_serial(22))
+    with open_store(pg_fresh_url, tmp_path) as store:
+        store.begin_run(_running(final))
+        store.add_measurement(final.run_id, final.measurements[0])
+        db = pg_fresh_url.rsplit("/", 1)[1]
+        with psycopg.connect(pg_fresh_url.rsplit("/", 1)[0] + "/test", autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()", (db,)).fetchone()[0]
+        assert killed >= 1
+        for m in final.measurements[1:]:
+            store.add_measurement(final.run_id, m)
+        store.finish_run(final, None)
+        assert store.load_record(final.run_id) == final
+
+
+def test_database_gone_mid_run_is_one_clear_error(tmp_path: Path) -> None:
+    from reports.store import StoreWriteError
+
+    final = make_record(make_serial(23))
+    store = open_store(None, tmp_path)
+    store.begin_run(_running(final))
+    with store._engine.begin() as conn:  # the fault: the table is gone (a broken database)
+        conn.exec_driver_sql("DROP TABLE measurements")
+    with pytest.raises(StoreWriteError, match=r"station\.sqlite failed in add_measurement: no such table"):
+        store.add_measurement(final.run_id, final.measurements[0])
+    store.close()
