@@ -27,20 +27,24 @@ class Progress:
         self.run = run
         self.wall0 = time.perf_counter()  # wall time shown beside the station clock
         self.last_step: str | None = None
+        self.not_run = 0
 
     def __call__(self, m: Any) -> None:
+        if m.outcome == "NOT_RUN":
+            self.not_run += 1
+            return
         rec = self.run.recorder
         if m.step != self.last_step:
             self.last_step = m.step
             self.console.print(f"[bold]── {m.step}[/]")
         sim = rec.elapsed()
         wall = time.perf_counter() - self.wall0
-        value = m.value_text()
+        value = f"{m.value:.6g}" if isinstance(m.value, float) else m.value_text()
         unit = f" {m.unit}" if m.unit and m.value is not None else ""
         why = f"  [dim]{m.message}[/]" if m.outcome != "PASS" and m.message else ""
         self.console.print(
-            f"  [dim]{sim:7.1f} s sim {wall:6.2f} s wall[/]  {m.name:<32} {value}{unit}"
-            f"  [dim]({m.limit.text()})[/]  [{STYLE.get(m.outcome, '')}]{m.outcome}[/]{why}"
+            f"  [dim]{sim:6.1f} s {wall:5.2f} s wall[/]  [{STYLE.get(m.outcome, '')}]{m.outcome:<5}[/]"
+            f" {m.name:<31} {value}{unit}  [dim]({m.limit.text()})[/]{why}", soft_wrap=True,
         )
 
 
@@ -87,7 +91,8 @@ def run_plan(req: Any, console: Console, err: Console) -> int:
     assert run.recorder is not None and run.record is not None
     console.print(f"[bold]{req.plan.upper()}[/] {run.record.serial} ({run.record.model}) on "
                   f"station {run.record.station.id}, limits {run.record.limits.version}")
-    run.recorder.on_measurement = Progress(console, run)
+    progress = Progress(console, run)
+    run.recorder.on_measurement = progress
     def abort_now() -> None:
         run.aborted = run.aborted or "operator abort (second signal)"
         run.close()
@@ -95,7 +100,7 @@ def run_plan(req: Any, console: Console, err: Console) -> int:
     with TerminateHandler(abort_now):
         try:
             pytest.main(
-                [str(PLAN_DIR / req.plan), "-p", "no:terminal", "-p", "no:cacheprovider",
+                [str(PLAN_DIR / req.plan), "-s", "-p", "no:terminal", "-p", "no:cacheprovider",
                  "-p", "fixtures.plugin", "--rootdir", str(PLAN_DIR.parent), "-o", "addopts="],
                 plugins=[PlanPlugin(run)],
             )
@@ -104,6 +109,8 @@ def run_plan(req: Any, console: Console, err: Console) -> int:
         finally:
             record = run.close()
     assert record is not None and record.verdict is not None
+    if progress.not_run:
+        console.print(f"[dim]{progress.not_run} measurements not run[/]")
     style = STYLE.get(record.verdict, "")
     why = f": {record.failure.message}" if record.failure and record.verdict != "PASS" else ""
     console.print(

@@ -184,6 +184,7 @@ class CanMonitor:
             raise KeyError(f"0x{frame_id:03X} is not a Pylon BMS frame") from None
 
     def name(self) -> str:
+        self.poll()
         return pc.decode_name(self.frame(pc.NAME_ID).signals) if self.stats[pc.NAME_ID].count else ""
 
     def age(self, frame_id: int) -> float | None:

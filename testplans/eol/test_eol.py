@@ -145,7 +145,7 @@ def test_rest(step, daq, bms_rs485, bms_can, limits_table, context) -> None:
     context["soc_pct"] = bms_can.latest("SOC").value
 
 
-def test_leds_standby(step, leds, clock, context, conditions) -> None:
+def test_leds_standby(step, leds, context, conditions) -> None:
     edges = leds.fetch_sequence()
     init = _initial(edges)
     end = conditions("standby_capture_s")
@@ -157,8 +157,6 @@ def test_leds_standby(step, leds, clock, context, conditions) -> None:
     step.measure("led_standby_run_period_s", timing[1] if timing else None)
     dark = all(steady(edges[k], init[k], standby_from, end, False) for k in ("ALM", *SOC_LEDS))
     step.measure("led_standby_others_dark", dark)
-    step.measure("led_run_colour", context.get("run_colour") or _colour(leds.read()["RUN"]))
-    step.measure("led_alm_colour", context.get("alm_colour", "dark"))
 
 
 def test_charge_pulse(step, supply, daq, leds, bms_rs485, clock, conditions) -> None:
@@ -176,6 +174,7 @@ def test_charge_pulse(step, supply, daq, leds, bms_rs485, clock, conditions) -> 
         step.measure("dcr_charge_mohm", abs(v_after - v_before) / max(abs(i_ref), 1e-3) * 1000)
         step.measure("bms_current_error_charge_a", _analog(bms_rs485).current_da / 10 - i_ref)
         clock.sleep(max(0.0, t_on + conditions("mode_settle_s") - clock.now()))
+        step.measure("led_run_colour", _colour(leds.read()["RUN"]))   # RUN is steady on now
         edges = leds.capture_sequence(conditions("pulse_capture_s"), int(conditions("led_sample_ms")))
         soc = _analog(bms_rs485)
         soc_pct = 100.0 * soc.remaining_mah / max(soc.total_mah, 1)
@@ -272,6 +271,7 @@ def test_peak_tier(step, load, daq, leds, bms_can, clock, context, conditions) -
     clock.sleep(conditions("can_settle_s"))
     step.measure("peak_tier_oc_flag", bms_can.latest("ProtDischargeOverCurrent").value == 1)
     step.measure("contact_no3_protection", daq.inputs()["no3"])
+    step.measure("led_alm_colour", _colour(leds.read()["ALM"]))   # ALM is steady on now
     edges = leds.capture_sequence(conditions("alm_capture_s"), int(conditions("led_sample_ms")))
     step.measure("led_alm_protection",
                  steady(edges["ALM"], _initial(edges)["ALM"], 0.0, conditions("alm_capture_s"), True))
