@@ -206,7 +206,7 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
                      Paragraph(escape(m.limit.text()), s["cell"]), m.outcome])
         style.append(("TEXTCOLOR", (5, r), (5, r), OUTCOME_COLOURS[m.outcome]))
         style.append(("FONT", (5, r), (5, r), BOLD, 7.5))
-    table = _grid(rows, [32 * mm, 48 * mm, 30 * mm, 12 * mm, 30 * mm, 18 * mm])
+    table = _grid(rows, [32 * mm, 46 * mm, 32 * mm, 12 * mm, 30 * mm, 18 * mm])
     table.setStyle(TableStyle(style))
     story.append(table)
 
