@@ -39,6 +39,8 @@ class CanBroadcaster:
         self.last_heartbeat: float | None = None
         self._first = first
         self._handle: EventHandle | None = None
+        self._memo: dict[int, tuple[dict[str, float], bytes]] = {}
+        self.skipped = 0
 
     def start(self) -> CanBroadcaster:
         if self._handle is None:
@@ -50,12 +52,21 @@ class CanBroadcaster:
             self._handle.cancel()
             self._handle = None
 
+    def _audience(self) -> bool:
+        """False only when nobody else is on our python-can virtual channel (then nobody can
+        ever see these frames, and not making them keeps idle simulated time free)."""
+        queues = getattr(self.bus, "channel", None)  # VirtualBus: the channel's queue list
+        return not isinstance(queues, list) or len(queues) > 1
+
     def _tick(self, t: float) -> None:
         self.drain(t)
+        if not self._audience():
+            self.skipped += 1
+            return
         snap = self.pack.bms.snapshot()
         if snap.state in SILENT_STATES:
             return  # a pack that is off or asleep sends nothing
-        for fid, data in encode_frames(snap):
+        for fid, data in encode_frames(snap, memo=self._memo):
             msg = can.Message(timestamp=t, arbitration_id=fid, data=data, is_extended_id=False)
             try:
                 self.bus.send(msg)

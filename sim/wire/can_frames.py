@@ -69,7 +69,21 @@ def frame_signals(s: BmsSnapshot, module_count: int = 1) -> dict[int, dict[str, 
     }
 
 
-def encode_frames(s: BmsSnapshot, module_count: int = 1) -> list[tuple[int, bytes]]:
-    """(CAN ID, data) of the six frames in sending order."""
+def encode_frames(s: BmsSnapshot, module_count: int = 1,
+                  memo: dict[int, tuple[dict[str, float], bytes]] | None = None,
+                  ) -> list[tuple[int, bytes]]:
+    """(CAN ID, data) of the six frames in sending order. ``memo`` (one per sender) reuses
+    the bytes of a frame whose signals did not change since the last call: most of them."""
     signals = frame_signals(s, module_count)
-    return [(fid, pc.encode(fid, signals[fid])) for fid in pc.BMS_FRAME_IDS]
+    out = []
+    for fid in pc.BMS_FRAME_IDS:
+        sig = signals[fid]
+        last = memo.get(fid) if memo is not None else None
+        if last is not None and last[0] == sig:
+            data = last[1]
+        else:
+            data = pc.encode(fid, sig)
+            if memo is not None:
+                memo[fid] = (sig, data)
+        out.append((fid, data))
+    return out
