@@ -155,3 +155,19 @@ def test_python_can_socketcand_client_sees_frames_and_sends_heartbeat(channel: s
         server.close()
         bc.stop()
         pack_bus.shutdown()
+
+
+def test_no_listener_no_frames_then_frames_once_someone_listens(channel: str) -> None:
+    pack = FakePack()
+    pack_bus = can.Bus(interface="virtual", channel=channel, preserve_timestamps=True)
+    bc = CanBroadcaster(pack, pack_bus, pack.clock).start()
+    try:
+        pack.clock.sleep(100.0)
+        assert (bc.sent, bc.skipped) == (0, 100)
+        with CanMonitor.open({"interface": "virtual", "channel": channel}, pack.clock) as mon:
+            pack.clock.sleep(2.0)
+            assert bc.sent == 12 and mon.frame(0x351).count == 2
+            assert mon.frame(0x351).first_t == 101.0
+    finally:
+        bc.stop()
+        pack_bus.shutdown()
