@@ -74,6 +74,7 @@ def test_python_pylontech_client_unchanged(served) -> None:
         mg = p.get_management_info(2)
         assert mg.ChargeVoltageLimit == 56.0 and mg.status.ChargeEnable
         assert mg.DischargeCurrentLimit == -100.0
+        assert p.scan_for_batteries(start=1, end=4) == {2: d["serial"]}   # 1 and 3: silence
     finally:
         p.s.close()
 
