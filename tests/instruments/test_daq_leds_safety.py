@@ -80,3 +80,28 @@ def test_safety_tester_reads_the_unit(rig) -> None:
     assert err.value.code == -222
     safety.safe_state()
     assert rig.bench.safety.received[-2] == "SOUR:SAFE:STOP"
+
+
+@pytest.mark.parametrize("role", ["daq", "safety"])
+def test_lost_connection_is_named(rig, role: str) -> None:
+    driver = rig.open(role, timeout_ms=300)
+    assert driver.identify()
+    rig.bench.servers[role].drop_connections()
+    with pytest.raises(InstrumentConnectionError) as err:
+        driver.identify()
+    assert err.value.instrument == role and err.value.command == "*IDN?"
+
+
+@pytest.mark.parametrize("role", ["daq", "safety"])
+def test_unknown_command_error_queue(rig, role: str) -> None:
+    driver = rig.open(role)
+    with pytest.raises(InstrumentCommandError) as err:
+        driver.write("CONF:NONSENSE")
+    assert err.value.code == -113 and err.value.instrument == role
+
+
+def test_a_muted_instrument_times_out_with_a_named_error(rig) -> None:
+    daq = rig.open("daq", timeout_ms=200)
+    rig.bench.servers["daq"].muted = True
+    with pytest.raises(InstrumentConnectionError, match="daq"):
+        daq.pack_voltage()

@@ -1,0 +1,115 @@
+"""open_station: identities, calibration refusal, wrong instrument, safe state, watchdogs."""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from drivers.instruments.errors import EnvelopeViolation
+from stations.open import CalibrationExpired, StationRefused, open_station
+from stations.schema import default_station_file
+
+
+def _variant(tmp_path: Path, **changes: dict) -> Path:
+    doc = tomllib.loads(default_station_file().read_text())
+    for role, fields in changes.items():
+        doc["instruments"][role].update(fields)
+    path = tmp_path / "station.toml"
+    path.write_text(tomli_w.dumps(doc))
+    return path
+
+
+def test_open_reads_identities_and_starts_safe() -> None:
+    with open_station() as st:
+        assert st.clock.is_virtual and st.sim is not None
+        assert set(st.identities) == {"load", "supply", "chamber", "daq", "leds", "safety"}
+        assert "SIM-LOAD-0001" in st.identities["load"].idn
+        records = st.instrument_records()
+        assert [r["role"] for r in records] == ["load", "supply", "chamber", "daq", "leds", "safety"]
+        assert all(r["resource"].startswith(("TCPIP0::127.0.0.1::", "socket://127.0.0.1:")) for r in records)
+        sim = st.sim.instruments
+        assert not sim.load.input_on and not sim.supply.output_on and sim.chamber.mode == "standby"
+        assert sim.supply.watchdog_on and sim.supply.watchdog_delay == 30.0  # armed at open
+        assert st.pack_ports["can"]["interface"] == "virtual"
+        assert st.envelope.max_current_a == 250.0
+
+
+def test_expired_calibration_refuses_and_names_the_instrument(tmp_path: Path) -> None:
+    path = _variant(tmp_path, daq={"calibration_due": "2025-12-31"})  # bench date: 2026-01-05
+    before = threading.active_count()
+    with pytest.raises(CalibrationExpired) as err:
+        open_station(path)
+    assert err.value.role == "daq"
+    assert "daq" in str(err.value) and "SIM-DAQ-0001" in str(err.value) and "2025-12-31" in str(err.value)
+    assert threading.active_count() <= before  # the bench it started was closed again
+
+
+def test_wrong_instrument_serial_refuses(tmp_path: Path) -> None:
+    path = _variant(tmp_path, supply={"serial": "MY00000000"})
+    with pytest.raises(StationRefused, match=r"instruments\.supply\.serial"):
+        open_station(path)
+
+
+def test_other_load_dialect_on_the_simulated_bench(tmp_path: Path) -> None:
+    path = _variant(tmp_path, load={"dialect": "itech-it8900a"},
+                    chamber={"dialect": "watlow-f4t"}, supply={"dialect": "itech-it6000c"})
+    with open_station(path) as st:
+        assert st.identities["load"].idn.startswith("ITECH")
+        assert not st.supply.has_watchdog
+        st.load.set_cc(10.0)
+        assert st.sim.instruments.load.levels["CC"] == 10.0
+
+
+def test_safe_state_is_idempotent_and_runs_every_role_even_if_one_fails() -> None:
+    with open_station() as st:
+        sim = st.sim.instruments
+        st.daq.set_relay("power", True)
+        st.daq.press("sw", 1.1)
+        st.supply.set_voltage(55.0)
+        st.supply.set_current_limits(10.0, 10.0)
+        st.supply.set_output(True)
+        st.chamber.set_temperature(40.0)
+        st.chamber.run()
+        st.load.set_cc(5.0)
+        st.load.set_input(True)
+        sim.servers["load"].drop_connections()  # the load's link dies
+        report = st.safe_state()
+        assert not report.ok and set(report.errors) == {"load"}
+        assert "load" in report.errors["load"] or "connection" in report.errors["load"]
+        assert not sim.supply.output_on and sim.chamber.mode == "standby" and sim.daq.out_byte == 0
+        again = st.safe_state()
+        assert set(again.errors) == {"load"} and "supply" in again.done
+
+
+def test_station_sleep_feeds_the_watchdog_a_bare_clock_sleep_does_not() -> None:
+    with open_station() as st:
+        sim = st.sim.instruments
+        st.supply.set_voltage(55.0)
+        st.supply.set_current_limits(5.0, 5.0)
+        st.supply.set_output(True)
+        st.sleep(600.0)  # ten minutes of soak, watchdog 30 s
+        assert sim.supply.output_on and sim.supply.watchdog_trips == 0
+        st.clock.sleep(31.0)  # the station goes quiet (as if killed)
+        assert not sim.supply.output_on and sim.supply.watchdog_trips == 1
+
+
+def test_envelope_is_the_station_files(tmp_path: Path) -> None:
+    with open_station() as st:
+        with pytest.raises(EnvelopeViolation):
+            st.load.set_cc(251.0)
+        with pytest.raises(EnvelopeViolation):
+            st.chamber.set_temperature(61.0)
+        assert not any("251" in line for line in st.sim.instruments.load.received)
+        assert not any("61.0" in line for line in st.sim.instruments.chamber.received)
+
+
+def test_close_leaves_no_threads_behind() -> None:
+    before = threading.active_count()
+    st = open_station()
+    st.close()
+    st.close()  # idempotent
+    assert threading.active_count() <= before
