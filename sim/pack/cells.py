@@ -33,10 +33,15 @@ class CellString:
         )
         self.v_rc = np.zeros(CELLS_IN_SERIES)
         self._same_tau = bool(np.all(self.rc_tau == self.rc_tau[0]))
+        self._tau0 = float(self.rc_tau[0])
+        self._inv_capacity = 1.0 / self.capacity_as
+        self._rc_zero = True
         self.r_cells = float(self.r_ohm.sum())
         self.bleed_a = np.zeros(CELLS_IN_SERIES)  # balancing current per cell (A, >= 0)
         self.bleeding = False
         self._ocv = ocv(self.soc)
+        self._emf = float(self._ocv.sum())
+        self.v_rc_sum = 0.0
 
     @property
     def full_capacity_ah(self) -> float:
@@ -44,7 +49,8 @@ class CellString:
         return float(self.capacity_as.min() / 3600.0)
 
     def emf(self) -> float:
-        return float(self._ocv.sum() + self.v_rc.sum())
+        """Σ OCV + Σ polarisation (V), cached per step."""
+        return self._emf
 
     def cell_voltages(self, current: float) -> np.ndarray:
         """Terminal voltage of each cell (V) with ``current`` flowing (+ = charge)."""
@@ -54,15 +60,24 @@ class CellString:
         """Integrate ``dt`` seconds at constant ``current`` (exact for the RC pair)."""
         if dt <= 0:
             return
-        i_cell = current - self.bleed_a
-        self.soc = self.soc + (i_cell * dt) / self.capacity_as - self.self_discharge * dt
-        target = current * self.rc_r
-        if self._same_tau:
-            k = math.exp(-dt / float(self.rc_tau[0]))
+        if self.bleeding:
+            charge = (current - self.bleed_a) * dt
         else:
-            k = np.exp(-dt / self.rc_tau)
-        self.v_rc = target + (self.v_rc - target) * k
+            charge = current * dt
+        self.soc = self.soc + charge * self._inv_capacity - self.self_discharge * dt
+        if current == 0.0 and self._rc_zero:
+            pass
+        else:
+            target = current * self.rc_r
+            if self._same_tau:
+                k = math.exp(-dt / self._tau0)
+            else:
+                k = np.exp(-dt / self.rc_tau)
+            self.v_rc = target + (self.v_rc - target) * k
+            self.v_rc_sum = float(self.v_rc.sum())
+            self._rc_zero = current == 0.0 and abs(self.v_rc_sum) < 1e-12
         self._ocv = ocv(self.soc)
+        self._emf = float(self._ocv.sum()) + self.v_rc_sum
 
     def rc_settled(self, tol_v: float = 0.5e-3) -> bool:
         return float(np.abs(self.v_rc).max()) < tol_v

@@ -39,6 +39,8 @@ CHARGE_SIDE = frozenset({"cell_ov", "pack_ov", "chg_ot", "chg_ut"})
 DISCHARGE_SIDE = frozenset({"cell_uv", "pack_uv", "dsg_ot", "dsg_ut"})
 BOTH_SIDES = frozenset({"board_ot", "in1", "short", "oc_latched"})
 CHARGE_BLOCKERS = CHARGE_SIDE | BOTH_SIDES
+_ALL_NORMAL = ("normal",) * CELLS_IN_SERIES
+_NO_BALANCING = (False,) * CELLS_IN_SERIES
 DISCHARGE_BLOCKERS = DISCHARGE_SIDE | BOTH_SIDES
 
 
@@ -220,6 +222,8 @@ class BmsFirmware:
             dr.reset.delay = self._fw.oc_reset_s * self._gain
             dr.alarm.delay = lim.alarm_delay
         self.short.delay = lim.tier_delays[3]
+        self._level_timers = [*self.prot.values(), *self.alarm.values()]
+        self._compute_band()
 
     def _timers(self) -> list[Debounce]:
         out = [*self.prot.values(), *self.alarm.values(), self.short, self.eoc, self.charger]
@@ -285,7 +289,8 @@ class BmsFirmware:
         temps = s.temps(th.t_board, th.t_cells, th.t_mosfet)
         cell_t = temps[1:5]
         return Measured(
-            cells, float(cells.max()), float(cells.min()), s.pack(float(true_cells.sum())),
+            cells, float(cells.max()), float(cells.min()),
+            s.pack(pack.cells.emf() + current * pack.cells.r_cells),
             s.current(current), temps, max(cell_t), min(cell_t), max(temps[0], temps[5]),
         )
 
@@ -346,8 +351,10 @@ class BmsFirmware:
             step = self._unit.timing.led_test_step_s * self._gain
             if t + EPS >= self.led_test_start + len(LEDS) * step:
                 self.led_test_start = None
-        self._judge_protections(t, m)
-        self._judge_alarms(t, m)
+        if not (self._quiet and self._in_band(m)):
+            self._judge_protections(t, m)
+            self._judge_alarms(t, m)
+            self._quiet = not any(d.active or d.running for d in self._level_timers)
         self._judge_current(t, m)
         self._judge_mode(t, m)
         self._judge_soc(t, m, charger_present)
@@ -357,6 +364,25 @@ class BmsFirmware:
                 self._to_sleep()
         elif self.mode != "standby":
             self.idle_since = t
+
+    def _compute_band(self) -> None:
+        """Where no voltage/temperature alarm or protection can start: while every reading
+        is inside and nothing runs, judging them is skipped (the simulator's hot path)."""
+        L, fw = self.lim, self._fw
+        self._band = (
+            min(L.cell_ov_alarm, L.cell_ov_prot), max(L.cell_uv_alarm, L.cell_uv_prot),
+            min(L.pack_ov_alarm, L.pack_ov_prot), max(L.pack_uv_alarm, L.pack_uv_prot),
+            min(L.chg_ot[0], L.chg_ot[1], L.dsg_ot[0], L.dsg_ot[1]),
+            max(L.chg_ut[0], L.chg_ut[1], L.dsg_ut[0], L.dsg_ut[1]),
+            min(fw.board_ot_alarm_c, fw.board_ot_prot_c), fw.imbalance_alarm_mv / 1000,
+        )
+        self._quiet = False
+
+    def _in_band(self, m: Measured) -> bool:
+        vh, vl, ph, pl, th, tl, bh, sp = self._band
+        return (vl < m.vmin and m.vmax < vh and pl < m.pack < ph and tl < m.tmin
+                and m.tmax < th and m.tboard < bh and m.vmax - m.vmin < sp
+                and self._pack.in1_volts < self._fw.in1_threshold_v)
 
     def _judge_protections(self, t: float, m: Measured) -> None:
         L, P = self.lim, self.prot
@@ -544,6 +570,7 @@ class BmsFirmware:
         self._event(t, "power_on")
 
     def _reset_judgement(self) -> None:
+        self._quiet = False
         for d in self._all_timers:
             d.clear()
         for dr in self.dirs.values():
@@ -664,10 +691,12 @@ class BmsFirmware:
         s = pack.sensors
         cells, pv, cur, temps = s.noisy(m.cells, m.pack, m.current, m.temps)
         L = self.lim
-        cell_states = tuple(
-            "above" if v >= L.cell_ov_alarm else "below" if v <= L.cell_uv_alarm else "normal"
-            for v in m.cells
-        )
+        mc = m.cells
+        if L.cell_uv_alarm < m.vmin and m.vmax < L.cell_ov_alarm:
+            cell_states = _ALL_NORMAL
+        else:
+            cell_states = tuple(np.where(mc >= L.cell_ov_alarm, "above",
+                                         np.where(mc <= L.cell_uv_alarm, "below", "normal")).tolist())
         t_states = []
         for k, v in enumerate(m.temps):
             if k in (0, 5):
@@ -681,8 +710,8 @@ class BmsFirmware:
         return BmsSnapshot(
             t=t,
             state=self.state,
-            cell_mv=tuple(round(float(v * 1000)) for v in cells),
-            temps_dc=tuple(round(float(v * 10)) for v in temps),
+            cell_mv=tuple(np.rint(cells * 1000.0).astype(int).tolist()),
+            temps_dc=tuple(np.rint(temps * 10.0).astype(int).tolist()),
             pack_mv=round(float(pv * 1000)),
             current_ma=round(float(cur * 1000)),
             soc_pct=round(self.soc * 100.0, 3),
@@ -707,7 +736,7 @@ class BmsFirmware:
             force_charge_2=self.force2,
             full_charge_request=(t - self.last_eoc) >= self._fw.full_charge_request_days * 86400.0,
             fully_charged=self.fully_charged,
-            balancing=tuple(bool(b) for b in self.balancing),
+            balancing=tuple(self.balancing.tolist()) if self.balancing_any else _NO_BALANCING,
             heater_on=self.heater_on,
             test_mode=self.tmode,
             contacts=self.relay_commands(),

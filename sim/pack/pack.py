@@ -150,7 +150,7 @@ class SimPack:
             cells.bleeding = False
         p_cells = i * i * (cells.r_cells + self.unit.path.r_busbar_mohm * 1e-3)
         if i != 0.0:
-            p_cells += abs(i * float(cells.v_rc.sum()))
+            p_cells += abs(i * cells.v_rc_sum)
         p_cells += self._heater_power()
         p_board = i * i * self.r_mosfet
         cells.step(i, dt)
