@@ -166,14 +166,7 @@ class Firmware(_Model):
 class LimitsInfo(_Model):
     file: str
     version: str
-    sha256: str
-
-    @field_validator("sha256")
-    @classmethod
-    def _hex(cls, v: str) -> str:
-        if not _SHA256.match(v):
-            raise ValueError(f"limits sha256 must be 64 lower-case hex digits, got {v!r}")
-        return v
+    sha256: str = Field(pattern=_SHA256.pattern)  # of the limits file's bytes
 
 
 class Failure(_Model):
@@ -189,7 +182,7 @@ class Record(_Model):
     """One run of one plan on one pack."""
 
     schema_version: int = SCHEMA_VERSION
-    run_id: str  # uuid4 hex
+    run_id: str = Field(pattern=_RUN_ID.pattern)  # uuid4().hex
     serial: str = Field(min_length=1)
     model: str
     plan: str  # "eol" | "cert" | "rma"
@@ -208,13 +201,6 @@ class Record(_Model):
     work_order: dict[str, str | int | bool] = {}  # expectations: dip, heater, ...
     measurements: list[Measurement]  # in plan order
     failure: Failure | None = None
-
-    @field_validator("run_id")
-    @classmethod
-    def _run_id(cls, v: str) -> str:
-        if not _RUN_ID.match(v):
-            raise ValueError(f"run_id must be 32 lower-case hex digits (uuid4().hex), got {v!r}")
-        return v
 
     @field_validator("started_at", "finished_at")
     @classmethod

@@ -268,3 +268,20 @@ def test_database_gone_mid_run_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreWriteError, match=r"station\.sqlite failed in add_measurement: no such table"):
         store.add_measurement(final.run_id, final.measurements[0])
     store.close()
+
+
+def test_migrations_downgrade_and_upgrade_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    from reports.store.engine import _alembic_config
+
+    with open_store(None, tmp_path) as s:
+        cfg = _alembic_config()
+        with s._engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+            conn.commit()
+        assert "runs" not in sa.inspect(s._engine).get_table_names()
+    with open_store(None, tmp_path) as s:  # opening migrates to head again
+        s.finish_run(make_record(make_serial(24)), None)
+        assert len(s.runs()) == 1
