@@ -4,10 +4,23 @@ Each works on whatever transport the station file names: a pty or /dev/ttyUSB0, 
 serial gateway (``socket://host:port``), a real CAN interface or python-can's virtual bus.
 """
 
-from drivers.pack.can_monitor import CanMonitor, CanPortError
-from drivers.pack.console import ConsoleClient, ConsoleError
-from drivers.pack.rs485 import Rs485Client, Rs485Error
+from drivers.pack.can_monitor import CanMonitor
+from drivers.pack.console import ConsoleClient
+from drivers.pack.errors import (
+    CanPortError,
+    ConsoleError,
+    ConsoleRefused,
+    ConsoleTimeout,
+    PackPortError,
+    Rs485Error,
+    Rs485FrameError,
+    Rs485RtnError,
+    Rs485Timeout,
+)
+from drivers.pack.rs485 import Rs485Client
 
 __all__ = [
-    "CanMonitor", "CanPortError", "ConsoleClient", "ConsoleError", "Rs485Client", "Rs485Error",
+    "CanMonitor", "CanPortError", "ConsoleClient", "ConsoleError", "ConsoleRefused",
+    "ConsoleTimeout", "PackPortError", "Rs485Client", "Rs485Error", "Rs485FrameError",
+    "Rs485RtnError", "Rs485Timeout",
 ]

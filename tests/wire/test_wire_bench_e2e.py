@@ -26,7 +26,7 @@ def bench() -> Iterator[SimBench]:
 def _clients(b: SimBench, tcp: bool) -> tuple[Rs485Client, ConsoleClient, CanMonitor]:
     d = b.description
     assert d is not None
-    r = Rs485Client.open(d["rs485_tcp" if tcp else "rs485"], b.clock, timeout=0.5)
+    r = Rs485Client.open(d["rs485_tcp" if tcp else "rs485"], b.clock, timeout=2.0)
     c = ConsoleClient.open(d["console_tcp" if tcp else "console"], b.clock, timeout=2.0)
     m = CanMonitor.open(d["can"], b.clock)
     return r, c, m
@@ -120,6 +120,8 @@ def test_a_pack_that_is_off_is_silent_on_every_port() -> None:
             b.clock.sleep(3.0)
             assert m.missing() == list(pc.BMS_FRAME_IDS)
             b.press_start()
+        with Rs485Client.open(d["rs485"], b.clock, timeout=2.0) as r, \
+                ConsoleClient.open(d["console"], b.clock, timeout=2.0) as c:
             assert r.serial_number() == b.pack.identity.serial
             assert c.info().barcode == b.pack.identity.serial
 
@@ -156,7 +158,7 @@ def test_dip_sets_address_and_baud_and_other_addresses_are_silent() -> None:
     with SimBench(unit, power_on=True, instruments=False) as b:
         d = b.description
         assert d is not None and (d["rs485_address"], d["rs485_baud"]) == (0x12, 115200)
-        with Rs485Client.open(d["rs485"], b.clock, address=0x12, timeout=0.5) as r:
+        with Rs485Client.open(d["rs485"], b.clock, address=0x12, timeout=2.0) as r:
             t0 = b.clock.now()
             assert r.serial_number() == "PV5P260100000017"
             request, answer = 20, 1 + 12 + 2 * 17 + 4 + 1

@@ -39,7 +39,7 @@ def rs485(request: pytest.FixtureRequest, pack: FakePack) -> Iterator[Rs485Clien
     else:
         server = TcpSerialServer(lambda: rs485_session(pack), link).start()
         url = server.url
-    client = Rs485Client.open(url, pack.clock, timeout=0.3, retries=1)
+    client = Rs485Client.open(url, pack.clock, timeout=2.0, retries=1)
     yield client
     client.close()
     server.close()
@@ -52,7 +52,7 @@ def console(request: pytest.FixtureRequest, pack: FakePack) -> Iterator[ConsoleC
     server = (PtyServer(factory, link) if request.param == "pty"
               else TcpSerialServer(factory, link)).start()
     url = server.path if request.param == "pty" else server.url
-    client = ConsoleClient.open(url, pack.clock, timeout=1.0)
+    client = ConsoleClient.open(url, pack.clock, timeout=2.0)
     yield client
     client.close()
     server.close()
@@ -118,7 +118,7 @@ def test_rtn_becomes_a_named_exception_without_retry(pack: FakePack) -> None:
     link = WireLink(pack.clock, 9600)
     server = PtyServer(lambda: rs485_session(pack), link).start()
     try:
-        with Rs485Client.open(server.path, pack.clock, timeout=0.3) as c:
+        with Rs485Client.open(server.path, pack.clock, timeout=2.0) as c:
             with pytest.raises(DataRejected, match="RTN 06") as err:
                 c.transact(pr.CID2_SERIAL_NUMBER, info_adr=0x07)
             assert err.value.raw.startswith(b"~20024606") and c.retried == 0
@@ -170,6 +170,7 @@ def test_rs485_survives_garbage_on_the_line(pack: FakePack) -> None:
         port = serial.serial_for_url(server.url, timeout=0.3)
         port.write(b"\x00\xff garbage \r~20\r~zz02464\r")
         assert port.read_until(b"\r") == b""           # ignored, no answer
+        port.timeout = 2.0
         port.write(b"~20024642E00202FD34\r")            # bad checksum -> RTN 02
         assert pr.decode_frame(port.read_until(b"\r")).rtn == pr.RTN_CHKSUM
         port.write(b"noise~20024642e00202FD13\r")      # lower case, noise before '~'

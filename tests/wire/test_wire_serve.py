@@ -60,7 +60,7 @@ def test_python_pylontech_client_unchanged(served) -> None:
     try:
         v = p.get_protocol_version()   # ADR 0, CR-terminated answer, its own 2 s timeout
         assert v.ver == b"\x20" and v.adr == b"\x02"
-        p.s.timeout = 0.5              # its readline() waits for LF; shorten the wait only
+        p.s.timeout = 0.7              # its readline() waits for LF; shorten the wait only
         mi = p.get_manufacturer_info()
         assert mi.DeviceName.rstrip(b"\0") == b"V5" and mi.ManufacturerName.startswith(b"PYTES")
         assert p.get_module_serial_number(2).ModuleSerialNumber.decode() == d["serial"]
