@@ -8,6 +8,7 @@ carrying the raw bytes; nothing here ever raises anything else on bad input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 VER = 0x20
@@ -590,7 +591,7 @@ class RequestRejected(Exception):
         self.adr, self.rtn, self.reason = adr, rtn, reason
 
 
-def parse_request(body: bytes, accepts: object) -> Request | None:
+def parse_request(body: bytes, accepts: Callable[[int, int], bool]) -> Request | None:
     """Check one request body (between ``~`` and CR) in SPEC §6's order.
 
     ``accepts(adr, cid2) -> bool`` says whether this pack answers that header address
@@ -604,7 +605,7 @@ def parse_request(body: bytes, accepts: object) -> Request | None:
         return None
     adr = int(adr_txt, 16)
     cid2_guess = int(cid2_txt, 16) if _is_hex(cid2_txt) else -1
-    if not accepts(adr, cid2_guess):  # type: ignore[operator]
+    if not accepts(adr, cid2_guess):
         return None
     chk = body[-4:]
     if not _is_hex(chk) or int(chk, 16) != checksum(body[:-4]):
