@@ -130,8 +130,8 @@ class SocketcandServer:
                     conn.sendall(b"< ok >")
                 elif words == ["rawmode"] and bus is not None:
                     conn.sendall(b"< ok >")
-                    # wall: let the client read this "< ok >" alone before frames follow
-                    self._stop.wait(0.05)
+                    # let the client read this "< ok >" alone before frames follow
+                    self._stop.wait(0.05)  # wall: pacing of a real-time server
                     break
                 else:
                     self.bad_commands += 1
