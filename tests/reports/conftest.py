@@ -70,3 +70,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """An empty store on SQLite only (for tests whose subject is not the backend)."""
+    s = open_store(None, tmp_path)
+    try:
+        yield s
+    finally:
+        s.close()

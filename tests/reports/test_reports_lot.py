@@ -99,7 +99,8 @@ def test_cp_cpk_edge_cases() -> None:
     assert math.isnan(cp) and cpk == pytest.approx((10 - 2) / (3 * math.sqrt(2)))
 
 
-def test_lot_report_cli_pdf_and_html(store: Store, tmp_path: Path) -> None:
+def test_lot_report_cli_pdf_and_html(sqlite_store: Store, tmp_path: Path) -> None:
+    store = sqlite_store
     _fill(store)
     exp = _expected()
     app = typer.Typer()
@@ -140,7 +141,8 @@ def test_report_cli_refuses_unreachable_database(tmp_path: Path) -> None:
     assert res.exit_code == 3
 
 
-def test_unit_report_lists_every_run(store: Store) -> None:
+def test_unit_report_lists_every_run(sqlite_store: Store) -> None:
+    store = sqlite_store
     _fill(store)
     app = typer.Typer()
     register(app)

@@ -34,7 +34,7 @@ def _with(value: object, message: str) -> Record:
     return Record.model_validate(r.model_dump())
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(value=values, message=texts)
 def test_json_round_trip_keeps_value_and_type(value: object, message: str) -> None:
     r = _with(value, message)
@@ -44,7 +44,7 @@ def test_json_round_trip_keeps_value_and_type(value: object, message: str) -> No
     assert back.to_json_bytes() == r.to_json_bytes()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=values, message=texts)
 def test_store_round_trip_keeps_value_and_type(value: object, message: str) -> None:
     r = _with(value, message)
@@ -62,7 +62,7 @@ def test_junit_is_well_formed_for_any_text(message: str, value: object) -> None:
     assert suite is not None and suite.get("failures") in ("0", "1")
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(message=texts)
 def test_certificate_renders_any_message(message: str) -> None:
     import io
