@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,32 @@ class SafeStateReport:
         return not self.errors
 
 
+class StationClock:
+    """The station's clock as plans and roles see it: the bench's clock (virtual or wall),
+    except that ``sleep`` is :meth:`Station.sleep`, so every wait in a plan or a role keeps
+    the instruments' output watchdogs fed. Anything else is the underlying clock's."""
+
+    def __init__(self, base: Clock, station: Station) -> None:
+        self._base = base
+        self._station = station
+
+    def now(self) -> float:
+        return self._base.now()
+
+    def utcnow(self) -> datetime:
+        return self._base.utcnow()
+
+    def sleep(self, seconds: float) -> None:
+        self._station.sleep(seconds)
+
+    @property
+    def is_virtual(self) -> bool:
+        return bool(getattr(self._base, "is_virtual", False))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+
 class Station:
     """An opened station. Plans use the role attributes, never dialects."""
 
@@ -99,7 +125,10 @@ class Station:
                  pack_ports: dict[str, Any], sim: Any = None) -> None:
         self.config = config
         self.path = path
-        self.clock = clock
+        self.base_clock = clock
+        #: The station clock: the bench's clock, whose sleep feeds the watchdogs.
+        self.clock = StationClock(clock, self)
+        self._last_pet = clock.now()
         self.envelope = envelope
         self.pack_ports = pack_ports
         self.sim = sim
@@ -125,20 +154,26 @@ class Station:
     def pet_watchdogs(self) -> None:
         for role in self.watchdog_roles():
             role.pet()
+        self._last_pet = self.base_clock.now()
 
     def sleep(self, seconds: float) -> None:
-        """Let ``seconds`` pass on the station clock, feeding the output watchdogs on the way
-        (every third of their delay), so a long soak never trips them; a dead station does."""
+        """Let ``seconds`` pass, feeding the output watchdogs every third of their delay so a
+        long soak never trips them (a dead station does). ``station.clock.sleep`` is this."""
         if seconds < 0:
             raise ValueError(f"cannot sleep a negative time ({seconds!r} s)")
-        if not self.watchdog_roles():
-            self.clock.sleep(seconds)
-            return
-        chunk = self.config.watchdog_s / 3.0
-        end = self.clock.now() + seconds
-        while (left := end - self.clock.now()) > 1e-9:
-            self.clock.sleep(min(chunk, left))
-            self.pet_watchdogs()
+        base = self.base_clock
+        end = base.now() + seconds
+        interval = self.config.watchdog_s / 3.0
+        while True:
+            feeding = not self._closed and bool(self.watchdog_roles())
+            now = base.now()
+            if feeding and now - self._last_pet >= interval - 1e-9:
+                self.pet_watchdogs()
+            left = end - now
+            if left <= 1e-9:
+                return
+            step = min(left, self._last_pet + interval - now) if feeding else left
+            base.sleep(max(step, 1e-6))
 
     # -- safety ------------------------------------------------------------------------------
     def safe_state(self) -> SafeStateReport:

@@ -85,15 +85,21 @@ def test_safe_state_is_idempotent_and_runs_every_role_even_if_one_fails() -> Non
         assert set(again.errors) == {"load"} and "supply" in again.done
 
 
-def test_station_sleep_feeds_the_watchdog_a_bare_clock_sleep_does_not() -> None:
+def test_every_station_wait_feeds_the_watchdog_a_dead_station_does_not() -> None:
     with open_station() as st:
         sim = st.sim.instruments
         st.supply.set_voltage(55.0)
         st.supply.set_current_limits(5.0, 5.0)
         st.supply.set_output(True)
         st.sleep(600.0)  # ten minutes of soak, watchdog 30 s
+        st.clock.sleep(300.0)  # what plans call: the same feeding sleep
+        st.chamber.set_temperature(30.0)
+        st.chamber.run()
+        assert st.chamber.wait_stable(30.0, band_c=0.2, dwell_s=120, timeout_s=900)  # a role's wait
         assert sim.supply.output_on and sim.supply.watchdog_trips == 0
-        st.clock.sleep(31.0)  # the station goes quiet (as if killed)
+        pets = sum(1 for line in sim.supply.received if line == "SYST:ERR?")
+        assert pets < 200  # fed every ~10 s, not on every small sleep
+        st.sim.clock.sleep(31.0)  # time passes on the bench, the station is gone (killed)
         assert not sim.supply.output_on and sim.supply.watchdog_trips == 1
 
 

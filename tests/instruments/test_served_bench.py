@@ -22,7 +22,7 @@ def test_generated_station_file_drives_a_real_time_bench(tmp_path: Path) -> None
         cfg = load_station_file(path)
         assert cfg.pack is not None and cfg.pack.can.interface == "socketcand"
         with open_station(path) as st:
-            assert isinstance(st.clock, WallClock) and st.sim is None
+            assert isinstance(st.base_clock, WallClock) and not st.clock.is_virtual and st.sim is None
             assert st.identities["supply"].resource == desc["instruments"]["supply"]["resource"]
             st.load.set_cc(20.0)
             st.load.set_input(True)
