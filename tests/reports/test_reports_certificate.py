@@ -118,9 +118,12 @@ def test_certificate_with_a_foreign_qr_code_fails_verify(
 def test_certificate_is_fast(tmp_path: Path) -> None:
     r = make_record(make_serial(44))
     write_certificate(r, "1" * 64, tmp_path / "warm.pdf")  # fonts load once per process
-    start = time.perf_counter()
-    write_certificate(r, "1" * 64, tmp_path / "c.pdf")
-    assert time.perf_counter() - start < 0.3
+    times = []
+    for _ in range(3):  # the best of three: the cost, not the neighbours' load
+        start = time.perf_counter()
+        write_certificate(r, "1" * 64, tmp_path / "c.pdf")
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.3
 
 
 def test_verify_agrees_for_an_untouched_run(tmp_path: Path) -> None:
