@@ -135,5 +135,8 @@ class ScpiDevice:
                 except ScpiError as exc:
                     self.push_error(exc.code, exc.text)
                     return None
+                except (ValueError, TypeError, IndexError, KeyError, ArithmeticError):
+                    self.push_error(-100, "Command error")  # malformed argument: never a crash
+                    return None
         self.push_error(-113, "Undefined header")
         return None
