@@ -42,8 +42,9 @@ from stations.schema import (
 
 log = logging.getLogger(__name__)
 
-#: Order of the safe state: stop the energy first, then the air, then the relays.
-SAFE_ORDER: tuple[str, ...] = ("load", "supply", "chamber", "daq", "safety", "leds")
+#: Order of the safe state: stop the energy first, leave the pack's test mode while the pack
+#: is still powered, then the air, then the fixture relays (which may power the pack off).
+SAFE_ORDER: tuple[str, ...] = ("load", "supply", "console", "chamber", "daq", "safety", "leds")
 
 
 class StationRefused(RuntimeError):
@@ -177,10 +178,14 @@ class Station:
 
     # -- safety ------------------------------------------------------------------------------
     def safe_state(self) -> SafeStateReport:
-        """Load off, supply off, chamber to standby, fixture relays released. Every role is
-        tried even if one fails; idempotent; bounded by the instruments' I/O timeouts."""
+        """Load off, supply off, chamber to standby, fixture relays released, and the pack's
+        console out of test mode if the station logged in. Every role is tried even if one
+        fails; idempotent; bounded by the instruments' I/O timeouts."""
         report = SafeStateReport()
         for name in SAFE_ORDER:
+            if name == "console":
+                self._console_safe(report)
+                continue
             role = self.roles.get(name)
             if role is None:
                 continue
@@ -191,6 +196,17 @@ class Station:
                 report.errors[name] = f"{type(exc).__name__}: {exc}"
                 log.error("safe state of %s failed: %s", name, exc)
         return report
+
+    def _console_safe(self, report: SafeStateReport) -> None:
+        console = self._pack_drivers.get("console")
+        if console is None or not getattr(console, "in_debug", False):
+            return
+        try:  # logout leaves test mode and restores every temporary change (SPEC §7)
+            console.logout()
+            report.done.append("console")
+        except Exception as exc:
+            report.errors["console"] = f"{type(exc).__name__}: {exc}"
+            log.error("safe state of the console failed: %s", exc)
 
     # -- pack ports (drivers.pack) -----------------------------------------------------------
     def _pack_driver(self, key: str) -> Any:

@@ -119,3 +119,16 @@ def test_close_leaves_no_threads_behind() -> None:
     st.close()
     st.close()  # idempotent
     assert threading.active_count() <= before
+
+
+def test_safe_state_takes_the_pack_out_of_test_mode() -> None:
+    with open_station() as st:
+        st.daq.set_relay("power", True)
+        st.daq.press("sw", 1.1)
+        st.console.login_debug()
+        st.console.tmode(True)
+        assert st.sim.pack.bms.debug
+        report = st.safe_state()
+        assert "console" in report.done and report.ok
+        assert not st.sim.pack.bms.debug
+        assert "console" not in st.safe_state().done  # nothing to undo the second time
