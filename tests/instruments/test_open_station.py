@@ -132,3 +132,19 @@ def test_safe_state_takes_the_pack_out_of_test_mode() -> None:
         assert "console" in report.done and report.ok
         assert not st.sim.pack.bms.debug
         assert "console" not in st.safe_state().done  # nothing to undo the second time
+
+
+def test_unit_file_named_by_a_simulated_station_file(tmp_path: Path) -> None:
+    from common.serial_number import make_serial
+    from sim.unit import default_unit, write_unit
+
+    serial = make_serial("A", 2026, 3, 4242)
+    (tmp_path / "units").mkdir()
+    write_unit(default_unit("v5-alpha", serial), tmp_path / "units" / "u.toml")
+    doc = tomllib.loads(default_station_file().read_text())
+    doc["bench"]["unit_file"] = "units/u.toml"  # relative to the station file
+    path = tmp_path / "station.toml"
+    path.write_text(tomli_w.dumps(doc))
+    with open_station(path) as st:
+        assert st.sim.pack.identity.serial == serial
+        assert st.sim.pack.identity.model_id == "v5-alpha"
