@@ -1,7 +1,7 @@
 """In-spec units with realistic manufacturing spread, from a seed (written as unit files).
 
 Spread: cell capacity ±1.5 % and cell resistance ±5 % (truncated normal, σ = a third of
-the bound), initial SOC 48-52 % with ±0.3 % between cells, sensor offsets and gains well
+the bound), initial SOC 52-58 % with ±0.3 % between cells, sensor offsets and gains well
 inside the station's accuracy limits, firmware clock within ±0.5 %, blink times within
 ±2 %. Off-spec units are made from these with :func:`sim.unit.with_change`.
 """
@@ -30,7 +30,7 @@ def _spread(rng: np.random.Generator, bound: float, size: int | None = None) -> 
 def _unit_data(rng: np.random.Generator, model_id: str, serial: str) -> dict[str, Any]:
     cap = 100.0 * (1.0 + _spread(rng, CAPACITY_SPREAD, CELLS_IN_SERIES))
     r = 0.9 * (1.0 + _spread(rng, RESISTANCE_SPREAD, CELLS_IN_SERIES))
-    soc = float(rng.uniform(48.0, 52.0))
+    soc = float(rng.uniform(52.0, 58.0))  # storage SOC, clear of the 50 % bar boundary
     cell_soc = soc + _spread(rng, 0.3, CELLS_IN_SERIES)
     cells = {
         str(i + 1): {

@@ -201,6 +201,7 @@ class BmsFirmware:
         self.charge_fet = False
         self.discharge_fet = False
         self.balancing_any = False
+        self.charger_present = False
         self._snap: tuple[float, int, BmsSnapshot] | None = None
         self.version = 0
 
@@ -334,6 +335,7 @@ class BmsFirmware:
         self.charger.judge(powered and probe is not None and probe > fw.charger_current_a,
                            not (probe is not None and probe > fw.charger_current_a))
         charger_present = self.charger.active or m.current > fw.charger_current_a
+        self.charger_present = charger_present
         timeout = self.last_console + fw.test_mode_timeout_s * self._gain
         if (self.debug_on or self.tmode) and t + EPS >= timeout:
             self._event(t, "test_mode_timeout")
@@ -387,8 +389,9 @@ class BmsFirmware:
     def _judge_protections(self, t: float, m: Measured) -> None:
         L, P = self.lim, self.prot
         self._edge(t, P["cell_ov"], m.vmax >= L.cell_ov_prot, m.vmax <= L.cell_ov_rel, "prot")
-        if self._edge(t, P["cell_uv"], m.vmin <= L.cell_uv_prot, m.vmin >= L.cell_uv_rel, "prot") == 1:
-            self.soc = 0.0
+        if (self._edge(t, P["cell_uv"], m.vmin <= L.cell_uv_prot, m.vmin >= L.cell_uv_rel, "prot") == 1
+                and not self.tmode):
+            self.soc = 0.0  # SOC recalibration; not on a protection provoked in test mode
         self._edge(t, P["pack_ov"], m.pack >= L.pack_ov_prot, m.pack <= L.pack_ov_rel, "prot")
         self._edge(t, P["pack_uv"], m.pack <= L.pack_uv_prot, m.pack >= L.pack_uv_rel, "prot")
         self._edge(t, P["chg_ot"], m.tmax >= L.chg_ot[1], m.tmax <= L.chg_ot[2], "prot")
@@ -597,6 +600,7 @@ class BmsFirmware:
         self._leave_test_mode()
         self.debug_on = False
         self.charger.clear()
+        self.charger_present = False
 
     def _to_sleep(self) -> None:
         self.state = "sleep"
@@ -653,7 +657,7 @@ class BmsFirmware:
     def _event(self, t: float, code: str) -> None:
         m = self.m
         if m is None:
-            m = self.measure(self._pack._i)
+            m = self.measure(self._pack._i_cells)
         self.log.add(LogEvent(
             t, code, round(m.pack * 1000), round(m.current * 1000),
             round(m.vmax * 1000), round(m.vmin * 1000), round(m.tmax * 10),
@@ -687,7 +691,7 @@ class BmsFirmware:
 
     def _build_snapshot(self, t: float) -> BmsSnapshot:
         pack = self._pack
-        m = self.m if self.m is not None else self.measure(pack._i)
+        m = self.m if self.m is not None else self.measure(pack._i_cells)
         s = pack.sensors
         cells, pv, cur, temps = s.noisy(m.cells, m.pack, m.current, m.temps)
         L = self.lim
@@ -862,7 +866,7 @@ class BmsFirmware:
         with self._pack.clock.lock:
             self._pack._sync()
             t = self._pack._t
-            m = self.measure(self._pack._i)
+            m = self.measure(self._pack._i_cells)
             self.log.clear(LogEvent(t, "log_cleared", round(m.pack * 1000), round(m.current * 1000),
                                     round(m.vmax * 1000), round(m.vmin * 1000), round(m.tmax * 10)))
 

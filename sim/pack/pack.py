@@ -48,7 +48,8 @@ class SimPack:
             self.thermal = Thermal(unit.thermal, DEFAULT_AMBIENT_C)
             self.sensors = Sensors(unit, seed)
             self._network: TerminalNetwork | None = None
-            self._i = 0.0
+            self._i = 0.0          # at the terminals (what instruments see), + = charge
+            self._i_cells = 0.0    # through the cells and the BMS shunt (heater included)
             self._probe: float | None = None
             self.power_button = False
             self.breaker_closed = unit.breaker.closed_at_start
@@ -121,12 +122,12 @@ class SimPack:
                 self._zero_steps = 0
             if dt > 0.0:
                 self._physics(dt)
-                fw.elapse(dt, self._i)
+                fw.elapse(dt, self._i_cells)
             self._t = end
             self._settle()
 
     def _step_cap(self) -> float:
-        if self._i != 0.0 or self.bms.balancing_any:
+        if self._i_cells != 0.0 or self.bms.balancing_any:
             return STEP_LOADED
         if not self.cells.rc_settled():
             return STEP_RELAXING
@@ -139,8 +140,15 @@ class SimPack:
         h = self.unit.heater
         return h.power_w if h.fitted and self.bms.heater_on else 0.0
 
+    def _heater_current(self) -> float:
+        """The heater hangs on the cell side of the MOSFETs, behind the BMS shunt: it draws
+        from the cells, and a charger's current (when the charge MOSFET lets it in) covers
+        it, so the cells see the terminal current less the heater's."""
+        p = self._heater_power()
+        return p / max(self.cells.emf(), 1.0) if p else 0.0
+
     def _physics(self, dt: float) -> None:
-        i = self._i
+        i = self._i_cells
         cells = self.cells
         if self.bms.balancing_any:
             cells.bleed_a = self.bms.balancing * (self.unit.firmware.balance_current_ma / 1000.0)
@@ -161,10 +169,10 @@ class SimPack:
         fw = self.bms
         t = self._t
         for _ in range(4):
-            fets = (fw.charge_fet, fw.discharge_fet)
-            self._solve_current(fets)
-            fw.evaluate(t, self._i, self._probe)
-            if (fw.charge_fet, fw.discharge_fet) == fets:
+            before = (fw.charge_fet, fw.discharge_fet, fw.heater_on, fw.charger_present)
+            self._solve_current((before[0], before[1]))
+            fw.evaluate(t, self._i_cells, self._probe)
+            if (fw.charge_fet, fw.discharge_fet, fw.heater_on, fw.charger_present) == before:
                 break
         self._record(t)
 
@@ -185,6 +193,7 @@ class SimPack:
             if not charge:
                 probe = float(net(self._view(True, False, self.unit.firmware.charger_detect_v)))
         self._i = i
+        self._i_cells = i - self._heater_current()
         self._probe = probe
 
     def _record(self, t: float) -> None:
@@ -240,12 +249,19 @@ class SimPack:
             fw = self.bms
             if not self.powered or not (fw.charge_fet or fw.discharge_fet):
                 return 0.0
-            return self.cells.emf() + self._i * (self.cells.r_cells + self.r_path)
+            return self.cells.emf() + self._i_cells * (self.cells.r_cells + self.r_path)
 
     def current(self) -> float:
         with self.clock.lock:
             self._sync()
             return self._i
+
+    def cell_current(self) -> float:
+        """True current through the cells and the BMS shunt, A: the terminal current less
+        what a heater fed by the cells draws."""
+        with self.clock.lock:
+            self._sync()
+            return self._i_cells
 
     def current_history(self, t0: float, t1: float) -> list[tuple[float, float]]:
         with self.clock.lock:

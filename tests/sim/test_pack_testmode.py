@@ -127,3 +127,40 @@ def test_ten_minutes_without_console_input_restores_everything(make_pack: Make) 
     assert pack.bms.active_parameters() == pack.bms.stored_parameters()
     assert not pack.bms.debug
     assert "test_mode_timeout" in {e.code for e in pack.bms.events()}
+
+
+@pytest.mark.parametrize("discharge_open", [False, True])
+def test_forced_heater_is_fed_by_the_cells(make_pack: Make, discharge_open: bool) -> None:
+    pack, net = make_pack()
+    if discharge_open:  # e.g. during an over-current release wait
+        set_current(pack, net, -150.0)
+        pack.clock.sleep(16)
+        set_current(pack, net, 0.0)
+        assert not pack.bms.snapshot().discharge_fet
+    enter(pack)
+    before = pack.bms.snapshot()
+    pack.bms.force_heater(True)
+    pack.clock.sleep(3)
+    after = pack.bms.snapshot()
+    assert pack.current() == 0.0  # nothing flows at the terminals
+    watts = (before.current_ma - after.current_ma) / 1000 * after.pack_mv / 1000
+    assert watts == pytest.approx(300.0, rel=0.03)
+    assert pack.cell_current() == pytest.approx(-300.0 / 52.6, rel=0.02)
+    pack.bms.force_heater(False)
+    pack.clock.sleep(1)
+    assert pack.cell_current() == 0.0
+
+
+def test_provoked_under_voltage_in_test_mode_keeps_the_soc(make_pack: Make) -> None:
+    pack, _ = make_pack()
+    enter(pack)
+    for name, value in (("cell_uv_rel_mv", 3400), ("cell_uv_alarm_mv", 3350),
+                        ("cell_uv_prot_mv", 3300)):
+        pack.bms.set_threshold(name, value)
+    pack.clock.sleep(1.5)
+    s = pack.bms.snapshot()
+    assert "cell_uv" in s.protections and not s.discharge_fet and s.charge_fet
+    assert s.soc_pct == pytest.approx(50.0, abs=0.1)
+    pack.bms.clear_thresholds()
+    pack.clock.sleep(1.5)
+    assert not pack.bms.snapshot().protections
