@@ -51,6 +51,7 @@ class SimPack:
             self._i = 0.0          # at the terminals (what instruments see), + = charge
             self._i_cells = 0.0    # through the cells and the BMS shunt (heater included)
             self._probe: float | None = None
+            self._hold = False
             self.power_button = False
             self.breaker_closed = unit.breaker.closed_at_start
             self.in1_volts = 0.0
@@ -186,12 +187,18 @@ class SimPack:
         i = 0.0
         probe = None
         if net is not None and self.powered:
-            if charge or discharge:
-                i = float(net(self._view(charge, discharge)))
-                if (i > 0 and not charge) or (i < 0 and not discharge):
-                    i = 0.0
-            if not charge:
-                probe = float(net(self._view(True, False, self.unit.firmware.charger_detect_v)))
+            if self._hold:
+                # catching up after an un-synced setting change: the past keeps the
+                # current it had, except where the pack itself opened a path
+                i = self._i if (self._i > 0 and charge) or (self._i < 0 and discharge) else 0.0
+                probe = self._probe
+            else:
+                if not charge:  # charger detection first: the last call is the real one
+                    probe = float(net(self._view(True, False, self.unit.firmware.charger_detect_v)))
+                if charge or discharge:
+                    i = float(net(self._view(charge, discharge)))
+                    if (i > 0 and not charge) or (i < 0 and not discharge):
+                        i = 0.0
         self._i = i
         self._i_cells = i - self._heater_current()
         self._probe = probe
@@ -240,8 +247,28 @@ class SimPack:
 
     def inputs_changed(self) -> None:
         with self.clock.lock:
-            self._sync()
+            if self._network is not None and self.clock.now() > self._t and self._unsynced_change():
+                # the instrument changed its setting without sync(): assume it changed
+                # now, and integrate the time before with the current as it was
+                self._hold = True
+                try:
+                    self._sync()
+                finally:
+                    self._hold = False
+            else:
+                self._sync()
             self._changed()
+
+    def _unsynced_change(self) -> bool:
+        """Would the network answer differently now, at the pack's last state?"""
+        fw = self.bms
+        charge, discharge = fw.charge_fet, fw.discharge_fet
+        if not self.powered or not (charge or discharge):
+            return False
+        i = float(self._network(self._view(charge, discharge)))  # type: ignore[misc]
+        if (i > 0 and not charge) or (i < 0 and not discharge):
+            i = 0.0
+        return i != self._i
 
     def terminal_voltage(self) -> float:
         with self.clock.lock:

@@ -58,6 +58,18 @@ def test_sync_before_a_change_keeps_the_past_with_the_old_setting(make_pack: Mak
     assert pack.bms.snapshot().soc_pct == pytest.approx(50.0 - (10 * 100 + 40) / 3600, abs=0.01)
 
 
+def test_a_change_without_sync_is_taken_as_made_now(make_pack: Make) -> None:
+    pack, net = make_pack()
+    t0 = pack.clock.now()
+    set_current(pack, net, -10.0)
+    pack.clock.sleep(100)
+    net.amps = -150.0  # an instrument that forgets pack.sync()
+    pack.inputs_changed()
+    pack.clock.sleep(20)
+    hist = pack.current_history(t0, pack.clock.now())
+    assert hist == [(t0, -10.0), (t0 + 100, -150.0), (pytest.approx(t0 + 115.75), 0.0)]
+
+
 def test_fet_and_contact_history(make_pack: Make) -> None:
     pack, net = make_pack()
     t0 = pack.clock.now()
