@@ -57,6 +57,9 @@ class TerminalView:
 #: The bench's wiring: given the pack's terminal view, return the pack current in A
 #: (+ = into the pack). The pack calls it at each integration step and on
 #: :meth:`SimPack.inputs_changed`; the network must respect the paths it is given.
+#: [pack engineer] It runs under ``clock.lock`` and may be called more than once per
+#: instant, also with a hypothetical view (charger detection while the charge MOSFET is
+#: open: charge path closed, emf + 0.3 V), so it should have no side effects that matter.
 TerminalNetwork = Callable[[TerminalView], float]
 
 
