@@ -189,3 +189,9 @@ def test_over_current_alarm_above_tier_1(make_pack: Make) -> None:
     assert "dsg_oc" not in pack.bms.snapshot().alarms
     pack.clock.sleep(0.2)
     assert "dsg_oc" in pack.bms.snapshot().alarms
+
+
+def test_exactly_100_a_never_trips(make_pack: Make) -> None:
+    pack, net = make_pack()
+    assert trip_time(pack, net, -100.0, 1800.0) is None
+    assert "dsg_oc" not in pack.bms.snapshot().alarms

@@ -195,3 +195,17 @@ def test_start_in_the_cold_does_not_allow_charge(make_pack: Make) -> None:
     set_current(pack, net, 10.0)
     pack.clock.sleep(1)
     assert pack.current() == 0.0
+
+
+def test_delay_timer_resets_when_the_condition_clears(make_pack: Make) -> None:
+    pack, _ = make_pack()
+    t0 = pack.clock.now()
+    pack.set_temperatures(45.5)
+    pack.clock.sleep(1.5)
+    pack.set_temperatures(44.0)  # condition clears: the 2 s timer starts over
+    pack.clock.sleep(1.0)
+    t1 = pack.clock.now()
+    pack.set_temperatures(45.5)
+    pack.clock.sleep(3.0)
+    opened = [t for t, (c, _d) in pack.fet_history(t0, pack.clock.now()) if not c]
+    assert opened == [pytest.approx(t1 + 2.0)]
