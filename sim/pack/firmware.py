@@ -224,6 +224,8 @@ class BmsFirmware:
             dr.alarm.delay = lim.alarm_delay
         self.short.delay = lim.tier_delays[3]
         self._level_timers = [*self.prot.values(), *self.alarm.values()]
+        level = {id(d) for d in self._level_timers}
+        self._other_timers = [d for d in self._all_timers if id(d) not in level]
         self._compute_band()
 
     def _timers(self) -> list[Debounce]:
@@ -234,10 +236,14 @@ class BmsFirmware:
             out.append(dr.alarm)
         return out
 
+    def _live_timers(self) -> list[Debounce]:
+        """The timers that may run: the level timers only when not quiet."""
+        return self._other_timers if self._quiet else self._all_timers
+
     def next_deadline(self, t: float) -> float | None:
         """Earliest time at which a timer or a scheduled firmware action is due."""
         best = None
-        for d in self._all_timers:
+        for d in self._live_timers():
             if d.running:
                 when = t + max((d.release_delay if d.active else d.delay) - d.acc, 0.0)
                 if best is None or when < best:
@@ -271,7 +277,7 @@ class BmsFirmware:
         """Let ``dt`` seconds pass at the true ``current`` (timers and coulomb count)."""
         if dt <= 0:
             return
-        for d in self._all_timers:
+        for d in self._live_timers():
             if d.running:
                 d.acc += dt
         if self.state in ("on", "latched"):
@@ -303,8 +309,12 @@ class BmsFirmware:
 
     def refresh(self) -> None:
         """Recompute the outputs (protection and alarm sets, MOSFETs) from the decisions."""
-        prot = {n for n, d in self.prot.items() if d.active}
-        alarms = {n for n, d in self.alarm.items() if d.active}
+        if self._quiet:  # no level alarm or protection is active (see _in_band)
+            prot: set[str] = set()
+            alarms: set[str] = set()
+        else:
+            prot = {n for n, d in self.prot.items() if d.active}
+            alarms = {n for n, d in self.alarm.items() if d.active}
         for dr in self.dirs.values():
             if dr.tripped_until is not None:
                 prot.add(f"{dr.name}_oc")
