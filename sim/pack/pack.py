@@ -9,6 +9,7 @@ MOSFETs, contacts) so instruments can ask about any recent interval exactly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,6 +32,17 @@ STEP_IDLE_MAX = 600.0
 STEP_MAX_DK = 0.1
 
 DEFAULT_AMBIENT_C = 25.0
+
+
+def _finite(value: object, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+    """``value`` as a float, or a ValueError naming ``what`` and the allowed range."""
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(x) or not lo <= x <= hi:
+        raise ValueError(f"{what} must be finite and within [{lo:g}, {hi:g}], got {value!r}")
+    return x
 
 
 class SimPack:
@@ -194,9 +206,10 @@ class SimPack:
                 probe = self._probe
             else:
                 if not charge:  # charger detection first: the last call is the real one
-                    probe = float(net(self._view(True, False, self.unit.firmware.charger_detect_v)))
+                    probe = _finite(net(self._view(True, False, self.unit.firmware.charger_detect_v)),
+                                    "the terminal network's current")
                 if charge or discharge:
-                    i = float(net(self._view(charge, discharge)))
+                    i = _finite(net(self._view(charge, discharge)), "the terminal network's current")
                     if (i > 0 and not charge) or (i < 0 and not discharge):
                         i = 0.0
         self._i = i
@@ -307,7 +320,7 @@ class SimPack:
     def set_ambient(self, temp_c: float) -> None:
         with self.clock.lock:
             self._sync()
-            self.thermal.ambient = float(temp_c)
+            self.thermal.ambient = _finite(temp_c, "ambient temperature", -80.0, 200.0)
             self._changed()
 
     def ambient(self) -> float:
@@ -328,8 +341,9 @@ class SimPack:
         """Place the pack as if soaked at ``cells_c`` (tests and benchmarks; no chamber)."""
         with self.clock.lock:
             self._sync()
-            self.thermal.t_cells = float(cells_c)
-            self.thermal.t_board = float(cells_c if board_c is None else board_c)
+            self.thermal.t_cells = _finite(cells_c, "cell temperature", -80.0, 200.0)
+            self.thermal.t_board = _finite(cells_c if board_c is None else board_c,
+                                           "board temperature", -80.0, 200.0)
             self._changed()
 
     def true_soc(self) -> list[float]:
@@ -375,7 +389,7 @@ class SimPack:
     def set_in1(self, volts: float) -> None:
         with self.clock.lock:
             self._sync()
-            self.in1_volts = float(volts)
+            self.in1_volts = _finite(volts, "IN1 voltage", -100.0, 100.0)
             self._changed()
 
     # ------------------------------------------------------------------ outputs

@@ -107,3 +107,13 @@ def test_power_button_off_opens_everything(make_pack: Make) -> None:
     assert pack.terminal_voltage() == 0.0
     start(pack)
     assert pack.state == "on"
+
+
+def test_bad_inputs_are_named(make_pack: Make) -> None:
+    pack, _ = make_pack()
+    with pytest.raises(ValueError, match="ambient temperature"):
+        pack.set_ambient(float("nan"))
+    with pytest.raises(ValueError, match="IN1 voltage"):
+        pack.set_in1("high")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="terminal network's current must be finite"):
+        pack.set_network(lambda view: float("inf"))
