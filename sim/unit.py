@@ -405,10 +405,13 @@ class HistorySection(_Section):
     days_since_full_charge: float = F(0.0, "days", "days since the last end of charge", ge=0.0, le=10_000.0)
 
 
+ModelId = Literal.__getitem__(tuple(MODELS))  # the models of common/models.py
+
+
 class UnitDescription(_Section):
     """One physical unit. ``parameters`` is layer 1 (CRC-covered); the rest is layer 2."""
 
-    model: Literal["v5", "v5-alpha", "v5-alpha-plus"] = F("v5", "-", "model id (common/models.py)")
+    model: ModelId = F("v5", "-", "model id (common/models.py)")  # type: ignore[valid-type]
     parameters: Parameters = Field(default_factory=Parameters)
     identity: IdentitySection = Field(default_factory=IdentitySection)
     cells: CellsSection = Field(default_factory=CellsSection)
