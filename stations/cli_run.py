@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="output folder for records and certificates")] = Path("results"),
         db: Annotated[str | None, typer.Option(help="database URL [default: SQLite in --out]")] = None,
         dip: Annotated[int | None, typer.Option(help="work order: expected DIP setting (0-15)")] = None,
-        heater: Annotated[bool, typer.Option("--heater/--no-heater", help="work order: heater fitted")] = False,
+        heater: Annotated[bool, typer.Option("--heater/--no-heater", help="work order: heater fitted")] = True,
         seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the verdict line")] = False,
     ) -> None:

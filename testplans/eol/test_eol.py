@@ -22,6 +22,7 @@ from typing import Any
 
 from common.clock import wait_until
 from common.pylon_rs485 import CID2_PROTOCOL_VERSION
+from drivers.pack.errors import PackPortError
 from reports.record import Firmware
 from testplans.methods import (
     all_on_duration,
@@ -75,10 +76,17 @@ def test_power_on(step, daq, leds, clock, context, conditions) -> None:
 
 
 def test_identity(step, bms_rs485, console, bms_can, work_order, recorder) -> None:
-    address = bms_rs485.transact(CID2_PROTOCOL_VERSION, adr=0).adr  # ADR 0: any pack answers
-    bms_rs485.address = address
-    step.measure("serial_rs485", bms_rs485.serial_number())
-    info = console.info()
+    try:
+        address = bms_rs485.transact(CID2_PROTOCOL_VERSION, adr=0).adr  # ADR 0: any pack answers
+        bms_rs485.address = address
+        serial = bms_rs485.serial_number()
+    except PackPortError as exc:   # a unit that does not answer fails here, it is no station error
+        step.measure("serial_rs485", "", f"no answer on RS485: {exc}")
+    step.measure("serial_rs485", serial)
+    try:
+        info = console.info()
+    except PackPortError as exc:
+        step.measure("serial_console", "", f"no answer on the console: {exc}")
     recorder.record.firmware = Firmware(
         main=info.main_version, boot=info.boot_version, bms_board=info.board_version
     )
@@ -267,7 +275,9 @@ def test_peak_tier(step, load, daq, leds, bms_can, clock, context, conditions) -
                                       conditions("tier_timeout_s"))
     context["trip_at"] = tripped_at
     context["oc_trips"] = context.get("oc_trips", 0) + (seconds is not None)
-    step.measure("peak_tier_trip_s", seconds, "" if seconds is not None else "no trip seen")
+    timeout = conditions("tier_timeout_s")
+    step.measure("peak_tier_trip_s", seconds if seconds is not None else timeout,
+                 "" if seconds is not None else f"no trip within {timeout:g} s")
     clock.sleep(conditions("can_settle_s"))
     step.measure("peak_tier_oc_flag", bms_can.latest("ProtDischargeOverCurrent").value == 1)
     step.measure("contact_no3_protection", daq.inputs()["no3"])
@@ -338,8 +348,8 @@ def test_release(step, load, bms_rs485, clock, context, conditions) -> None:
     reclosed = wait_until(clock, lambda: bms_rs485.management_info().discharge_enable,
                           timeout=max(0.0, tripped_at + conditions("release_timeout_s") - clock.now()),
                           poll=conditions("release_poll_s"))
-    step.measure("peak_tier_release_s", clock.now() - tripped_at if reclosed else None,
-                 "" if reclosed else "discharge never re-enabled")
+    step.measure("peak_tier_release_s", clock.now() - tripped_at,
+                 "" if reclosed else "discharge not re-enabled within the release timeout")
     load.set_cc(conditions("dcr_current_a"))
     load.set_input(True)
     try:
@@ -349,14 +359,15 @@ def test_release(step, load, bms_rs485, clock, context, conditions) -> None:
         load.set_input(False)
 
 
-def _timed_protection(console, daq, clock, conditions, names, values) -> float | None:
-    """Set thresholds so the protection starts now; seconds until NO3 closes (None: never)."""
+def _timed_protection(console, daq, clock, conditions, names, values) -> float:
+    """Set thresholds so the protection starts now; seconds until NO3 closes (the timeout,
+    which fails the limit, if it never does)."""
     _set_group(console, names[:2], values[:2])
     console.setthr(names[2], round(values[2]))
     t_set = clock.now()
-    closed = wait_until(clock, lambda: daq.inputs()["no3"], conditions("protection_timeout_s"),
-                        conditions("protection_poll_s"))
-    return clock.now() - t_set if closed else None
+    wait_until(clock, lambda: daq.inputs()["no3"], conditions("protection_timeout_s"),
+               conditions("protection_poll_s"))
+    return clock.now() - t_set
 
 
 def _clear(console, daq, clock, conditions) -> None:
@@ -413,7 +424,9 @@ def test_fast_trip(step, load, clock, context, conditions) -> None:
     seconds, _ = _timed_trip(load, clock, conditions, conditions("fast_trip_current_a"),
                              conditions("fast_trip_timeout_s"))
     context["oc_trips"] = context.get("oc_trips", 0) + (seconds is not None)
-    step.measure("fast_trip_s", seconds, "" if seconds is not None else "no trip seen")
+    timeout = conditions("fast_trip_timeout_s")
+    step.measure("fast_trip_s", seconds if seconds is not None else timeout,
+                 "" if seconds is not None else f"no trip within {timeout:g} s")
     step.measure("oc_trip_count", context["oc_trips"])
 
 

@@ -1,0 +1,33 @@
+"""Golden units of every model and an in-spec population PASS the EOL plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from common.models import MODELS
+from sim.population import generate
+from sim.unit import default_unit
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_golden_unit_passes(model: str, tmp_path: Path, eol) -> None:
+    code, record = eol(tmp_path, default_unit(model))
+    assert record.verdict == "PASS", record.first_failure()
+    assert code == 0
+    assert record.counts()["NOT_RUN"] == 0 and record.counts()["PASS"] == len(record.measurements)
+    # the simulated duration is the cycle time on hardware: within the target
+    assert 60.0 < (record.duration_s or 0) <= 120.0
+    assert record.firmware.main == "2.3.1" and record.model == model
+    assert (tmp_path / f"{record.serial}_{record.started_at:%Y%m%dT%H%M%SZ}.pdf").exists()
+
+
+@pytest.mark.parametrize("chunk", range(5))
+def test_in_spec_population_passes(chunk: int, tmp_path: Path, eol) -> None:
+    """50 in-spec units (manufacturing spread and noise): no false rejects."""
+    units = generate(50, seed=2026, model_id="v5")[chunk * 10:(chunk + 1) * 10]
+    for i, unit in enumerate(units):
+        code, record = eol(tmp_path / str(i), unit, seed=i)
+        assert record.verdict == "PASS", (unit.identity.serial, record.first_failure())
+        assert code == 0
