@@ -71,10 +71,10 @@ def register(app: typer.Typer) -> None:
         req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
                          model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
                          seed=seed, dip=dip, heater=heater)
-        raise typer.Exit(run_plan(req, Console(quiet=quiet), Console(stderr=True)))
+        raise typer.Exit(run_plan(req, Console(), Console(stderr=True), progress=not quiet))
 
 
-def run_plan(req: Any, console: Console, err: Console) -> int:
+def run_plan(req: Any, console: Console, err: Console, *, progress: bool = True) -> int:
     """Prepare, run and close one plan; return the exit code."""
     import pytest
 
@@ -89,10 +89,13 @@ def run_plan(req: Any, console: Console, err: Console) -> int:
         err.print(f"[bold red]refused:[/] {exc}")
         return REFUSED
     assert run.recorder is not None and run.record is not None
+    for old in run.recovered:
+        err.print(f"[yellow]recovered[/] unfinished run {old.run_id} of {old.serial}: ABORTED, "
+                  f"{old.counts()['PASS'] + old.counts()['FAIL']} measurements kept")
     console.print(f"[bold]{req.plan.upper()}[/] {run.record.serial} ({run.record.model}) on "
                   f"station {run.record.station.id}, limits {run.record.limits.version}")
-    progress = Progress(console, run)
-    run.recorder.on_measurement = progress
+    live = Progress(console if progress else Console(quiet=True), run)
+    run.recorder.on_measurement = live
     def abort_now() -> None:
         run.aborted = run.aborted or "operator abort (second signal)"
         run.close()
@@ -109,8 +112,8 @@ def run_plan(req: Any, console: Console, err: Console) -> int:
         finally:
             record = run.close()
     assert record is not None and record.verdict is not None
-    if progress.not_run:
-        console.print(f"[dim]{progress.not_run} measurements not run[/]")
+    if live.not_run:
+        console.print(f"[dim]{live.not_run} measurements not run[/]")
     style = STYLE.get(record.verdict, "")
     why = f": {record.failure.message}" if record.failure and record.verdict != "PASS" else ""
     console.print(
