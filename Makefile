@@ -12,8 +12,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(BIN)/.installed  ## the main job on the simulated bench
-	$(BIN)/station demo
+run: $(BIN)/.installed  ## the EOL plan on a golden unit on the simulated bench, with its certificate
+	$(BIN)/station run eol --serial $(SERIAL) --out results
 
 test: $(BIN)/.installed  ## lint, then the whole test suite on both cores
 	$(BIN)/ruff check .
