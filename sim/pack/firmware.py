@@ -3,8 +3,8 @@
 The pack (``sim.pack.pack``) owns the physics and moves time; at every step boundary it
 asks the firmware to ``evaluate`` and, between boundaries, to ``elapse`` its timers. The
 firmware never moves time itself: its deadlines (``next_deadline``) make the pack split
-its steps, so a 15.75 s trip happens at 15.75 s. The public methods implement
-``BmsFirmwareApi`` and first bring the pack up to ``clock.now()``.
+its steps, so a 15.75 s trip happens at 15.75 s. The public methods (the mixin in
+``sim.pack.bms_api``) implement ``BmsFirmwareApi``.
 """
 
 from __future__ import annotations
