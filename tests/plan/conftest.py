@@ -6,31 +6,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-from fixtures.session import RunRequest
 from reports.record import Record
 from sim.unit import UnitDescription, write_unit
-from stations.cli_run import run_plan
-
-SIM_STATION = Path(__file__).resolve().parents[2] / "stations" / "sim.toml"
+from stations.batch import run_quietly
 
 
 def run_eol(out: Path, unit: UnitDescription | None = None, *, serial: str | None = None,
-            station: Path = SIM_STATION, **request: object) -> tuple[int, Record]:
+            **request: object) -> tuple[int, Record]:
     """Exit code and record of one EOL run of ``unit`` (default: a golden V5°)."""
-    out.mkdir(parents=True, exist_ok=True)
     unit_file = None
     if unit is not None:
-        unit_file = out / "unit.toml"
+        out.mkdir(parents=True, exist_ok=True)
+        unit_file = out / f"{unit.identity.serial}.unit.toml"
         write_unit(unit, unit_file)
         serial = serial or unit.identity.serial
-    req = RunRequest(plan="eol", serial=serial or "PV5S260100000013", station_file=station,
-                     unit_file=unit_file, out_dir=out, **request)  # type: ignore[arg-type]
-    code = run_plan(req, Console(quiet=True), Console(stderr=True, quiet=True))
-    records = sorted(out.glob("PV5*.json"))
-    assert records, f"no record written (exit {code})"
-    return code, Record.load(records[-1])
+    code, record = run_quietly(out, serial or "PV5S260100000013", unit_file=unit_file, **request)
+    assert record is not None, f"no record written (exit {code})"
+    return code, record
 
 
 @pytest.fixture
