@@ -74,51 +74,87 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(run_plan(req, Console(), Console(stderr=True), progress=not quiet))
 
 
+def _stop_reason(exc: BaseException) -> str:
+    """``operator stop (SIGINT)``: fixtures.signals puts the signal's name first."""
+    text = str(exc)
+    return f"operator stop ({text.split(':', 1)[0] if text.startswith('SIG') else 'interrupt'})"
+
+
 def run_plan(req: Any, console: Console, err: Console, *, progress: bool = True) -> int:
-    """Prepare, run and close one plan; return the exit code."""
+    """Prepare, run and close one plan; return the exit code.
+
+    The signal handler is installed before anything opens, so a stop while the station
+    opens (or recovers an old run) also ends in the safe state, never in a traceback."""
     import pytest
 
     from fixtures.plugin import PlanPlugin
     from fixtures.session import PLAN_DIR, PlanRun, RunRefused, prepare
     from fixtures.signals import TerminateHandler
 
-    try:
-        run = PlanRun(prepare(req))
-        run.open()
-    except RunRefused as exc:
-        err.print(f"[bold red]refused:[/] {exc}")
-        return REFUSED
-    assert run.recorder is not None and run.record is not None
-    for old in run.recovered:
-        err.print(f"[yellow]recovered[/] unfinished run {old.run_id} of {old.serial}: ABORTED, "
-                  f"{old.counts()['PASS'] + old.counts()['FAIL']} measurements kept")
-    console.print(f"[bold]{req.plan.upper()}[/] {run.record.serial} ({run.record.model}) on "
-                  f"station {run.record.station.id}, limits {run.record.limits.version}")
-    live = Progress(console if progress else Console(quiet=True), run)
-    run.recorder.on_measurement = live
+    current: list[Any] = []
+
     def abort_now() -> None:
-        run.aborted = run.aborted or "operator abort (second signal)"
-        run.close()
+        if current:
+            current[0].aborted = current[0].aborted or "operator abort (second signal: at once)"
+            current[0].close()
 
     with TerminateHandler(abort_now):
+        run: Any = None
         try:
+            run = PlanRun(prepare(req))
+            current.append(run)
+            run.open()
+        except RunRefused as exc:
+            err.print(f"[bold red]refused:[/] {exc}", soft_wrap=True)
+            return REFUSED
+        except KeyboardInterrupt as exc:
+            if run is None or run.record is None:
+                if run is not None:
+                    run.close()   # the safe state, if the station had opened
+                err.print(f"[yellow]stopped[/] before the plan started ({_stop_reason(exc)}): "
+                          "nothing recorded")
+                return REFUSED
+            run.aborted = _stop_reason(exc)
+            return _conclude(run, run.close(), None, console, err)
+        assert run.recorder is not None and run.record is not None
+        live = Progress(console if progress else Console(quiet=True), run)
+        try:   # from here on, a stop anywhere ends in close(): safe state and ABORTED record
+            for old in run.recovered:
+                err.print(f"[yellow]recovered[/] unfinished run {old.run_id} of {old.serial}: "
+                          f"ABORTED, {old.counts()['PASS'] + old.counts()['FAIL']} measurements kept")
+            console.print(f"[bold]{req.plan.upper()}[/] {run.record.serial} ({run.record.model}) "
+                          f"on station {run.record.station.id}, limits {run.record.limits.version}")
+            run.recorder.on_measurement = live
             pytest.main(
                 [str(PLAN_DIR / req.plan), "-s", "-p", "no:terminal", "-p", "no:cacheprovider",
                  "-p", "fixtures.plugin", "--rootdir", str(PLAN_DIR.parent), "-o", "addopts="],
                 plugins=[PlanPlugin(run)],
             )
-        except KeyboardInterrupt:
-            run.aborted = run.aborted or "operator stop (interrupt)"
+        except KeyboardInterrupt as exc:
+            run.aborted = run.aborted or _stop_reason(exc)
         finally:
             record = run.close()
+    return _conclude(run, record, live, console, err)
+
+
+def _conclude(run: Any, record: Any, live: Progress | None, console: Console, err: Console) -> int:
+    """The operator's last lines: safe-state problems, the verdict with step and fault."""
     assert record is not None and record.verdict is not None
-    if live.not_run:
+    if live is not None and live.not_run:
         console.print(f"[dim]{live.not_run} measurements not run[/]")
     style = STYLE.get(record.verdict, "")
-    why = f": {record.failure.message}" if record.failure and record.verdict != "PASS" else ""
+    why = ""
+    if record.failure and record.verdict != "PASS":
+        f = record.failure
+        where = f"step {f.step}" if f.step else "before the first step"
+        what = f"{f.measurement}: " if f.measurement else ""
+        why = f": {where}: {what}{f.message}"
+    report = getattr(run, "safe_report", None)
+    for role, problem in (report.errors.items() if report is not None else ()):
+        err.print(f"[bold red]safe state NOT confirmed[/] by the {role}: {problem}", soft_wrap=True)
     console.print(
         f"[{style}]{record.verdict}[/] {record.serial} in {record.duration_s:.1f} s "
-        f"(cycle time), {record.wall_duration_s:.1f} s wall{why}"
+        f"(cycle time), {record.wall_duration_s:.1f} s wall{why}", soft_wrap=True,
     )
     console.print(f"record {run.record_path}\ncertificate {run.certificate_path}")
     return EXIT[record.verdict]

@@ -4,7 +4,8 @@ Each connection gets a thread that splits the stream into lines, hands each line
 instrument's handler under the bench clock's lock (so the instrument, the pack and virtual
 time stay consistent) and writes the answer back. A handler that raises is logged and the
 connection stays up: a corrupt command never kills a server. ``received`` keeps every line,
-so tests can check what reached the wire; ``drop_connections`` and ``mute`` inject faults.
+so tests can check what reached the wire; ``drop_connections``, ``muted`` and ``rewrite``
+inject faults.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class LineServer:
         self._eol = answer_eol.encode("ascii")
         self.received: list[str] = []
         self.muted = False
+        #: Fault injection: ``rewrite(line, answer) -> answer`` sees every command and the
+        #: instrument's answer and returns the answer to send (None: no answer).
+        self.rewrite: Callable[[str, str | None], str | None] | None = None
         self._clients: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
         self._closing = threading.Event()
@@ -113,10 +117,13 @@ class LineServer:
         with self._lock:
             self.received.append(line)
             try:
-                return self._handler(line)
+                answer = self._handler(line)
             except Exception:  # a bad line must never take the server down
                 log.exception("%s: handler failed on %r", self.name, line)
-                return None
+                answer = None
+            if self.rewrite is not None:
+                answer = self.rewrite(line, answer)
+            return answer
 
     # -- faults and shutdown ---------------------------------------------------------------
     def drop_connections(self) -> None:

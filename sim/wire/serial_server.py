@@ -36,6 +36,9 @@ class WireLink:
         self.clock, self.baud, self.turnaround_s = clock, baud, turnaround_s
         self.bytes_in = 0
         self.bytes_out = 0
+        #: Fault injection: when set, every reply passes through it before the wire
+        #: (e.g. a flipped byte, a truncated frame); None leaves replies untouched.
+        self.tamper: Callable[[bytes], bytes] | None = None
 
     def wire_time(self, nbytes: int) -> float:
         return nbytes * 10 / self.baud
@@ -46,6 +49,8 @@ class WireLink:
         with self.clock.lock:
             replies = session(data)
         for reply in replies:
+            if self.tamper is not None:
+                reply = self.tamper(reply)
             if not reply:
                 continue
             self.clock.sleep(self.turnaround_s + self.wire_time(len(reply)))

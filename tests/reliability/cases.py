@@ -1,0 +1,102 @@
+"""Every fault and bad input the reliability tests try, with the outcome they assert.
+
+Each entry is checked by a test (``test_faults.py``, ``test_signals.py``,
+``test_bad_input.py``); ``markdown_table()`` is the table docs/reliability.md carries and a
+test keeps the two equal. Regenerate the table with:
+
+    .venv/bin/python tests/reliability/cases.py
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    area: str             # "signal" | "fault" | "input"
+    tried: str            # what was done to the station
+    exit: int             # exit code of `station run`
+    verdict: str          # verdict of the record ("-" for none)
+    step: str = "-"       # step the record names
+    says: str = "-"       # what the record's failure / the terminal line names (a substring)
+    bench: str = "safe"   # state of the bench afterwards, checked on the simulated instruments
+    note: str = ""
+    unconfirmed: str = ""  # role whose safe state the station reports it could not confirm
+
+
+SAFE = "safe: load, supply off; chamber standby; relays released; test mode off"
+
+CASES: tuple[Case, ...] = (
+    # ---- terminate / abort (real processes on a real-time served bench) --------------------
+    Case("sigint", "signal", "SIGINT to `station run eol` a few seconds in (served bench)",
+         2, "ABORTED", "(current)", "SIGINT", SAFE,
+         "measurements so far kept in record and store; checked with pyvisa on the served instruments"),
+    Case("sigterm", "signal", "SIGTERM to `station run eol` a few seconds in (served bench)",
+         2, "ABORTED", "(current)", "SIGTERM", SAFE),
+    Case("double-sigint", "signal", "two SIGINTs 50 ms apart (abort at once)",
+         2, "ABORTED", "(current)", "SIGINT", SAFE,
+         "exits within the 10 s bound; record written by the abort path"),
+    Case("sigkill", "signal", "SIGKILL to `station run eol` during the charge pulse (supply on)",
+         -9, "ABORTED", "-", "found unfinished", "supply off by its own watchdog within watchdog_s",
+         "next `station run` on the same store recovers the run: ABORTED, measurements kept"),
+    Case("operator-stop", "signal", "SIGINT raised in-process during a step",
+         2, "ABORTED", "test_mode", "SIGINT", SAFE),
+    # ---- faults injected while the plan runs (in-process, on the bench's virtual clock) ------
+    Case("load-silent", "fault", "electronic load stops answering at t = 40 s",
+         2, "ERROR", "peak_tier", "Timeout", SAFE,
+         "terminal: `safe state NOT confirmed by the load` (its model did switch off)",
+         unconfirmed="load"),
+    Case("load-scpi-error", "fault", "load answers every SYST:ERR? with -222 from t = 40 s",
+         2, "ERROR", "peak_tier", "-222", SAFE,
+         "terminal: `safe state NOT confirmed by the load` (its model did switch off)",
+         unconfirmed="load"),
+    Case("supply-link-drop", "fault", "supply's TCP connection dropped at t = 20 s (supply on)",
+         2, "ERROR", "charge_pulse", "connection failed", SAFE,
+         "safe state reconnects the supply once and switches it off"),
+    Case("load-link-drop", "fault", "load's TCP connection dropped at t = 40 s",
+         2, "ERROR", "peak_tier", "connection failed", SAFE,
+         "safe state reconnects the load once and switches it off"),
+    Case("rs485-corrupt", "fault", "RS485 answers carry a flipped byte from t = 20 s",
+         2, "ERROR", "charge_pulse", "Rs485FrameError", SAFE),
+    Case("can-silent", "fault", "CAN broadcaster stopped at t = 5 s",
+         1, "FAIL", "peak_tier", "peak_tier_oc_flag", SAFE,
+         "plan reads stale CAN values: caught only where a value must change (see findings)"),
+    Case("unexpected-protection", "fault", "300 A discharge surge for 1 s at t = 12 s (pack trips)",
+         1, "FAIL", "charge_pulse", "led_run_colour", SAFE,
+         "the protected pack fails the next check that needs a closed path"),
+    Case("pack-off", "fault", "pack's POWER switch released at t = 10 s",
+         1, "FAIL", "leds_standby", "led_standby_run_on_s", SAFE),
+    # ---- bad input: refused before anything starts (exit 3, no record) ----------------------
+    Case("station-malformed", "input", "station file with a TOML syntax error", 3, "-", says="station"),
+    Case("station-bad-key", "input", "station file: watchdog_s = \"x\"", 3, "-", says="watchdog_s"),
+    Case("station-missing", "input", "station file that does not exist", 3, "-", says="station-none.toml"),
+    Case("limits-malformed", "input", "limits file with a TOML syntax error", 3, "-", says="v5.toml"),
+    Case("unit-malformed", "input", "unit file with a TOML syntax error", 3, "-", says="unit.toml"),
+    Case("unit-bad-key", "input", "unit file: cells.r_ohmic_mohm = \"x\"", 3, "-", says="r_ohmic_mohm"),
+    Case("serial-check", "input", "serial with a wrong check character", 3, "-", says="PV5S260100000012"),
+    Case("serial-variant", "input", "serial with an unknown variant letter", 3, "-", says="PV5X260100000013"),
+    Case("serial-model", "input", "V5 serial with --model v5-alpha", 3, "-", says="v5-alpha"),
+    Case("model-unknown", "input", "--model v9", 3, "-", says="v9"),
+    Case("out-unwritable", "input", "--out inside a read-only folder", 3, "-", says="cannot be written"),
+    Case("db-unreachable", "input", "--db postgresql://…@127.0.0.1:<closed port>", 3, "-", says="127.0.0.1"),
+    Case("retest", "input", "the same serial run three times into one folder",
+         0, "PASS", says="retest_index 0, 1, 2", note="three records and certificates, none overwritten"),
+)
+
+BY_ID = {c.id: c for c in CASES}
+
+
+def markdown_table() -> str:
+    rows = ["| case | area | tried | exit | verdict | step in record | record / terminal names "
+            "| bench afterwards | note |", "|---|---|---|---|---|---|---|---|---|"]
+    for c in CASES:
+        rows.append(f"| `{c.id}` | {c.area} | {c.tried} | {c.exit} | {c.verdict} | {c.step} "
+                    f"| `{c.says}` | {c.bench if c.area != 'input' else 'nothing started'} "
+                    f"| {c.note} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # print the table for docs/reliability.md
+    print(markdown_table(), end="")

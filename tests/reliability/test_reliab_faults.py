@@ -1,0 +1,119 @@
+"""Faults injected while the EOL plan runs in-process: whatever breaks, the bench ends safe
+(checked on the simulated instruments' own state), every measurement taken is in the
+store, the record names the step and the fault, and the terminal says it in one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cases import BY_ID, Case
+from harness import Outcome, fast_station, run_with_fault
+
+
+def _mute(role: str) -> Callable[[Any], None]:
+    return lambda b: setattr(b.instruments.servers[role], "muted", True)
+
+
+def _scpi_errors(role: str) -> Callable[[Any], None]:
+    def rewrite(line: str, answer: str | None) -> str | None:
+        return '-222,"Data out of range"' if line.upper().startswith("SYST:ERR") else answer
+
+    return lambda b: setattr(b.instruments.servers[role], "rewrite", rewrite)
+
+
+def _drop(role: str) -> Callable[[Any], None]:
+    return lambda b: b.instruments.servers[role].drop_connections()
+
+
+def _corrupt_rs485(b: Any) -> None:
+    def flip(reply: bytes) -> bytes:
+        return reply[:5] + bytes([reply[5] ^ 0x01]) + reply[6:] if len(reply) > 6 else reply
+
+    b.ports["rs485"]._link.tamper = flip
+
+
+def _surge(b: Any) -> None:
+    """300 A out of the pack for 1 s, behind the station's back: the BMS trips."""
+    pack, network = b.pack, b.instruments.network
+    pack.set_network(lambda view: -300.0 if view.discharge_path else 0.0)
+    b.clock.call_later(1.0, lambda t: pack.set_network(network))
+
+
+def _sigint(b: Any) -> None:
+    os.kill(os.getpid(), signal.SIGINT)   # handled in the main thread, like Ctrl-C
+
+
+INJECT: dict[str, tuple[float, Callable[[Any], None]]] = {
+    "load-silent": (40.0, _mute("load")),
+    "load-scpi-error": (40.0, _scpi_errors("load")),
+    "supply-link-drop": (20.0, _drop("supply")),
+    "load-link-drop": (40.0, _drop("load")),
+    "rs485-corrupt": (20.0, _corrupt_rs485),
+    "can-silent": (5.0, lambda b: b.broadcaster.stop()),
+    "unexpected-protection": (12.0, _surge),
+    "pack-off": (10.0, lambda b: b.pack.set_power_button(False)),
+    "operator-stop": (60.0, _sigint),
+}
+
+
+def _taken(rec: Any) -> dict[str, Any]:
+    return {m.name: (m.outcome, m.value) for m in rec.measurements if m.outcome != "NOT_RUN"}
+
+
+def check(o: Outcome, case: Case) -> None:
+    rec = o.record
+    assert rec is not None, o.terminal
+    assert o.injected_at is not None, "the fault was never injected (plan ended first)"
+    assert (o.code, rec.verdict) == (case.exit, case.verdict), (o.code, rec.failure, o.terminal)
+    assert rec.failure is not None
+    step = rec.failure.step
+    if case.step != "(current)":
+        assert step == case.step, rec.failure
+    said = f"{rec.failure.measurement or ''} {rec.failure.message}"
+    assert case.says in said, rec.failure
+    # the safe state reached, on the instruments' own state
+    assert o.state is not None and o.state.safe, o.state
+    # every measurement taken is in the store, with the same outcome and value
+    assert o.stored is not None and o.stored.verdict == rec.verdict
+    assert _taken(o.stored) == _taken(rec)
+    assert sum(1 for m in rec.measurements if m.outcome in ("PASS", "FAIL")) > 0
+    # one terminal line: verdict, serial, step and the fault
+    lines = [ln for ln in o.terminal.splitlines() if ln.startswith(rec.verdict)]
+    assert len(lines) == 1, o.terminal
+    assert f"step {step}" in lines[0] and case.says in lines[0], lines[0]
+    unconfirmed = [ln for ln in o.terminal.splitlines() if ln.startswith("safe state NOT confirmed")]
+    expected = [f"by the {case.unconfirmed}:"] if case.unconfirmed else []
+    assert [ln.split(":")[0].removeprefix("safe state NOT confirmed ") + ":" for ln in unconfirmed] \
+        == expected, o.terminal
+
+
+@pytest.mark.parametrize("case_id", list(INJECT))
+def test_fault_during_plan(case_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at, inject = INJECT[case_id]
+    o = run_with_fault(monkeypatch, tmp_path / "out", at, inject,
+                       station_file=fast_station(tmp_path / "station"))
+    check(o, BY_ID[case_id])
+
+
+def test_every_fault_case_is_injected() -> None:
+    faults = {c.id for c in BY_ID.values() if c.area == "fault"} | {"operator-stop"}
+    assert faults == set(INJECT)
+
+
+def test_without_the_reconnect_a_dropped_supply_would_stay_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reconnect in the final safe state is what switches the supply off: with it
+    disabled the same fault leaves the supply on and the terminal says so."""
+    from fixtures.session import PlanRun
+
+    monkeypatch.setattr(PlanRun, "_reconnect", lambda self, role: False)
+    at, inject = INJECT["supply-link-drop"]
+    o = run_with_fault(monkeypatch, tmp_path / "out", at, inject,
+                       station_file=fast_station(tmp_path / "station"))
+    assert o.state is not None and o.state.supply_output_on
+    assert "safe state NOT confirmed by the supply" in o.terminal
