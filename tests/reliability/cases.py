@@ -79,7 +79,7 @@ CASES: tuple[Case, ...] = (
     Case("serial-variant", "input", "serial with an unknown variant letter", 3, "-", says="PV5X260100000013"),
     Case("serial-model", "input", "V5 serial with --model v5-alpha", 3, "-", says="v5-alpha"),
     Case("model-unknown", "input", "--model v9", 3, "-", says="v9"),
-    Case("out-unwritable", "input", "--out inside a read-only folder", 3, "-", says="cannot be written"),
+    Case("out-unwritable", "input", "--out below a regular file (tests run as root: permissions would not stop it)", 3, "-", says="cannot be written"),
     Case("db-unreachable", "input", "--db postgresql://…@127.0.0.1:<closed port>", 3, "-", says="127.0.0.1"),
     Case("retest", "input", "the same serial run three times into one folder",
          0, "PASS", says="retest_index 0, 1, 2", note="three records and certificates, none overwritten"),

@@ -1,0 +1,163 @@
+"""Bad input is refused before anything starts: exit 3, one clear line naming the file
+and key or the value, no bench started, no record. A re-test is counted, never overwritten."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cases import BY_ID
+from harness import SERIAL, SIM_STATION
+from rich.console import Console
+
+import stations.simbench as simbench
+import testplans.limits as limits_mod
+from fixtures.session import RunRequest
+from reports.store import open_store
+from sim.unit import default_unit, write_unit
+from stations.cli_run import run_plan
+
+
+def _refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **request: Any) -> str:
+    started: list[object] = []
+    monkeypatch.setattr(simbench, "start_sim_bench", lambda *a, **k: started.append(a))
+    out = request.pop("out_dir", tmp_path / "out")
+    fields = {"plan": "eol", "serial": SERIAL, "station_file": SIM_STATION, "out_dir": out,
+              **request}
+    so, se = io.StringIO(), io.StringIO()
+    code = run_plan(RunRequest(**fields), Console(file=so, width=300), Console(file=se, width=300))
+    text = so.getvalue() + se.getvalue()
+    assert code == 3, text
+    assert not started, "the bench was started for a refused run"
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("refused: "), text
+    if out.is_dir():
+        assert not list(out.glob("*.json")) and not list(out.glob("*.pdf"))
+        if (out / "station.sqlite").exists():
+            with open_store(None, out) as store:
+                assert store.runs().empty
+    return lines[0]
+
+
+def _says(case_id: str, line: str) -> None:
+    assert BY_ID[case_id].exit == 3
+    assert BY_ID[case_id].says in line, line
+
+
+def _station(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "station-bad.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_station_file_malformed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = _station(tmp_path, SIM_STATION.read_text(encoding="utf-8") + "\n[broken\n")
+    line = _refused(tmp_path, monkeypatch, station_file=bad)
+    _says("station-malformed", line)
+    assert str(bad) in line
+
+
+def test_station_file_bad_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = SIM_STATION.read_text(encoding="utf-8").replace("watchdog_s = 30.0", 'watchdog_s = "x"')
+    line = _refused(tmp_path, monkeypatch, station_file=_station(tmp_path, text))
+    _says("station-bad-key", line)
+
+
+def test_station_file_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    line = _refused(tmp_path, monkeypatch, station_file=tmp_path / "station-none.toml")
+    _says("station-missing", line)
+
+
+def test_limits_file_malformed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "limits"
+    folder.mkdir()
+    text = (limits_mod.LIMITS_DIR / "v5.toml").read_text(encoding="utf-8")
+    (folder / "v5.toml").write_text(text.replace('version = "', 'version = ="', 1), encoding="utf-8")
+    monkeypatch.setattr(limits_mod, "LIMITS_DIR", folder)
+    line = _refused(tmp_path, monkeypatch)
+    _says("limits-malformed", line)
+    assert str(folder / "v5.toml") in line
+
+
+def _unit_file(tmp_path: Path, change: tuple[str, str] | None, extra: str = "") -> Path:
+    path = tmp_path / "unit.toml"
+    write_unit(default_unit("v5", SERIAL), path)
+    text = path.read_text(encoding="utf-8")
+    if change is not None:
+        assert change[0] in text, change[0]
+        text = text.replace(change[0], change[1], 1)
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def test_unit_file_malformed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unit = _unit_file(tmp_path, None, "\n[cells\n")
+    line = _refused(tmp_path, monkeypatch, unit_file=unit)
+    _says("unit-malformed", line)
+
+
+def test_unit_file_bad_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unit = _unit_file(tmp_path, None, '\n[cells]\nr_ohmic_mohm = "x"\n')
+    line = _refused(tmp_path, monkeypatch, unit_file=unit)
+    _says("unit-bad-key", line)
+    assert "unit.toml" in line
+
+
+@pytest.mark.parametrize(("case_id", "serial", "model"), [
+    ("serial-check", "PV5S260100000012", None),
+    ("serial-variant", "PV5X260100000013", None),
+    ("serial-model", SERIAL, "v5-alpha"),
+    ("model-unknown", SERIAL, "v9"),
+])
+def test_serial_and_model(case_id: str, serial: str, model: str | None, tmp_path: Path,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    line = _refused(tmp_path, monkeypatch, serial=serial, model=model)
+    _says(case_id, line)
+
+
+def test_output_folder_cannot_be_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    line = _refused(tmp_path, monkeypatch, out_dir=blocker / "results")
+    _says("out-unwritable", line)
+    assert str(blocker / "results") in line
+
+
+def test_database_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as s:   # a port nobody listens on: bound, then released
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql+psycopg://station:secret@127.0.0.1:{port}/station"
+    line = _refused(tmp_path, monkeypatch, db=url)
+    _says("db-unreachable", line)
+    assert "secret" not in line, "the password must not be printed"
+
+
+def _digests(out: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.iterdir()) if p.suffix in (".json", ".pdf")}
+
+
+def test_retest_is_counted_never_overwritten(tmp_path: Path) -> None:
+    from reports.record import Record
+
+    out = tmp_path / "out"
+    seen: dict[str, str] = {}
+    indexes = []
+    for n in range(3):
+        req = RunRequest(plan="eol", serial=SERIAL, station_file=SIM_STATION, out_dir=out)
+        code = run_plan(req, Console(quiet=True), Console(stderr=True, quiet=True))
+        assert code == BY_ID["retest"].exit
+        now = _digests(out)
+        assert len(now) == 2 * (n + 1), now
+        assert {k: now[k] for k in seen} == seen, "an earlier record or certificate changed"
+        new = [k for k in now if k not in seen and k.endswith(".json")]
+        indexes.append(Record.load(out / new[0]).retest_index)
+        seen = now
+    assert indexes == [0, 1, 2]
+    with open_store(None, out) as store:
+        assert len(store.runs()) == 3
