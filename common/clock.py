@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+#: Durations shorter than this are rounding noise of float time sums, not time to wait.
+TIME_EPSILON = 1e-9
+
 #: Calendar date at virtual time 0 unless a bench says otherwise.
 DEFAULT_EPOCH = datetime(2026, 1, 5, 8, 0, 0, tzinfo=UTC)
 
@@ -221,6 +224,6 @@ def wait_until(
         if predicate():
             return True
         remaining = deadline - clock.now()
-        if remaining <= 0:
+        if remaining <= TIME_EPSILON:  # float sums land a hair short of the deadline
             return False
         clock.sleep(min(poll, remaining))

@@ -98,3 +98,17 @@ def test_order_rule_catches_crossed_thresholds() -> None:
     assert order_violation(values) is None
     values["cell_ov_prot_mv"] = 3500  # below its alarm
     assert "cell_ov" in (order_violation(values) or "")
+
+
+class _CoarseClock(VirtualClock):
+    """A clock that ignores waits below a nanosecond, as a station's sleep does."""
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 1e-9:
+            super().sleep(seconds)
+
+
+def test_wait_until_ends_when_float_time_lands_a_hair_short_of_the_deadline() -> None:
+    clock = _CoarseClock(start=62.24520833333338)
+    assert not wait_until(clock, lambda: False, timeout=4, poll=0.1)
+    assert abs(clock.now() - 66.2452083333) < 1e-6
