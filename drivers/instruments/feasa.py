@@ -15,6 +15,9 @@ from drivers.instruments.errors import InstrumentCommandError, InstrumentRespons
 from drivers.instruments.roles import LedAnalyser, LedReading
 from drivers.instruments.scpi import LineInstrument
 
+#: How long after the station's end of a capture the analyser may still be finishing it.
+SEQUENCE_GRACE_S = 1.0
+
 
 class FeasaLedAnalyser(LedAnalyser, LineInstrument):
     dialect = "feasa-led"
@@ -47,7 +50,14 @@ class FeasaLedAnalyser(LedAnalyser, LineInstrument):
 
     def _sequence_edges(self, fibre: int) -> list[tuple[float, bool]]:
         command = f"getsequencetimes{fibre:02d}"
-        answer = self._ask(command)
+        deadline = self.clock.now() + SEQUENCE_GRACE_S
+        while True:   # the analyser's own clock may end the capture a little after ours
+            answer = self.query_raw(command)
+            if "not finished" not in answer.lower() or self.clock.now() >= deadline:
+                break
+            self.clock.sleep(0.02)
+        if answer.lower().startswith("error"):
+            raise InstrumentCommandError(self.name, command, answer)
         if answer.strip() == "none":
             return []
         edges: list[tuple[float, bool]] = []
