@@ -109,7 +109,7 @@ class InstrumentBench:
         try:
             for role, handler in handlers.items():
                 eol = "\r\n" if role in ("chamber", "leds") and chosen[role] != "watlow-f4t" else "\n"
-                self.servers[role] = LineServer(role, handler, lock, answer_eol=eol)
+                self.servers[role] = LineServer(role, _synced(pack, handler), lock, answer_eol=eol)
                 getattr(self, role).received = self.servers[role].received
         except Exception:
             self.close()
@@ -142,6 +142,21 @@ class InstrumentBench:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _synced(pack: Any, handler: Any) -> Any:
+    """Bring the pack up to now before an instrument acts, so a setting changed by this
+    command is not applied to the pack's past (the pack integrates lazily)."""
+
+    sync = getattr(pack, "sync", None)   # test doubles of the pack may have none
+    if sync is None:
+        return handler
+
+    def handle(line: str) -> Any:
+        sync()
+        return handler(line)
+
+    return handle
 
 
 def start_instruments(
