@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,35 @@ def test_without_the_reconnect_a_dropped_supply_would_stay_on(
                        station_file=fast_station(tmp_path / "station"))
     assert o.state is not None and o.state.supply_output_on
     assert "safe state NOT confirmed by the supply" in o.terminal
+
+
+def test_abort_while_the_main_thread_is_inside_close_still_writes_the_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second signal's abort path calls close() on a worker thread while the main
+    thread waits in the signal handler, possibly stopped inside close() itself: the
+    worker must then finish the job (safe state, record), or os._exit would lose it."""
+    from fixtures.session import PlanRun
+
+    real = PlanRun._safe_state
+    done: list[bool] = []
+    started: list[bool] = []
+
+    def safe_state_then_abort(self: PlanRun) -> Any:
+        report = real(self)
+        if not started:   # first call: main thread is inside close(); the abort path runs now
+            started.append(True)
+            self.aborted = self.aborted or "operator abort (second signal: at once)"
+            worker = threading.Thread(target=self.close)
+            worker.start()
+            worker.join(10)
+            done.append(self._written)
+        return report
+
+    monkeypatch.setattr(PlanRun, "_safe_state", safe_state_then_abort)
+    o = run_with_fault(monkeypatch, tmp_path / "out", None, None,
+                       station_file=fast_station(tmp_path / "station"))
+    assert done == [True], "the abort path did not write the record"
+    assert len(list((tmp_path / "out").glob("*.json"))) == 1
+    assert o.record is not None and o.record.verdict == "ABORTED"
+    assert o.stored is not None and o.stored.verdict == "ABORTED"
+    assert o.state is not None and o.state.safe
