@@ -41,6 +41,10 @@ CASES: tuple[Case, ...] = (
     Case("sigkill", "signal", "SIGKILL to `station run eol` during the charge pulse (supply on)",
          -9, "ABORTED", "-", "found unfinished", "supply off by its own watchdog within watchdog_s",
          "next `station run` on the same store recovers the run: ABORTED, measurements kept"),
+    Case("abort-inside-close", "signal",
+         "second signal's abort path while the main thread is stopped inside close()",
+         2, "ABORTED", "-", "second signal", SAFE,
+         "the abort worker finishes the safe state and writes the one record"),
     Case("operator-stop", "signal", "SIGINT raised in-process during a step",
          2, "ABORTED", "test_mode", "SIGINT", SAFE),
     # ---- faults injected while the plan runs (in-process, on the bench's virtual clock) ------

@@ -145,7 +145,11 @@ def test_abort_while_the_main_thread_is_inside_close_still_writes_the_record(
     monkeypatch.setattr(PlanRun, "_safe_state", safe_state_then_abort)
     o = run_with_fault(monkeypatch, tmp_path / "out", None, None,
                        station_file=fast_station(tmp_path / "station"))
+    case = BY_ID["abort-inside-close"]
     assert done == [True], "the abort path did not write the record"
+    assert o.code == case.exit
+    assert o.record is not None and o.record.failure is not None
+    assert case.says in o.record.failure.message
     assert len(list((tmp_path / "out").glob("*.json"))) == 1
     assert o.record is not None and o.record.verdict == "ABORTED"
     assert o.stored is not None and o.stored.verdict == "ABORTED"
