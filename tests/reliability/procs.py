@@ -8,7 +8,6 @@ import json
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -119,12 +118,8 @@ def with_watchdog(station_file: str, folder: Path, seconds: float) -> Path:
     return path
 
 
-LEDFIX = [sys.executable, str(Path(__file__).with_name("station_ledfix.py"))]
-
-
-def run_eol(station_file: str | Path, serial: str, out: Path, *, ledfix: bool = False) -> Proc:
-    """`station run eol` (``ledfix``: with the LED driver fix of station_ledfix.py)."""
-    return Proc([*(LEDFIX if ledfix else [STATION]), "run", "eol", "--serial", serial, "--station", str(station_file),
+def run_eol(station_file: str | Path, serial: str, out: Path) -> Proc:
+    return Proc([STATION, "run", "eol", "--serial", serial, "--station", str(station_file),
                  "--out", str(out)])
 
 

@@ -84,9 +84,7 @@ def test_sigkill_watchdog_then_recovery(tmp_path: Path) -> None:
         ins = Instruments(desc)
         try:
             out = tmp_path / "out"
-            # ledfix: the LED driver race of a wall-clock station would end the plan at
-            # leds_standby before the charge pulse (see station_ledfix.py)
-            run = run_eol(station, desc["serial"], out, ledfix=True)
+            run = run_eol(station, desc["serial"], out)
             try:
                 run.wait_line("── charge_pulse", 60)
                 run.wait_line("bms_current_error_charge_a", 20)   # supply on, pack charging
