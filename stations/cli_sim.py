@@ -53,9 +53,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"station sim serve: {exc}", err=True)
             raise typer.Exit(2) from None
         stop = threading.Event()
+        received: list[int] = []
 
         def on_signal(signum: int, frame: object) -> None:
-            logging.getLogger("station.sim").info("signal %d: stopping", signum)
+            received.append(signum)   # no logging here: a handler may interrupt a log call
             stop.set()
 
         old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -70,6 +71,7 @@ def register(app: typer.Typer) -> None:
             logging.getLogger("station.sim").info("serving %s", description["serial"])
             while not stop.wait(0.5):  # wall: waiting for a signal, nothing else
                 pass
+            logging.getLogger("station.sim").info("signal %d: stopping", received[0])
         finally:
             bench.close()
             for s, handler in old.items():

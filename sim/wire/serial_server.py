@@ -19,6 +19,7 @@ import tty
 from collections.abc import Callable
 
 from common.clock import VirtualClock
+from sim.wire.tcp import LoopbackTcpServer
 
 log = logging.getLogger(__name__)
 
@@ -116,48 +117,14 @@ class PtyServer:
                 os.close(fd)
 
 
-class TcpSerialServer:
+class TcpSerialServer(LoopbackTcpServer):
     """A raw TCP port on 127.0.0.1 (``socket://127.0.0.1:PORT``), one session per client."""
 
     def __init__(self, factory: SessionFactory, link: WireLink, port: int = 0,
                  name: str = "tcp") -> None:
-        self._factory, self._link, self.name = factory, link, name
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", port))
-        self._sock.listen(8)
-        self.port = self._sock.getsockname()[1]
+        super().__init__(port, name)
+        self._factory, self._link = factory, link
         self.url = f"socket://127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self._clients: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self._accept = threading.Thread(target=self._accept_loop, name=f"{name}-accept",
-                                        daemon=True)
-
-    def start(self) -> TcpSerialServer:
-        self._accept.start()
-        return self
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._sock], [], [], 0.2)
-            if not ready:
-                continue
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            t = threading.Thread(target=self._serve, args=(conn,), name=f"{self.name}-client",
-                                 daemon=True)
-            with self._lock:
-                if self._stop.is_set():
-                    conn.close()
-                    return
-                self._clients.add(conn)
-                self._threads = [x for x in self._threads if x.is_alive()] + [t]
-            t.start()
 
     def _serve(self, conn: socket.socket) -> None:
         session = self._factory()
@@ -166,38 +133,17 @@ class TcpSerialServer:
             with contextlib.suppress(OSError):
                 conn.sendall(data)
 
-        try:
-            while not self._stop.is_set():
-                ready, _, _ = select.select([conn], [], [], 0.2)
-                if not ready:
-                    continue
-                try:
-                    data = conn.recv(4096)
-                except OSError:
-                    return
-                if not data:
-                    return
-                try:
-                    self._link.process(session, data, send)
-                except Exception:
-                    log.exception("%s: error while serving %r", self.name, data)
-        finally:
-            with self._lock:
-                self._clients.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.close()
-
-    def close(self) -> None:
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self._sock.close()
-        with self._lock:
-            clients, threads = list(self._clients), list(self._threads)
-        for c in clients:
-            with contextlib.suppress(OSError):
-                c.shutdown(socket.SHUT_RDWR)
-        for t in [self._accept, *threads]:
-            if t.is_alive():
-                t.join(timeout=5)
+        while not self._stop.is_set():
+            ready, _, _ = select.select([conn], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                data = conn.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            try:
+                self._link.process(session, data, send)
+            except Exception:
+                log.exception("%s: error while serving %r", self.name, data)

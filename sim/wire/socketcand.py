@@ -10,15 +10,15 @@ skipped, never fatal.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import select
 import socket
-import threading
 from collections.abc import Callable
 
 import can
+
+from sim.wire.tcp import LoopbackTcpServer
 
 log = logging.getLogger(__name__)
 
@@ -48,52 +48,18 @@ def parse_send(text: str) -> can.Message | None:
     return can.Message(arbitration_id=ident, data=data, is_extended_id=extended)
 
 
-class SocketcandServer:
+class SocketcandServer(LoopbackTcpServer):
     """Listens on 127.0.0.1; ``bus_factory()`` opens one python-can bus per client."""
 
     def __init__(self, bus_factory: Callable[[], can.BusABC], now: Callable[[], float],
                  *, port: int = 0, channel: str = "can0") -> None:
+        super().__init__(port, "socketcand")
         self._bus_factory, self._now, self.channel = bus_factory, now, channel
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", port))
-        self._sock.listen(8)
-        self.host, self.port = self._sock.getsockname()[:2]
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._conns: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
         self.bad_commands = 0
-        self._accept = threading.Thread(target=self._accept_loop, name="socketcand-accept",
-                                         daemon=True)
 
     def describe(self) -> dict[str, object]:
         return {"interface": "socketcand", "host": self.host, "port": self.port,
                 "channel": self.channel}
-
-    def start(self) -> SocketcandServer:
-        self._accept.start()
-        return self
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._sock], [], [], 0.2)
-            if not ready:
-                continue
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            t = threading.Thread(target=self._serve, args=(conn,), name="socketcand-client",
-                                 daemon=True)
-            with self._lock:
-                if self._stop.is_set():
-                    conn.close()
-                    return
-                self._conns.add(conn)
-                self._threads = [x for x in self._threads if x.is_alive()] + [t]
-            t.start()
 
     def _recv_command(self, conn: socket.socket, pending: list[str]) -> str | None:
         """The next complete ``< ... >`` command (handshake phase), None on close/stop."""
@@ -142,10 +108,6 @@ class SocketcandServer:
         finally:
             if bus is not None:
                 bus.shutdown()
-            with self._lock:
-                self._conns.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.close()
 
     def _raw_loop(self, conn: socket.socket, bus: can.BusABC, text: str) -> None:
         text = self._consume(text, bus)
@@ -192,17 +154,3 @@ class SocketcandServer:
             except can.CanError as exc:
                 log.debug("socketcand: send failed: %s", exc)
 
-    def close(self) -> None:
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self._sock.close()
-        with self._lock:
-            conns, threads = list(self._conns), list(self._threads)
-        for c in conns:
-            with contextlib.suppress(OSError):
-                c.shutdown(socket.SHUT_RDWR)
-        for t in [self._accept, *threads]:
-            if t.is_alive():
-                t.join(timeout=5)
