@@ -358,8 +358,9 @@ class LedAnalyser(Role):
     def start_sequence(self, seconds: float, sample_ms: int = 10) -> None:
         """Arm a sequence capture of every fibre that runs while the station does other
         work (e.g. from before SW is pressed until the standby blink is seen)."""
-        self._sequence_end = self.clock.now() + max(1, round(seconds * 1000 / sample_ms)) * sample_ms / 1000
-        self._start_sequence(sample_ms, max(1, round(seconds * 1000 / sample_ms)))
+        points = max(1, round(seconds * 1000 / sample_ms))
+        self._start_sequence(sample_ms, points)
+        self._sequence_end = self.clock.now() + points * sample_ms / 1000  # from its start
 
     def fetch_sequence(self) -> dict[str, list[tuple[float, bool]]]:
         """Wait for the armed capture to end; its edges per LED (t from its start, s)."""

@@ -37,12 +37,11 @@ class VisaTransport:
         import pyvisa
 
         self.resource_name = resource
+        # pyvisa shares one library session per backend between resource managers: closing
+        # the manager would close every other instrument's session, so only the resource
+        # is ever closed here
         self._rm = pyvisa.ResourceManager(backend)
-        try:
-            self._res = self._rm.open_resource(resource)
-        except Exception:
-            self._rm.close()
-            raise
+        self._res = self._rm.open_resource(resource)
         self._res.read_termination = "\n"
         self._res.write_termination = "\n"
         self._res.timeout = timeout_ms
@@ -73,10 +72,7 @@ class VisaTransport:
         return self._res.query(line)
 
     def close(self) -> None:
-        try:
-            self._res.close()
-        finally:
-            self._rm.close()
+        self._res.close()
 
 
 class SerialTransport:
