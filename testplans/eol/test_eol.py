@@ -292,7 +292,10 @@ def test_peak_tier(step, load, daq, leds, bms_can, clock, context, conditions) -
     step.measure("peak_tier_trip_s", seconds if seconds is not None else timeout,
                  "" if seconds is not None else f"no trip within {timeout:g} s")
     clock.sleep(conditions("can_settle_s"))
-    step.measure("peak_tier_oc_flag", bms_can.latest("ProtDischargeOverCurrent").value == 1)
+    age = bms_can.age(0x359)
+    fresh = age is not None and age <= conditions("can_max_age_s")
+    step.measure("peak_tier_oc_flag", fresh and bms_can.latest("ProtDischargeOverCurrent").value == 1,
+                 "" if fresh else f"CAN silent: the last 0x359 is {age or 0:.1f} s old")
     step.measure("contact_no3_protection", daq.inputs()["no3"])
     step.measure("led_alm_colour", _colour(leds.read()["ALM"]))   # ALM is steady on now
     edges = leds.capture_sequence(conditions("alm_capture_s"), int(conditions("led_sample_ms")))
@@ -443,10 +446,13 @@ def test_fast_trip(step, load, clock, context, conditions) -> None:
     step.measure("oc_trip_count", context["oc_trips"])
 
 
-def test_final_state(step, console, bms_can, clock) -> None:
+def test_final_state(step, console, bms_can, bms_rs485, clock, conditions) -> None:
     console.set_time(clock.utcnow())
     console.log_clear()
     step.measure("test_mode_off", console.prompt == "PYTES>")
     step.measure("pack_clock_error_s", (console.time() - clock.utcnow()).total_seconds())
     step.measure("event_log_entries", len(console.log()))
-    step.measure("shipping_soc_pct", bms_can.latest("SOC").value)
+    step.measure("shipping_soc_pct", _soc(bms_rs485))
+    silent = bms_can.missing(conditions("can_max_age_s"))
+    step.measure("can_frames_fresh", not silent,
+                 "" if not silent else "CAN silent: no " + ", ".join(f"0x{i:03X}" for i in silent))
