@@ -195,7 +195,36 @@ class Station:
             except Exception as exc:  # every other role must still be made safe
                 report.errors[name] = f"{type(exc).__name__}: {exc}"
                 log.error("safe state of %s failed: %s", name, exc)
+        # a link that failed (connection dropped, stale session after a timeout) gets one
+        # fresh connection and a second try, so a pulled cable that came back does not
+        # leave a supply or a load on
+        for name in [r for r in report.errors if r in self.roles]:
+            if not self._reconnect(name):
+                continue
+            try:
+                self.roles[name].safe_state()
+            except Exception as exc:
+                report.errors[name] = f"{type(exc).__name__}: {exc} (after reconnecting)"
+            else:
+                del report.errors[name]
+                report.done.append(name)
         return report
+
+    def _reconnect(self, role: str) -> bool:
+        """A fresh transport for ``role`` at the address it was opened on."""
+        driver = self.roles[role]
+        cfg = self.config.instruments[role]
+        ident = self.identities.get(role)
+        address = ident.resource if ident is not None else cfg.address
+        try:
+            fresh = open_transport(type(driver).transport_kind, address,
+                                   timeout_ms=cfg.timeout_ms, baud=cfg.baud)
+        except Exception:
+            return False
+        old, driver._t = driver._t, fresh  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            old.close()
+        return True
 
     def _console_safe(self, report: SafeStateReport) -> None:
         console = self._pack_drivers.get("console")

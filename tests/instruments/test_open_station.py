@@ -76,13 +76,26 @@ def test_safe_state_is_idempotent_and_runs_every_role_even_if_one_fails() -> Non
         st.chamber.run()
         st.load.set_cc(5.0)
         st.load.set_input(True)
-        sim.servers["load"].drop_connections()  # the load's link dies
+        sim.servers["load"].muted = True        # the load stops answering ...
+        sim.servers["load"].drop_connections()  # ... and its link dies
         report = st.safe_state()
         assert not report.ok and set(report.errors) == {"load"}
         assert "load" in report.errors["load"] or "connection" in report.errors["load"]
         assert not sim.supply.output_on and sim.chamber.mode == "standby" and sim.daq.out_byte == 0
         again = st.safe_state()
         assert set(again.errors) == {"load"} and "supply" in again.done
+
+
+def test_safe_state_reconnects_a_dropped_link_once_and_switches_the_load_off() -> None:
+    with open_station() as st:
+        sim = st.sim.instruments
+        st.load.set_cc(5.0)
+        st.load.set_input(True)
+        assert sim.load.input_on
+        sim.servers["load"].drop_connections()  # the cable is pulled and plugged back
+        report = st.safe_state()
+        assert report.ok, report.errors
+        assert not sim.load.input_on
 
 
 def test_every_station_wait_feeds_the_watchdog_a_dead_station_does_not() -> None:

@@ -110,9 +110,9 @@ def test_without_the_reconnect_a_dropped_supply_would_stay_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The reconnect in the final safe state is what switches the supply off: with it
     disabled the same fault leaves the supply on and the terminal says so."""
-    from fixtures.session import PlanRun
+    from stations.open import Station
 
-    monkeypatch.setattr(PlanRun, "_reconnect", lambda self, role: False)
+    monkeypatch.setattr(Station, "_reconnect", lambda self, role: False)
     at, inject = INJECT["supply-link-drop"]
     o = run_with_fault(monkeypatch, tmp_path / "out", at, inject,
                        station_file=fast_station(tmp_path / "station"))
