@@ -1,7 +1,8 @@
-"""A TCP listener on 127.0.0.1 that serves each client in a thread of its own.
+"""A TCP listener on loopback that serves each client in a thread of its own.
 
-The serial-over-TCP gateway and the socketcand server differ only in what they say to a
-client, so listening, accepting, tracking clients and shutting down are written once here.
+The serial-over-TCP gateway, the socketcand server and the simulated instruments differ
+only in what they say to a client, so listening, accepting, tracking clients, dropping
+them (a pulled cable) and shutting down are written once here.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import threading
 class LoopbackTcpServer:
     """Subclasses implement :meth:`_serve` (one client; return to hang up)."""
 
-    def __init__(self, port: int = 0, name: str = "tcp") -> None:
+    def __init__(self, port: int = 0, name: str = "tcp", host: str = "127.0.0.1") -> None:
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError(f"{name}: the simulated bench binds loopback only, not {host!r}")
         self.name = name
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if host == "::1" else socket.AF_INET
+        self._sock = socket.socket(family, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", port))
+        self._sock.bind((host, port))
         self._sock.listen(8)
         self.host, self.port = self._sock.getsockname()[:2]
         self._stop = threading.Event()
@@ -68,11 +72,21 @@ class LoopbackTcpServer:
                 self._threads = [x for x in self._threads if x.is_alive()] + [t]
             t.start()
 
+    def drop_connections(self) -> None:
+        """Hang up every client (a cable pulled, an instrument rebooted); keep listening."""
+        with self._lock:
+            clients = list(self._clients)
+        for c in clients:
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
+
     def close(self) -> None:
         """Stop accepting, hang up every client, join the threads; idempotent."""
         if self._stop.is_set():
             return
         self._stop.set()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the accept loop's select() at once
         with contextlib.suppress(OSError):
             self._sock.close()
         with self._lock:
