@@ -18,6 +18,9 @@ Every number that decides PASS/FAIL, and every condition above, is in the limits
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from common.clock import wait_until
@@ -173,28 +176,48 @@ def test_leds_standby(step, leds, context, conditions) -> None:
     step.measure("led_standby_others_dark", dark)
 
 
-def test_charge_pulse(step, supply, daq, leds, bms_rs485, clock, conditions) -> None:
-    amps = conditions("dcr_current_a")
-    supply.set_voltage(conditions("supply_charge_voltage_v"))
-    supply.set_current_limits(amps, amps)
+@dataclass(frozen=True)
+class Pulse:
+    t_on: float          # station time the source or load was switched on
+    current_a: float     # the instrument's own current, dcr_after_s into the pulse
+    dcr_mohm: float      # ΔV over the step ÷ that current [§8]
+
+
+@contextmanager
+def _pulse(switch: Any, measure_current: Any, daq: Any, clock: Any, conditions: Any) -> Iterator[Pulse]:
+    """One pulse of ``pulse_s``: switched on, measured ``dcr_after_s`` later (the DC
+    resistance from the voltage step), held to its end and switched off whatever happens."""
     v_before = daq.pack_voltage()
-    supply.set_output(True)
+    switch(True)
     t_on = clock.now()
     try:
         clock.sleep(conditions("dcr_after_s"))
         v_after = daq.pack_voltage()
-        i_ref = supply.measure_current()
-        step.measure("charge_current_a", i_ref)
-        step.measure("dcr_charge_mohm", abs(v_after - v_before) / max(abs(i_ref), 1e-3) * 1000)
-        step.measure("bms_current_error_charge_a", _analog(bms_rs485).current_da / 10 - i_ref)
-        clock.sleep(max(0.0, t_on + conditions("mode_settle_s") - clock.now()))
+        amps = measure_current()
+        yield Pulse(t_on, amps, abs(v_after - v_before) / max(abs(amps), 1e-3) * 1000)
+    finally:
+        _sleep_until(clock, t_on + conditions("pulse_s"))
+        switch(False)
+
+
+def _sleep_until(clock: Any, t: float) -> None:
+    clock.sleep(max(0.0, t - clock.now()))
+
+
+def test_charge_pulse(step, supply, daq, leds, bms_rs485, clock, conditions) -> None:
+    amps = conditions("dcr_current_a")
+    supply.set_voltage(conditions("supply_charge_voltage_v"))
+    supply.set_current_limits(amps, amps)
+    with _pulse(supply.set_output, supply.measure_current, daq, clock, conditions) as pulse:
+        step.measure("charge_current_a", pulse.current_a)
+        step.measure("dcr_charge_mohm", pulse.dcr_mohm)
+        step.measure("bms_current_error_charge_a",
+                     _analog(bms_rs485).current_da / 10 - pulse.current_a)
+        _sleep_until(clock, pulse.t_on + conditions("mode_settle_s"))
         step.measure("led_run_colour", _colour(leds.read()["RUN"]))   # RUN is steady on now
         soc_before = _soc(bms_rs485)
         edges = leds.capture_sequence(conditions("pulse_capture_s"), int(conditions("led_sample_ms")))
         soc_after = _soc(bms_rs485)
-    finally:
-        clock.sleep(max(0.0, t_on + conditions("pulse_s") - clock.now()))
-        supply.set_output(False)
     init = _initial(edges)
     end = conditions("pulse_capture_s")
     step.measure("led_charging_run_steady", steady(edges["RUN"], init["RUN"], 0.0, end, True))
@@ -214,25 +237,15 @@ def test_charge_pulse(step, supply, daq, leds, bms_rs485, clock, conditions) -> 
 
 
 def test_discharge_pulse(step, load, daq, leds, bms_rs485, clock, conditions) -> None:
-    amps = conditions("dcr_current_a")
-    load.set_cc(amps)
-    v_before = daq.pack_voltage()
-    load.set_input(True)
-    t_on = clock.now()
-    try:
-        clock.sleep(conditions("dcr_after_s"))
-        v_after = daq.pack_voltage()
-        i_ref = load.measure_current()
-        step.measure("discharge_current_a", i_ref)
-        step.measure("dcr_discharge_mohm", abs(v_before - v_after) / max(abs(i_ref), 1e-3) * 1000)
+    load.set_cc(conditions("dcr_current_a"))
+    with _pulse(load.set_input, load.measure_current, daq, clock, conditions) as pulse:
+        step.measure("discharge_current_a", pulse.current_a)
+        step.measure("dcr_discharge_mohm", pulse.dcr_mohm)
         bms_a = _analog(bms_rs485).current_da / 10
         step.measure("bms_current_discharge_sign", -1 if bms_a < 0 else 1)
-        step.measure("bms_current_error_discharge_a", bms_a - (-i_ref))
-        clock.sleep(max(0.0, t_on + conditions("mode_settle_s") - clock.now()))
+        step.measure("bms_current_error_discharge_a", bms_a - (-pulse.current_a))
+        _sleep_until(clock, pulse.t_on + conditions("mode_settle_s"))
         edges = leds.capture_sequence(conditions("pulse_capture_s"), int(conditions("led_sample_ms")))
-    finally:
-        clock.sleep(max(0.0, t_on + conditions("pulse_s") - clock.now()))
-        load.set_input(False)
     init = _initial(edges)
     timing = blink_timing(edges["RUN"], init["RUN"], 0.0, conditions("pulse_capture_s"))
     step.measure("led_discharging_run_on_s", timing[0] if timing else None)
@@ -360,7 +373,7 @@ def test_test_mode(step, console, daq, leds, bms_rs485, clock, conditions) -> No
 def test_release(step, load, bms_rs485, clock, context, conditions) -> None:
     tripped_at = context.get("trip_at")
     assert tripped_at is not None, "no 15 s tier trip to release from"
-    clock.sleep(max(0.0, tripped_at + conditions("release_s") - 1.5 - clock.now()))
+    _sleep_until(clock, tripped_at + conditions("release_s") - 1.5)
     reclosed = wait_until(clock, lambda: bms_rs485.management_info().discharge_enable,
                           timeout=max(0.0, tripped_at + conditions("release_timeout_s") - clock.now()),
                           poll=conditions("release_poll_s"))
