@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.clock import Clock, WallClock
 from drivers.instruments.envelope import Envelope
@@ -33,12 +33,14 @@ from drivers.instruments.roles import (
 )
 from drivers.instruments.transport import open_transport
 from stations.schema import (
-    SIM_ADDRESS,
     StationFile,
     StationFileError,
     default_station_file,
     load_station_file,
 )
+
+if TYPE_CHECKING:
+    from drivers.pack.bms import Bms
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,7 @@ class Station:
         self.roles: dict[str, Role] = {}
         self.identities: dict[str, InstrumentIdentity] = {}
         self._pack_drivers: dict[str, Any] = {}
+        self._bms: Bms | None = None
         self._closed = False
 
     def __getattr__(self, name: str) -> Any:
@@ -254,6 +257,15 @@ class Station:
         return self._pack_drivers[key]
 
     @property
+    def bms(self) -> Bms:
+        """The ``bms`` role over the three pack ports (each opened on first use)."""
+        if self._bms is None:
+            from drivers.pack.bms import Bms
+
+            self._bms = Bms(self.bms_can, self.bms_rs485, self.console, self.clock)
+        return self._bms
+
+    @property
     def bms_can(self) -> Any:
         """The pack's CAN monitor (opened on first use)."""
         return self._pack_driver("bms_can")
@@ -293,17 +305,8 @@ class Station:
         self.close()
 
 
-def _pack_ports(config: StationFile, description: dict[str, Any] | None) -> dict[str, Any]:
-    if description is not None:
-        return {
-            "rs485": description["rs485"], "rs485_tcp": description.get("rs485_tcp"),
-            "rs485_baud": int(description.get("rs485_baud", 9600)),
-            "rs485_address": int(description.get("rs485_address", 2)),
-            "console": description["console"], "console_tcp": description.get("console_tcp"),
-            "console_baud": 115200,
-            "can": dict(description["can"]),
-        }
-    assert config.pack is not None  # the schema requires it unless simulated
+def _pack_ports(config: StationFile) -> dict[str, Any]:
+    assert config.pack is not None  # the schema requires it for a station that opens
     can = {k: v for k, v in config.pack.can.model_dump().items() if v is not None}
     return {
         "rs485": config.pack.rs485.port, "rs485_baud": config.pack.rs485.baud,
@@ -337,8 +340,10 @@ def open_station(
     model: str | None = None,
     seed: int = 0,
     serial: str | None = None,
+    rs485_baud: int | None = None,
 ) -> Station:
-    """Open the station a file describes (default: ``stations/sim.toml``)."""
+    """Open the station a file describes (default: ``stations/sim.toml``). ``rs485_baud``
+    is the work order's (the DIP setting chooses it, SPEC §4); else the station file's."""
     file = Path(path) if path is not None else default_station_file()
     config = load_station_file(file)
     if unit is not None and not config.bench.simulated:
@@ -347,19 +352,21 @@ def open_station(
     envelope = Envelope(env_cfg.max_voltage_v, env_cfg.max_current_a, env_cfg.max_power_w,
                         env_cfg.chamber_min_c, env_cfg.chamber_max_c, tuple(env_cfg.short_steps))
     sim = None
-    description = None
     clock: Clock = WallClock()
-    if config.bench.simulated:
+    if config.bench.simulated:   # the one road to the simulated bench: a filled-in file
         from stations.simbench import start_sim_bench
 
-        setup = start_sim_bench(config, base_dir=file.parent, unit=unit, model=model,
+        setup = start_sim_bench(config, source=file, unit=unit, model=model,
                                 serial=serial, seed=seed)
-        sim, clock, description = setup.bench, setup.clock, setup.description
-    station = Station(config, file, clock, envelope, _pack_ports(config, description), sim)
+        sim, clock, config = setup.bench, setup.clock, setup.station
+    ports = _pack_ports(config)
+    if rs485_baud is not None:
+        ports["rs485_baud"] = rs485_baud
+    station = Station(config, file, clock, envelope, ports, sim)
     try:
         check_calibration(config, clock.utcnow().date())
         for role in ROLE_KEYS:
-            _open_role(station, role, description)
+            _open_role(station, role)
         station.safe_state()
         for role in station.watchdog_roles():
             role.arm_watchdog(config.watchdog_s)
@@ -369,12 +376,9 @@ def open_station(
     return station
 
 
-def _open_role(station: Station, role: str, description: dict[str, Any] | None) -> None:
+def _open_role(station: Station, role: str) -> None:
     cfg = station.config.instruments[role]
     address = cfg.address
-    if address == SIM_ADDRESS:
-        assert description is not None
-        address = description["instruments"][role]["resource"]
     cls = get_dialect(cfg.dialect)
     try:
         transport = open_transport(cls.transport_kind, address, timeout_ms=cfg.timeout_ms, baud=cfg.baud)

@@ -161,6 +161,12 @@ def _problems(sf: StationFile) -> list[tuple[str, str]]:
             out.append((f"{key}.address", f"{cfg.address!r} is not {what}"))
     if sf.pack is None and not sf.bench.simulated:
         out.append(("pack", "a station that is not simulated needs [pack] rs485, console and can"))
+    if sf.pack is not None and not sf.bench.simulated:
+        for key, value in (("pack.rs485.port", sf.pack.rs485.port),
+                           ("pack.console.port", sf.pack.console.port),
+                           ("pack.can.channel", sf.pack.can.channel)):
+            if value == SIM_ADDRESS:
+                out.append((key, "'sim' is only valid with [bench] simulated = true"))
     return out
 
 

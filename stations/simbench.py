@@ -1,9 +1,12 @@
-"""The one place station code imports the simulator: an in-process simulated bench.
+"""The one place station code imports the simulator: the road to the simulated bench.
 
 For a station file with ``[bench] simulated = true`` the station starts a
-``sim.bench.SimBench`` (virtual clock, python-can ``virtual`` bus) in this process, starts
-the simulated instruments with the dialects the station file names, and returns the
-bench's virtual clock as the station clock, so ``station.sleep(180)`` takes no wall time.
+``sim.bench.SimBench`` (virtual clock, python-can ``virtual`` bus) in this process and the
+simulated instruments with the dialects the file names, then hands back the same station
+file with every ``"sim"`` address replaced by the real one (instrument resources, the
+pack's serial ports, the CAN channel), validated like any other. The station opens that
+file exactly as it opens a real one, and learns nothing else from the simulator but its
+clock: it talks RS485 at the baud its station file says, not at the unit's own.
 """
 
 from __future__ import annotations
@@ -12,20 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stations.schema import StationFile
+from stations.schema import SIM_ADDRESS, StationFile, parse_station
 
 
 @dataclass
 class SimSetup:
     bench: Any                      # sim.bench.SimBench
-    clock: Any                      # its VirtualClock
-    description: dict[str, Any]     # what SimBench.start() returned, instruments included
+    clock: Any                      # its VirtualClock: the station clock
+    station: StationFile            # the station file with the bench's real addresses
 
 
 def start_sim_bench(
     config: StationFile,
     *,
-    base_dir: Path,
+    source: Path,
     unit: Any = None,
     model: str | None = None,
     serial: str | None = None,
@@ -39,7 +42,7 @@ def start_sim_bench(
     if unit is None:
         if config.bench.unit_file:
             unit_path = Path(config.bench.unit_file)
-            unit = load_unit(unit_path if unit_path.is_absolute() else base_dir / unit_path)
+            unit = load_unit(unit_path if unit_path.is_absolute() else source.parent / unit_path)
         else:
             unit = default_unit(model or config.bench.model, serial)
     bench = SimBench(unit, realtime=False, seed=seed, can="virtual", instruments=False)
@@ -48,7 +51,28 @@ def start_sim_bench(
         dialects = {role: cfg.dialect for role, cfg in config.instruments.items()}
         bench.instruments = start_instruments(bench.pack, bench.clock, dialects=dialects, seed=seed)
         description["instruments"] = bench.instruments.describe()
+        station = with_bench_addresses(config, description, source)
     except BaseException:
         bench.close()
         raise
-    return SimSetup(bench, bench.clock, description)
+    return SimSetup(bench, bench.clock, station)
+
+
+def with_bench_addresses(config: StationFile, description: dict[str, Any],
+                         source: Path) -> StationFile:
+    """``config`` with each ``"sim"`` address filled from the bench's description."""
+    data = config.model_dump(mode="python", exclude_none=True)
+    for role, cfg in data["instruments"].items():
+        if cfg["address"] == SIM_ADDRESS:
+            cfg["address"] = description["instruments"][role]["resource"]
+    pack = data.setdefault("pack", {
+        "rs485": {"port": SIM_ADDRESS, "baud": 9600},
+        "console": {"port": SIM_ADDRESS, "baud": 115200},
+        "can": {"interface": "virtual", "channel": SIM_ADDRESS},
+    })
+    for port in ("rs485", "console"):
+        if pack[port]["port"] == SIM_ADDRESS:
+            pack[port]["port"] = description[port]
+    if pack["can"].get("channel") == SIM_ADDRESS:
+        pack["can"] = {**pack["can"], **description["can"]}
+    return parse_station(data, f"{source} (on the simulated bench)")

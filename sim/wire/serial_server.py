@@ -14,6 +14,7 @@ import logging
 import os
 import select
 import socket
+import termios
 import threading
 import tty
 from collections.abc import Callable
@@ -60,7 +61,11 @@ class WireLink:
 
 
 class PtyServer:
-    """A pseudo-terminal: pyserial opens ``path`` like a USB-serial adapter."""
+    """A pseudo-terminal: pyserial opens ``path`` like a USB-serial adapter.
+
+    Like a UART, it hears only a peer at its own baud: bytes written while the terminal is
+    set to another speed reach the pack as noise, which it ignores (no answer), so a
+    station that opens the port at the wrong baud is not heard by accident."""
 
     def __init__(self, factory: SessionFactory, link: WireLink, name: str = "pty") -> None:
         self._factory, self._link, self.name = factory, link, name
@@ -99,11 +104,26 @@ class PtyServer:
                 if self._stop.is_set():
                     return
                 continue
+            if data and not self._same_baud():
+                log.debug("%s: %d bytes at another baud than %d: noise", self.name, len(data),
+                          self._link.baud)
+                continue
             if data:
                 try:
                     self._link.process(session, data, self._send)
                 except Exception:  # a session fault must never kill the port
                     log.exception("%s: error while serving %r", self.name, data)
+
+    def _same_baud(self) -> bool:
+        """The terminal's speed (as the peer set it) is the link's baud."""
+        speed = getattr(termios, f"B{self._link.baud}", None)
+        if speed is None:   # a baud termios cannot name: nothing to compare
+            return True
+        try:
+            attrs = termios.tcgetattr(self._slave)
+        except termios.error:
+            return True
+        return attrs[5] == speed   # ospeed
 
     def close(self) -> None:
         if self._stop.is_set():

@@ -158,13 +158,13 @@ def test_dip_sets_address_and_baud_and_other_addresses_are_silent() -> None:
     with SimBench(unit, power_on=True, instruments=False) as b:
         d = b.description
         assert d is not None and (d["rs485_address"], d["rs485_baud"]) == (0x12, 115200)
-        with Rs485Client.open(d["rs485"], b.clock, address=0x12, timeout=2.0) as r:
+        with Rs485Client.open(d["rs485"], b.clock, address=0x12, timeout=2.0, baud=115200) as r:
             t0 = b.clock.now()
             assert r.serial_number() == "PV5P260100000017"
             request, answer = 20, 1 + 12 + 2 * 17 + 4 + 1
             assert b.clock.now() - t0 == pytest.approx((request + answer) * 10 / 115200 + 0.005)
             assert r.protocol_version(adr=0) == 0x20       # ADR 0 still answered
-        with Rs485Client.open(d["rs485"], b.clock, address=0x02, timeout=0.2,
+        with Rs485Client.open(d["rs485"], b.clock, address=0x02, timeout=0.2, baud=115200,
                               retries=0) as r, pytest.raises(Rs485Timeout):
             r.serial_number()
         with ConsoleClient.open(d["console"], b.clock) as c:

@@ -56,7 +56,7 @@ def test_description_line(served) -> None:
 
 def test_python_pylontech_client_unchanged(served) -> None:
     _, d = served
-    p = Pylontech(d["rs485"])          # opens the pty like /dev/ttyUSB0, reads with readline()
+    p = Pylontech(d["rs485"], baudrate=9600)   # the pty like /dev/ttyUSB0 at the pack's 9600 bit/s
     try:
         v = p.get_protocol_version()   # ADR 0, CR-terminated answer, its own 2 s timeout
         assert v.ver == b"\x20" and v.adr == b"\x02"
