@@ -49,8 +49,10 @@ class LotSummary:
 def load_lot(store: Store, *, since: date | datetime | str | None = None,
              model: str | None = None, plan: str | None = "eol") -> tuple[pd.DataFrame, pd.DataFrame]:
     """The finished runs in scope and their measurements."""
-    runs = store.runs(since=since, model=model, plan=plan, finished=True)
-    meas = store.measurements(since=since, model=model, plan=plan, finished=True)
+    # a development run (some steps only) is never in yield: production runs only
+    runs = store.runs(since=since, model=model, plan=plan, finished=True, development=False)
+    meas = store.measurements(since=since, model=model, plan=plan, finished=True,
+                              development=False)
     return runs, meas
 
 

@@ -43,7 +43,8 @@ class _Model(BaseModel):
 
 
 class Limit(_Model):
-    """A measurement's acceptance rule, copied from the limits file into each record."""
+    """A measurement's acceptance rule, resolved once when the run starts (work order,
+    released firmware): the very object that is judged, recorded, stored and printed."""
 
     low: float | None = None
     high: float | None = None
@@ -62,6 +63,35 @@ class Limit(_Model):
     def _plain_allowed(cls, v: Any) -> Any:
         return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
 
+    def judge(self, value: Value, unit: str = "") -> tuple[Outcome, str]:
+        """PASS or FAIL of ``value``, with a short reason when it is not PASS. A value that
+        is missing, of the wrong kind or not finite is ERROR: it never reaches a comparison."""
+        if value is None:
+            return "ERROR", "no value"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "ERROR", f"non-finite reading {value!r}"
+        match self.comparison:
+            case "range" | "ge" | "le":
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    return "ERROR", f"expected a number, got {value!r}"
+                if self.low is not None and value < self.low:
+                    return "FAIL", f"{value:g} {unit} below {self.low:g}".replace("  ", " ")
+                if self.high is not None and value > self.high:
+                    return "FAIL", f"{value:g} {unit} above {self.high:g}".replace("  ", " ")
+                return "PASS", ""
+            case "regex":
+                if re.fullmatch(self.pattern or "", str(value)):
+                    return "PASS", ""
+                return "FAIL", f"{value!r} does not match {self.pattern!r}"
+            case "in":
+                allowed = self.allowed or []
+                return ("PASS", "") if value in allowed else ("FAIL", f"{value!r} not in {allowed}")
+        if self.expect is None:
+            return "ERROR", "no expectation resolved for this limit"
+        if _equal(value, self.expect):
+            return "PASS", ""
+        return "FAIL", f"{value!r}, expected {self.expect!r}"
+
     def text(self) -> str:
         """Human form for certificates and reports, e.g. ``51.5 … 53.6`` or ``≥ 10``."""
         match self.comparison:
@@ -78,6 +108,15 @@ class Limit(_Model):
             case "in":
                 return "∈ {" + ", ".join(_num(a) for a in (self.allowed or [])) + "}"
         return self.comparison  # pragma: no cover - Literal covers every case
+
+
+def _equal(a: Value, b: Value) -> bool:
+    """Equality as an operator means it: a bool is never a number, 2 equals 2.0."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b)
+    return str(a) == str(b)
 
 
 def _plain(v: Any) -> Any:
@@ -178,6 +217,16 @@ class Failure(_Model):
     message: str = ""
 
 
+class StepRecord(_Model):
+    """One step of the plan as it ran: station-clock times since run start and its outcome."""
+
+    name: str
+    started_t: float
+    ended_t: float | None = None
+    outcome: Literal["PASS", "FAIL", "ERROR", "ABORTED", "NOT_RUN", "RUNNING"] = "RUNNING"
+    message: str = ""   # the exception text of a step that raised
+
+
 class Record(_Model):
     """One run of one plan on one pack."""
 
@@ -201,6 +250,9 @@ class Record(_Model):
     work_order: dict[str, str | int | bool] = {}  # expectations: dip, heater, ...
     measurements: list[Measurement]  # in plan order
     failure: Failure | None = None
+    #: Only some steps selected (``-k``, ``--deselect``, ``--lf``): no certificate, never in yield.
+    development: bool = False
+    steps: list[StepRecord] = []
 
     @field_validator("started_at", "finished_at")
     @classmethod

@@ -26,6 +26,7 @@ from reports.record import (
     Measurement,
     Record,
     StationInfo,
+    StepRecord,
 )
 from reports.store.engine import safe_url
 from reports.store.tables import InstrumentRow, MeasurementRow, Run, RunInstrument, Station, Unit
@@ -136,8 +137,9 @@ class Store:
             .values(serial=record.serial, model=record.model, first_seen=now)
             .on_conflict_do_nothing(index_elements=["serial"])
         )
-        index = conn.execute(
-            sa.select(sa.func.count()).select_from(RUNS).where(RUNS.c.serial == record.serial)
+        index = conn.execute(   # development runs count apart: they never move a retest
+            sa.select(sa.func.count()).select_from(RUNS).where(
+                RUNS.c.serial == record.serial, RUNS.c.development == record.development)
         ).scalar_one()
         pk = conn.execute(
             RUNS.insert().values(**_run_values(record), retest_index=index).returning(RUNS.c.pk)
@@ -326,13 +328,13 @@ class Store:
 
 
 _RUN_FILTERS = {"run_id", "serial", "model", "plan", "station", "verdict", "since", "until",
-                "finished"}
+                "finished", "development"}
 _MEAS_FILTERS = _RUN_FILTERS | {"name", "outcome"}
 
 
 def _where(filters: dict[str, Any], *, measurement: bool) -> list[sa.ColumnElement[bool]]:
     """Filters: run_id, serial, model, plan, station, verdict (a value or a list),
-    since / until (date or datetime, on started_at), finished (bool); and for
+    since / until (date or datetime, on started_at), finished, development (bool); and for
     measurements name and outcome."""
     allowed = _MEAS_FILTERS if measurement else _RUN_FILTERS
     unknown = sorted(set(filters) - allowed)
@@ -340,7 +342,7 @@ def _where(filters: dict[str, Any], *, measurement: bool) -> list[sa.ColumnEleme
         raise TypeError(f"unknown filter {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
     cols = {"run_id": RUNS.c.run_id, "serial": RUNS.c.serial, "model": RUNS.c.model,
             "plan": RUNS.c.plan, "station": RUNS.c.station_id, "verdict": RUNS.c.verdict,
-            "name": MEAS.c.name, "outcome": MEAS.c.outcome}
+            "name": MEAS.c.name, "outcome": MEAS.c.outcome, "development": RUNS.c.development}
     out: list[sa.ColumnElement[bool]] = []
     for key, value in filters.items():
         if value is None:
@@ -383,6 +385,8 @@ def _run_values(r: Record) -> dict[str, Any]:
         "failure_kind": f.kind if f else None, "failure_step": f.step if f else None,
         "failure_measurement": f.measurement if f else None,
         "failure_message": f.message if f else None,
+        "development": r.development,
+        "steps": [s.model_dump(mode="json") for s in r.steps],
     }
 
 
@@ -436,4 +440,6 @@ def _record_from_rows(run: Any, instruments: Iterable[Any], measurements: Iterab
             for m in measurements
         ],
         failure=failure,
+        development=bool(run.development),
+        steps=[StepRecord.model_validate(s) for s in (run.steps or [])],
     )

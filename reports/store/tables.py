@@ -84,7 +84,7 @@ class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
         sa.UniqueConstraint("run_id", name="uq_runs_run_id"),
-        sa.UniqueConstraint("serial", "retest_index", name="uq_runs_serial_retest"),
+        sa.UniqueConstraint("serial", "retest_index", "development", name="uq_runs_serial_retest"),
         sa.Index("ix_runs_started_at", "started_at"),
         sa.Index("ix_runs_station_verdict", "station_id", "verdict"),
     )
@@ -118,6 +118,8 @@ class Run(Base):
     failure_measurement: Mapped[str | None] = mapped_column(sa.Text)
     failure_message: Mapped[str | None] = mapped_column(sa.Text)
     record_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    development: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    steps: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # the per-step record
 
 
 class RunInstrument(Base):

@@ -13,20 +13,23 @@ Why this order and these dwells:
   (LED test, forced and real contacts, heater), which need no discharge path;
 - the voltage protections, which are timed on NO3, run once NO3 is free again;
 - the fast trip comes last; its release is not waited for (the pack is powered off).
-Every number that decides PASS/FAIL, and every condition above, is in the limits file.
+Every number that decides PASS/FAIL, and every condition above, is in the limits document
+(``testplans/limits/eol/``); the plan speaks SI units and SPEC words through its roles.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from common.clock import wait_until
-from common.pylon_rs485 import CID2_PROTOCOL_VERSION
+from drivers.pack.bms import BmsReading, TestMode
 from drivers.pack.errors import PackPortError
 from reports.record import Firmware
+from testplans.eol.conditions import EolConditions
+from testplans.eol.state import EolState
 from testplans.methods import (
     all_on_duration,
     blink_timing,
@@ -40,7 +43,6 @@ from testplans.methods import (
 )
 
 SOC_LEDS = ("SOC1", "SOC2", "SOC3", "SOC4")
-TEMP_SENSORS = ("bms_board", "cells_1_4", "cells_5_8", "cells_9_12", "cells_13_16", "mosfet")
 
 
 def _initial(edges: dict[str, list[tuple[float, bool]]]) -> dict[str, bool]:
@@ -52,122 +54,109 @@ def _colour(reading: Any) -> str:
     return max(channels, key=lambda k: channels[k]) if reading.intensity > 0 else "dark"
 
 
-def _analog(bms_rs485: Any) -> Any:
-    return bms_rs485.analog_values().modules[0]
+def _sleep_until(clock: Any, t: float) -> None:
+    clock.sleep(max(0.0, t - clock.now()))
 
 
-def _soc(bms_rs485: Any) -> float:
-    """SOC in % from the remaining and full capacity of 0x42 (finer than CAN's 1 %)."""
-    pack = _analog(bms_rs485)
-    return 100.0 * pack.remaining_mah / max(pack.total_mah, 1)
+def _captured(leds: Any, seconds: float, cond: EolConditions) -> dict[str, list[tuple[float, bool]]]:
+    return leds.capture_sequence(seconds, cond.led_sample_ms)
 
 
 # ------------------------------------------------------------------------------ steps
 def test_safety(step, safety) -> None:
     step.measure("ground_bond_ohm", safety.ground_bond(10.0))
-    step.measure("insulation_mohm", safety.insulation(500.0) / 1e6)
+    step.measure("insulation_mohm", safety.insulation(500.0))
 
 
-def test_power_on(step, daq, leds, clock, context, conditions) -> None:
-    if "breaker_blocks_start" in step.declared:  # α Plus: breaker, then POWER, then SW [M 5.4]
+def test_power_on(step, daq, leds, clock, state: EolState, cond: EolConditions, work_order) -> None:
+    if work_order.breaker:   # α Plus: breaker, then POWER, then SW [M 5.4]
         daq.set_relay("power", True)
-        daq.press("sw", conditions("sw_press_s"))
-        clock.sleep(conditions("power_on_settle_s"))
+        daq.press("sw", cond.sw_press_s)
+        clock.sleep(cond.power_on_settle_s)
         step.measure("breaker_blocks_start", abs(daq.pack_voltage()) < 1.0)
         daq.set_relay("breaker", True)
     daq.set_relay("power", True)
-    leds.start_sequence(conditions("standby_capture_s"), int(conditions("led_sample_ms")))
-    context["standby_capture_t0"] = clock.now()
-    daq.press("sw", conditions("sw_press_s"))
-    clock.sleep(conditions("power_on_settle_s"))
-    context["powered_at"] = clock.now()
+    leds.start_sequence(cond.standby_capture_s, cond.led_sample_ms)
+    state.standby_capture_t0 = clock.now()
+    daq.press("sw", cond.sw_press_s)
+    clock.sleep(cond.power_on_settle_s)
+    state.powered_at = clock.now()
     step.measure("terminal_voltage_v", daq.pack_voltage())
 
 
-def test_identity(step, bms_rs485, console, bms_can, work_order, recorder) -> None:
+def test_identity(step, bms, recorder) -> None:
     try:
-        address = bms_rs485.transact(CID2_PROTOCOL_VERSION, adr=0).adr  # ADR 0: any pack answers
-        bms_rs485.address = address
-        serial = bms_rs485.serial_number()
+        address = bms.find_address()   # the broadcast address: any single pack answers
+        ident = bms.identity()
     except PackPortError as exc:   # a unit that does not answer fails here, it is no station error
         step.measure("serial_rs485", "", f"no answer on RS485: {exc}")
-    step.measure("serial_rs485", serial)
+    step.measure("serial_rs485", ident.serial)
     try:
-        info = console.info()
+        info = bms.console_identity()
     except PackPortError as exc:
         step.measure("serial_console", "", f"no answer on the console: {exc}")
     recorder.record.firmware = Firmware(
         main=info.main_version, boot=info.boot_version, bms_board=info.board_version
     )
     step.measure("serial_console", info.barcode)
-    maker = bms_rs485.manufacturer_info()
-    step.measure("device_name", maker.device_name)
-    step.measure("manufacturer_rs485", maker.manufacturer)
-    step.measure("manufacturer_can", bms_can.name())
+    step.measure("device_name", ident.device_name)
+    step.measure("manufacturer_rs485", ident.manufacturer)
+    step.measure("manufacturer_can", bms.can_manufacturer())
     step.measure("fw_main", info.main_version)
     step.measure("fw_boot", info.boot_version)
     step.measure("fw_bms_board", info.board_version)
     major_minor = ".".join(info.main_version.split(".")[:2])
-    step.measure("fw_main_rs485_agrees",
-                 major_minor == f"{maker.software_version[0]}.{maker.software_version[1]}")
-    console.login_debug()
-    stored, active = console.crc()
-    step.measure("param_crc_stored", f"{stored:08X}")
-    step.measure("param_crc_active", f"{active:08X}")
-    console.logout()
+    step.measure("fw_main_rs485_agrees", major_minor == ident.software_version)
+    stored, active = bms.parameter_crc()
+    step.measure("param_crc_stored", stored)
+    step.measure("param_crc_active", active)
     step.measure("dip_setting", info.dip)
     step.measure("rs485_address", address)
 
 
-def test_communication(step, bms_can, console, clock, conditions) -> None:
-    ids = (0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E)
-    wait_until(clock, lambda: all(bms_can.frame(i).count >= conditions("can_min_frames") for i in ids),
-               timeout=conditions("can_min_frames") + 1.0, poll=0.1)
-    for frame_id in (0x351, 0x355, 0x356, 0x359, 0x35C, 0x35E):
-        period = bms_can.frame(frame_id).mean_period
-        step.measure(f"can_period_{frame_id:x}_s", period)
-    flags = bms_can.frame(0x359).last_data
-    step.measure("can_protection_flags", int.from_bytes(flags[:2], "little") if flags else None)
-    requests = bms_can.frame(0x35C).last_data
-    step.measure("can_request_flags", f"{requests[0]:02X}" if requests else None)
-    step.measure("console_answers", len(console.pwr()) >= 1 and console.prompt == "PYTES>")
+def test_communication(step, bms, cond: EolConditions) -> None:
+    bms.wait_for_can_frames(cond.can_min_frames, timeout_s=cond.can_min_frames + 1.0)
+    for frame in bms.can_frames():
+        step.measure(f"can_period_{frame.name}_s", frame.period_s)
+    step.measure("can_protection_flags", ",".join(bms.can_protections()) or "none")
+    step.measure("can_request_flags", ",".join(bms.can_requests()) or "none")
+    step.measure("console_answers", bms.console_answers())
 
 
-def test_rest(step, daq, bms_rs485, bms_can, limits_table, context) -> None:
+def test_rest(step, daq, bms, limits_table) -> None:
     ocv = daq.pack_voltage()
     step.measure("ocv_v", ocv)
-    pack = _analog(bms_rs485)
-    cells = pack.cell_mv
-    step.measure("cell_spread_mv", max(cells) - min(cells))
-    step.measure("bms_pack_voltage_error_v", pack.voltage_mv / 1000 - ocv)
-    step.measure("bms_cell_sum_error_v", sum(cells) / 1000 - ocv)
-    step.measure("bms_current_error_rest_a", pack.current_da / 10 - 0.0)
+    pack = bms.reading()
+    step.measure("cell_spread_mv", pack.cell_spread_v)
+    step.measure("bms_pack_voltage_error_v", pack.pack_voltage_v - ocv)
+    step.measure("bms_cell_sum_error_v", pack.cell_sum_v - ocv)
+    step.measure("bms_current_error_rest_a", pack.current_a - 0.0)
     ambient = daq.ambient_temperature()
-    for name, dc in zip(TEMP_SENSORS, pack.temps_dc, strict=False):
-        step.measure(f"temp_error_{name}_c", dc / 10 - ambient)
-    cell_temps = [dc / 10 for dc in pack.temps_dc[1:5]]
-    allowed = expected_current_limits(limits_table, min(cell_temps), max(cell_temps))
+    for sensor, celsius in pack.temperatures_c.items():
+        step.measure(f"temp_error_{sensor}_c", celsius - ambient)
+    cells = pack.cell_temperatures_c
+    allowed = expected_current_limits(limits_table, min(cells), max(cells))
     charge_ok = {c for c, _ in allowed}
     discharge_ok = {d for _, d in allowed}
-    step.measure("can_charge_limit_error_a",
-                 nearest_error(bms_can.latest("ChargeCurrentLimit").value, charge_ok))
+    can = bms.can_advertised()
+    step.measure("can_charge_limit_error_a", nearest_error(can.charge_current_limit_a, charge_ok))
     step.measure("can_discharge_limit_error_a",
-                 nearest_error(bms_can.latest("DischargeCurrentLimit").value, discharge_ok))
-    mgmt = bms_rs485.management_info()
-    step.measure("rs485_charge_limit_error_a", nearest_error(mgmt.charge_current_da / 10, charge_ok))
+                 nearest_error(can.discharge_current_limit_a, discharge_ok))
+    mgmt = bms.management()
+    step.measure("rs485_charge_limit_error_a", nearest_error(mgmt.charge_current_limit_a, charge_ok))
     step.measure("rs485_discharge_limit_error_a",
-                 nearest_error(-mgmt.discharge_current_da / 10, discharge_ok))
-    step.measure("can_charge_voltage_v", bms_can.latest("ChargeVoltageLimit").value)
-    step.measure("can_discharge_voltage_v", bms_can.latest("DischargeVoltageLimit").value)
-    context["soc_pct"] = bms_can.latest("SOC").value
+                 nearest_error(mgmt.discharge_current_limit_a, discharge_ok))
+    step.measure("can_charge_voltage_v", can.charge_voltage_v)
+    step.measure("can_discharge_voltage_v", can.discharge_voltage_v)
 
 
-def test_leds_standby(step, leds, context, conditions) -> None:
+def test_leds_standby(step, leds, state: EolState, cond: EolConditions) -> None:
     edges = leds.fetch_sequence()
     init = _initial(edges)
-    end = conditions("standby_capture_s")
+    end = cond.standby_capture_s
     step.measure("led_power_on_s", all_on_duration(edges, init, 0.0, end))
-    standby_from = context["powered_at"] - context["standby_capture_t0"]
+    assert state.powered_at is not None and state.standby_capture_t0 is not None, "no power-on"
+    standby_from = state.powered_at - state.standby_capture_t0
     timing = blink_timing(edges["RUN"], init["RUN"], standby_from, end)
     step.measure("led_standby_run_on_s", timing[0] if timing else None,
                  "" if timing else "fewer than two complete RUN blinks")
@@ -180,50 +169,46 @@ def test_leds_standby(step, leds, context, conditions) -> None:
 class Pulse:
     t_on: float          # station time the source or load was switched on
     current_a: float     # the instrument's own current, dcr_after_s into the pulse
-    dcr_mohm: float      # ΔV over the step ÷ that current [§8]
+    dcr_ohm: float       # ΔV over the step ÷ that current [§8]
 
 
 @contextmanager
-def _pulse(switch: Any, measure_current: Any, daq: Any, clock: Any, conditions: Any) -> Iterator[Pulse]:
+def _pulse(switch: Callable[[bool], None], measure_current: Callable[[], float], daq: Any,
+           clock: Any, cond: EolConditions) -> Iterator[Pulse]:
     """One pulse of ``pulse_s``: switched on, measured ``dcr_after_s`` later (the DC
     resistance from the voltage step), held to its end and switched off whatever happens."""
     v_before = daq.pack_voltage()
     switch(True)
     t_on = clock.now()
     try:
-        clock.sleep(conditions("dcr_after_s"))
+        clock.sleep(cond.dcr_after_s)
         v_after = daq.pack_voltage()
         amps = measure_current()
-        yield Pulse(t_on, amps, abs(v_after - v_before) / max(abs(amps), 1e-3) * 1000)
+        yield Pulse(t_on, amps, abs(v_after - v_before) / max(abs(amps), 1e-3))
     finally:
-        _sleep_until(clock, t_on + conditions("pulse_s"))
+        _sleep_until(clock, t_on + cond.pulse_s)
         switch(False)
 
 
-def _sleep_until(clock: Any, t: float) -> None:
-    clock.sleep(max(0.0, t - clock.now()))
-
-
-def test_charge_pulse(step, supply, daq, leds, bms_rs485, clock, conditions) -> None:
-    amps = conditions("dcr_current_a")
-    supply.set_voltage(conditions("supply_charge_voltage_v"))
+def test_charge_pulse(step, supply, daq, leds, bms, clock, cond: EolConditions) -> None:
+    amps = cond.dcr_current_a
+    supply.set_voltage(cond.supply_charge_voltage_v)
     supply.set_current_limits(amps, amps)
-    with _pulse(supply.set_output, supply.measure_current, daq, clock, conditions) as pulse:
+    with _pulse(supply.set_output, supply.measure_current, daq, clock, cond) as pulse:
         step.measure("charge_current_a", pulse.current_a)
-        step.measure("dcr_charge_mohm", pulse.dcr_mohm)
-        step.measure("bms_current_error_charge_a",
-                     _analog(bms_rs485).current_da / 10 - pulse.current_a)
-        _sleep_until(clock, pulse.t_on + conditions("mode_settle_s"))
+        step.measure("dcr_charge_mohm", pulse.dcr_ohm)
+        step.measure("bms_current_error_charge_a", bms.reading().current_a - pulse.current_a)
+        _sleep_until(clock, pulse.t_on + cond.mode_settle_s)
         step.measure("led_run_colour", _colour(leds.read()["RUN"]))   # RUN is steady on now
-        soc_before = _soc(bms_rs485)
-        edges = leds.capture_sequence(conditions("pulse_capture_s"), int(conditions("led_sample_ms")))
-        soc_after = _soc(bms_rs485)
+        soc_before = bms.reading().soc_pct
+        edges = _captured(leds, cond.pulse_capture_s, cond)
+        soc_after = bms.reading().soc_pct
     init = _initial(edges)
-    end = conditions("pulse_capture_s")
+    end = cond.pulse_capture_s
     step.measure("led_charging_run_steady", steady(edges["RUN"], init["RUN"], 0.0, end, True))
     # the bar at the end of the capture (the top segment blinks: lit within its last period);
     # charging moves SOC, so either side of a 25 % boundary crossed meanwhile is right
-    tail = end - conditions("soc_bar_window_s")
+    tail = end - cond.soc_bar_window_s
     lit = [k for k in SOC_LEDS if on_intervals(edges[k], init[k], tail, end)]
     # the blinking top segment: the SOC LED with the most blinks (SOC may move it up by one)
     blinking = {k: on_intervals(edges[k], init[k], 0.0, end) for k in SOC_LEDS
@@ -236,49 +221,50 @@ def test_charge_pulse(step, supply, daq, leds, bms_rs485, clock, conditions) -> 
     step.measure("led_soc_segments_error", round(nearest_error(len(lit), expected)))
 
 
-def test_discharge_pulse(step, load, daq, leds, bms_rs485, clock, conditions) -> None:
-    load.set_cc(conditions("dcr_current_a"))
-    with _pulse(load.set_input, load.measure_current, daq, clock, conditions) as pulse:
+def test_discharge_pulse(step, load, daq, leds, bms, clock, cond: EolConditions) -> None:
+    load.set_cc(cond.dcr_current_a)
+    with _pulse(load.set_input, load.measure_current, daq, clock, cond) as pulse:
         step.measure("discharge_current_a", pulse.current_a)
-        step.measure("dcr_discharge_mohm", pulse.dcr_mohm)
-        bms_a = _analog(bms_rs485).current_da / 10
+        step.measure("dcr_discharge_mohm", pulse.dcr_ohm)
+        bms_a = bms.reading().current_a
         step.measure("bms_current_discharge_sign", -1 if bms_a < 0 else 1)
         step.measure("bms_current_error_discharge_a", bms_a - (-pulse.current_a))
-        _sleep_until(clock, pulse.t_on + conditions("mode_settle_s"))
-        edges = leds.capture_sequence(conditions("pulse_capture_s"), int(conditions("led_sample_ms")))
+        _sleep_until(clock, pulse.t_on + cond.mode_settle_s)
+        edges = _captured(leds, cond.pulse_capture_s, cond)
     init = _initial(edges)
-    timing = blink_timing(edges["RUN"], init["RUN"], 0.0, conditions("pulse_capture_s"))
+    timing = blink_timing(edges["RUN"], init["RUN"], 0.0, cond.pulse_capture_s)
     step.measure("led_discharging_run_on_s", timing[0] if timing else None)
     step.measure("led_discharging_run_period_s", timing[1] if timing else None)
 
 
-def test_in1(step, load, daq, bms_rs485, clock, conditions) -> None:
-    load.set_cc(conditions("in1_current_a"))
+def test_in1(step, load, daq, bms, clock, cond: EolConditions) -> None:
+    load.set_cc(cond.in1_current_a)
     load.set_input(True)
     try:
-        clock.sleep(conditions("mode_settle_s"))
-        flowing = load.measure_current() > conditions("trip_current_a")
+        clock.sleep(cond.mode_settle_s)
+        flowing = load.measure_current() > cond.trip_current_a
         daq.set_relay("in1", True)
-        clock.sleep(conditions("in1_hold_s"))
-        mgmt = bms_rs485.management_info()
-        stopped = load.measure_current() < conditions("trip_current_a")
+        clock.sleep(cond.in1_hold_s)
+        mgmt = bms.management()
+        stopped = load.measure_current() < cond.trip_current_a
         step.measure("in1_opens_both_paths",
-                     flowing and stopped and not mgmt.charge_enable and not mgmt.discharge_enable)
+                     flowing and stopped and not mgmt.charge_enabled and not mgmt.discharge_enabled)
         daq.set_relay("in1", False)
-        clock.sleep(conditions("in1_hold_s"))
-        mgmt = bms_rs485.management_info()
-        resumed = load.measure_current() > conditions("trip_current_a")
-        step.measure("in1_paths_resume", resumed and mgmt.charge_enable and mgmt.discharge_enable)
+        clock.sleep(cond.in1_hold_s)
+        mgmt = bms.management()
+        resumed = load.measure_current() > cond.trip_current_a
+        step.measure("in1_paths_resume", resumed and mgmt.charge_enabled and mgmt.discharge_enabled)
     finally:
         daq.set_relay("in1", False)
         load.set_input(False)
 
 
-def _timed_trip(load, clock, conditions, amps: float, timeout: float) -> tuple[float | None, float]:
+def _timed_trip(load, clock, cond: EolConditions, amps: float,
+                timeout: float) -> tuple[float | None, float]:
     """Discharge at ``amps`` until the pack trips; (trip time from t0 or None, trip instant)."""
-    threshold = conditions("trip_current_a")
+    threshold = cond.trip_current_a
     capture_start = clock.now()
-    load.start_capture(conditions("capture_rate_hz"), timeout)
+    load.start_capture(cond.capture_rate_hz, timeout)
     load.set_cc(amps)
     load.set_input(True)
     started = clock.now()
@@ -289,183 +275,159 @@ def _timed_trip(load, clock, conditions, amps: float, timeout: float) -> tuple[f
         load.set_input(False)
     capture = load.fetch_capture()
     found = trip_time(list(zip(capture.times(), capture.samples, strict=True)), amps,
-                      conditions("tier_start_fraction"), threshold)
+                      cond.tier_start_fraction, threshold)
     if found is None:
         return None, clock.now()
     t0, t_trip = found
     return t_trip - t0, capture_start + (t_trip - capture.t0)
 
 
-def test_peak_tier(step, load, daq, leds, bms_can, clock, context, conditions) -> None:
-    seconds, tripped_at = _timed_trip(load, clock, conditions, conditions("peak_tier_current_a"),
-                                      conditions("tier_timeout_s"))
-    context["trip_at"] = tripped_at
-    context["oc_trips"] = context.get("oc_trips", 0) + (seconds is not None)
-    timeout = conditions("tier_timeout_s")
+def test_peak_tier(step, load, daq, leds, bms, clock, state: EolState, cond: EolConditions) -> None:
+    timeout = cond.tier_timeout_s
+    seconds, tripped_at = _timed_trip(load, clock, cond, cond.peak_tier_current_a, timeout)
+    state.trip_at = tripped_at
+    state.oc_trips += seconds is not None
     step.measure("peak_tier_trip_s", seconds if seconds is not None else timeout,
                  "" if seconds is not None else f"no trip within {timeout:g} s")
-    clock.sleep(conditions("can_settle_s"))
-    age = bms_can.age(0x359)
-    fresh = age is not None and age <= conditions("can_max_age_s")
-    step.measure("peak_tier_oc_flag", fresh and bms_can.latest("ProtDischargeOverCurrent").value == 1,
-                 "" if fresh else f"CAN silent: the last 0x359 is {age or 0:.1f} s old")
+    clock.sleep(cond.can_settle_s)
+    flag = bms.can_discharge_over_current(cond.can_max_age_s)
+    age = bms.can_age_s("alarms")
+    step.measure("peak_tier_oc_flag", flag is True,
+                 "" if flag is not None else f"CAN silent: the last alarms frame is {age or 0:.1f} s old")
     step.measure("contact_no3_protection", daq.inputs()["no3"])
     step.measure("led_alm_colour", _colour(leds.read()["ALM"]))   # ALM is steady on now
-    edges = leds.capture_sequence(conditions("alm_capture_s"), int(conditions("led_sample_ms")))
+    edges = _captured(leds, cond.alm_capture_s, cond)
     step.measure("led_alm_protection",
-                 steady(edges["ALM"], _initial(edges)["ALM"], 0.0, conditions("alm_capture_s"), True))
+                 steady(edges["ALM"], _initial(edges)["ALM"], 0.0, cond.alm_capture_s, True))
 
 
-def _forced(console, daq, clock, conditions, n: int) -> bool:
-    console.relay(n, True)
-    clock.sleep(conditions("contact_settle_s"))
+def _forced(tm: TestMode, daq, clock, cond: EolConditions, n: int) -> bool:
+    tm.force_contact(n, True)
+    clock.sleep(cond.contact_settle_s)
     closed = daq.inputs()[f"no{n}"]
-    console.relay(n, False)
-    clock.sleep(conditions("contact_settle_s"))
+    tm.force_contact(n, False)
+    clock.sleep(cond.contact_settle_s)
     return closed and not daq.inputs()[f"no{n}"]
 
 
-def _set_group(console, names: tuple[str, str, str], values: list[float]) -> None:
-    """Move release, alarm, protection in the order the firmware's rule allows."""
-    for name, value in zip(names, values, strict=True):
-        console.setthr(name, round(value))
-
-
-def test_test_mode(step, console, daq, leds, bms_rs485, clock, conditions) -> None:
-    console.login_debug()
-    console.tmode(True)
-    try:
-        console.led_test()
-        edges = leds.capture_sequence(conditions("led_test_capture_s"), int(conditions("led_sample_ms")))
-        order = solo_order(edges, _initial(edges), 0.0, conditions("led_test_capture_s"))
+def test_test_mode(step, bms, daq, leds, clock, cond: EolConditions, work_order) -> None:
+    with bms.test_mode() as tm:
+        tm.led_test()
+        edges = _captured(leds, cond.led_test_capture_s, cond)
+        order = solo_order(edges, _initial(edges), 0.0, cond.led_test_capture_s)
         step.measure("led_test_order", ",".join(order))
         for n in (2, 3, 4):
-            step.measure(f"contact_no{n}_forced", _forced(console, daq, clock, conditions, n))
-        console.tmode(False)   # releases the forced relays
-        console.tmode(True)
-        pack = _analog(bms_rs485)
-        rel, alarm, _ = conditions("cell_thr_offsets_mv")
-        top = max(pack.cell_mv)
-        _set_group(console, ("cell_ov_rel_mv", "cell_ov_alarm_mv"), [top - rel, top - alarm])
+            step.measure(f"contact_no{n}_forced", _forced(tm, daq, clock, cond, n))
+        tm.restart()   # releases the forced contacts
+        pack = bms.reading()
+        rel, alarm, _ = cond.cell_thr_offsets_v
+        top = max(pack.cell_voltages_v)
+        tm.set_thresholds("cell_ov", release_v=top - rel, alarm_v=top - alarm)
         step.measure("contact_no2_alarm", wait_until(
-            clock, lambda: daq.inputs()["no2"], conditions("alarm_timeout_s"), 0.1))
-        console.clrthr()
-        soc = 100.0 * pack.remaining_mah / max(pack.total_mah, 1)
-        off, on = conditions("soc_low_margin_pct")
-        console.setthr("soc_low_off_pct", round(soc + off))
-        console.setthr("soc_low_on_pct", round(soc + on))
+            clock, lambda: daq.inputs()["no2"], cond.alarm_timeout_s, 0.1))
+        tm.clear_thresholds()
+        off, on = cond.soc_low_margin_pct
+        tm.set_soc_low(off_pct=pack.soc_pct + off, on_pct=pack.soc_pct + on)
         step.measure("contact_no4_soc_low", wait_until(
-            clock, lambda: daq.inputs()["no4"], conditions("alarm_timeout_s"), 0.1))
-        console.clrthr()
-        if "heater_power_w" in step.declared:
-            before = _analog(bms_rs485)
-            console.heater(True)
-            clock.sleep(conditions("heater_settle_s"))
-            after = _analog(bms_rs485)
-            console.heater(False)
+            clock, lambda: daq.inputs()["no4"], cond.alarm_timeout_s, 0.1))
+        tm.clear_thresholds()
+        if work_order.heater:
+            before = bms.reading()
+            tm.heater(True)
+            clock.sleep(cond.heater_settle_s)
+            after = bms.reading()
+            tm.heater(False)
             step.measure("heater_power_w",
-                         (before.current_da - after.current_da) / 10 * after.voltage_mv / 1000)
-    finally:
-        console.tmode(False)
-        console.logout()
+                         (before.current_a - after.current_a) * after.pack_voltage_v)
 
 
-def test_release(step, load, bms_rs485, clock, context, conditions) -> None:
-    tripped_at = context.get("trip_at")
+def test_release(step, load, bms, clock, state: EolState, cond: EolConditions) -> None:
+    tripped_at = state.trip_at
     assert tripped_at is not None, "no 15 s tier trip to release from"
-    _sleep_until(clock, tripped_at + conditions("release_s") - 1.5)
-    reclosed = wait_until(clock, lambda: bms_rs485.management_info().discharge_enable,
-                          timeout=max(0.0, tripped_at + conditions("release_timeout_s") - clock.now()),
-                          poll=conditions("release_poll_s"))
+    _sleep_until(clock, tripped_at + cond.release_s - 1.5)
+    reclosed = wait_until(clock, lambda: bms.management().discharge_enabled,
+                          timeout=max(0.0, tripped_at + cond.release_timeout_s - clock.now()),
+                          poll=cond.release_poll_s)
     step.measure("peak_tier_release_s", clock.now() - tripped_at,
                  "" if reclosed else "discharge not re-enabled within the release timeout")
-    load.set_cc(conditions("dcr_current_a"))
+    load.set_cc(cond.dcr_current_a)
     load.set_input(True)
     try:
-        clock.sleep(conditions("release_settle_s"))
+        clock.sleep(cond.release_settle_s)
         step.measure("discharge_after_release_a", load.measure_current())
     finally:
         load.set_input(False)
 
 
-def _timed_protection(console, daq, clock, conditions, names, values) -> float:
-    """Set thresholds so the protection starts now; seconds until NO3 closes (the timeout,
-    which fails the limit, if it never does)."""
-    _set_group(console, names[:2], values[:2])
-    console.setthr(names[2], round(values[2]))
+def _timed_protection(tm: TestMode, daq, clock, cond: EolConditions, group: str,
+                      volts: tuple[float, float, float]) -> float:
+    """Set ``group``'s release, alarm and protection so the protection starts now; seconds
+    until NO3 closes (the timeout, which fails the limit, if it never does)."""
+    tm.set_thresholds(group, release_v=volts[0], alarm_v=volts[1], protection_v=volts[2])
     t_set = clock.now()
-    wait_until(clock, lambda: daq.inputs()["no3"], conditions("protection_timeout_s"),
-               conditions("protection_poll_s"))
+    wait_until(clock, lambda: daq.inputs()["no3"], cond.protection_timeout_s,
+               cond.protection_poll_s)
     return clock.now() - t_set
 
 
-def _clear(console, daq, clock, conditions) -> None:
-    console.clrthr()
-    wait_until(clock, lambda: not daq.inputs()["no3"], conditions("protection_timeout_s"), 0.05)
+def _clear(tm: TestMode, daq, clock, cond: EolConditions) -> None:
+    tm.clear_thresholds()
+    wait_until(clock, lambda: not daq.inputs()["no3"], cond.protection_timeout_s, 0.05)
 
 
-def test_voltage_protection(step, console, daq, bms_rs485, clock, conditions) -> None:
-    console.login_debug()
-    console.tmode(True)
-    try:
-        pack = _analog(bms_rs485)
-        c_rel, c_alarm, c_prot = conditions("cell_thr_offsets_mv")
-        p_rel, p_alarm, p_prot = conditions("pack_thr_offsets_mv")
-        top, low, volts = max(pack.cell_mv), min(pack.cell_mv), pack.voltage_mv
-
-        delay = _timed_protection(console, daq, clock, conditions,
-                                  ("cell_ov_rel_mv", "cell_ov_alarm_mv", "cell_ov_prot_mv"),
-                                  [top - c_rel, top - c_alarm, top - c_prot])
-        step.measure("cell_ov_protection_s", delay)
-        m = bms_rs485.management_info()
-        step.measure("cell_ov_opens_charge_only", not m.charge_enable and m.discharge_enable)
-        _clear(console, daq, clock, conditions)
-
-        delay = _timed_protection(console, daq, clock, conditions,
-                                  ("cell_uv_rel_mv", "cell_uv_alarm_mv", "cell_uv_prot_mv"),
-                                  [low + c_rel, low + c_alarm, low + c_prot])
-        step.measure("cell_uv_protection_s", delay)
-        m = bms_rs485.management_info()
-        step.measure("cell_uv_opens_discharge_only", m.charge_enable and not m.discharge_enable)
-        _clear(console, daq, clock, conditions)
-
-        delay = _timed_protection(console, daq, clock, conditions,
-                                  ("pack_ov_rel_mv", "pack_ov_alarm_mv", "pack_ov_prot_mv"),
-                                  [volts - p_rel, volts - p_alarm, volts - p_prot])
-        step.measure("pack_ov_protection_s", delay)
-        _clear(console, daq, clock, conditions)
-
-        delay = _timed_protection(console, daq, clock, conditions,
-                                  ("pack_uv_rel_mv", "pack_uv_alarm_mv", "pack_uv_prot_mv"),
-                                  [volts + p_rel, volts + p_alarm, volts + p_prot])
-        step.measure("pack_uv_protection_s", delay)
-        _clear(console, daq, clock, conditions)
-
-        stored, active = console.crc()
-        step.measure("param_crc_stored_after", f"{stored:08X}")
-        step.measure("param_crc_active_after", f"{active:08X}")
-    finally:
-        console.tmode(False)
-        console.logout()
+def _around(level: float, offsets: tuple[float, float, float], sign: int) -> tuple[float, float, float]:
+    """Release, alarm and protection ``offsets`` below (sign −1) or above (+1) ``level``."""
+    rel, alarm, prot = offsets
+    return level + sign * rel, level + sign * alarm, level + sign * prot
 
 
-def test_fast_trip(step, load, clock, context, conditions) -> None:
-    seconds, _ = _timed_trip(load, clock, conditions, conditions("fast_trip_current_a"),
-                             conditions("fast_trip_timeout_s"))
-    context["oc_trips"] = context.get("oc_trips", 0) + (seconds is not None)
-    timeout = conditions("fast_trip_timeout_s")
+def test_voltage_protection(step, bms, daq, clock, cond: EolConditions) -> None:
+    with bms.test_mode() as tm:
+        pack: BmsReading = bms.reading()
+        top, low = max(pack.cell_voltages_v), min(pack.cell_voltages_v)
+        cells, packs = cond.cell_thr_offsets_v, cond.pack_thr_offsets_v
+
+        step.measure("cell_ov_protection_s",
+                     _timed_protection(tm, daq, clock, cond, "cell_ov", _around(top, cells, -1)))
+        m = bms.management()
+        step.measure("cell_ov_opens_charge_only", not m.charge_enabled and m.discharge_enabled)
+        _clear(tm, daq, clock, cond)
+
+        step.measure("cell_uv_protection_s",
+                     _timed_protection(tm, daq, clock, cond, "cell_uv", _around(low, cells, +1)))
+        m = bms.management()
+        step.measure("cell_uv_opens_discharge_only", m.charge_enabled and not m.discharge_enabled)
+        _clear(tm, daq, clock, cond)
+
+        step.measure("pack_ov_protection_s", _timed_protection(
+            tm, daq, clock, cond, "pack_ov", _around(pack.pack_voltage_v, packs, -1)))
+        _clear(tm, daq, clock, cond)
+
+        step.measure("pack_uv_protection_s", _timed_protection(
+            tm, daq, clock, cond, "pack_uv", _around(pack.pack_voltage_v, packs, +1)))
+        _clear(tm, daq, clock, cond)
+
+        stored, active = tm.parameter_crc()
+        step.measure("param_crc_stored_after", stored)
+        step.measure("param_crc_active_after", active)
+
+
+def test_fast_trip(step, load, clock, state: EolState, cond: EolConditions) -> None:
+    timeout = cond.fast_trip_timeout_s
+    seconds, _ = _timed_trip(load, clock, cond, cond.fast_trip_current_a, timeout)
+    state.oc_trips += seconds is not None
     step.measure("fast_trip_s", seconds if seconds is not None else timeout,
                  "" if seconds is not None else f"no trip within {timeout:g} s")
-    step.measure("oc_trip_count", context["oc_trips"])
+    step.measure("oc_trip_count", state.oc_trips)
 
 
-def test_final_state(step, console, bms_can, bms_rs485, clock, conditions) -> None:
-    console.set_time(clock.utcnow())
-    console.log_clear()
-    step.measure("test_mode_off", console.prompt == "PYTES>")
-    step.measure("pack_clock_error_s", (console.time() - clock.utcnow()).total_seconds())
-    step.measure("event_log_entries", len(console.log()))
-    step.measure("shipping_soc_pct", _soc(bms_rs485))
-    silent = bms_can.missing(conditions("can_max_age_s"))
+def test_final_state(step, bms, clock, cond: EolConditions) -> None:
+    bms.set_clock(clock.utcnow())
+    bms.clear_event_log()
+    step.measure("test_mode_off", bms.console_in_normal_mode())
+    step.measure("pack_clock_error_s", (bms.clock_time() - clock.utcnow()).total_seconds())
+    step.measure("event_log_entries", bms.event_log_entries())
+    step.measure("shipping_soc_pct", bms.reading().soc_pct)
+    silent = bms.can_silent(cond.can_max_age_s)
     step.measure("can_frames_fresh", not silent,
-                 "" if not silent else "CAN silent: no " + ", ".join(f"0x{i:03X}" for i in silent))
+                 "" if not silent else "CAN silent: no " + ", ".join(f"{n} frame" for n in silent))

@@ -1,41 +1,46 @@
-"""Limits files: one per model, versioned, hashed into every record.
+"""Limits: one base document per plan and a small override per model, resolved once a run.
 
-A limits file declares every measurement of every plan: name, unit, limits (a range, an
-exact expectation, a regex or a set), the step it belongs to and whether its failure
-stops the plan. It also carries the *conditions* of the methods (test currents, dwells)
-and the tables the plans compare against (released firmware, derating), so no number
-that decides PASS/FAIL sits in test code.
+``testplans/limits/<plan>/base.toml`` declares every measurement of the plan (name, unit,
+step, limit, whether a failure stops the plan), the method conditions and the tables the
+plan compares against (released firmware, derating); ``<plan>/<model>.toml`` changes only
+what that model changes. :func:`load_limits` merges the two and validates the result;
+:meth:`Limits.resolve` turns each declaration, with the work order and the unit's
+features, into the :class:`reports.record.Limit` that is judged, recorded, stored and
+printed — one object, resolved once. No number that decides PASS/FAIL sits in test code.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from reports.record import Limit
+
 LIMITS_DIR = Path(__file__).parent
-Outcome = Literal["PASS", "FAIL", "NOT_RUN", "ERROR"]
 Scalar = float | int | str | bool
+Feature = Literal["heater", "breaker"]
+C = TypeVar("C", bound=BaseModel)
 
 
 class LimitsFileError(ValueError):
-    """A limits file that cannot be read or does not validate; names file and key."""
+    """A limits document that cannot be read or does not validate; names file and key."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Declaration(_Strict):
-    """One declared measurement."""
+    """One declared measurement, as the limits document states it."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    plan: Literal["eol", "cert", "rma"]
     step: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     unit: str = ""
     description: str = ""
@@ -46,7 +51,7 @@ class Declaration(_Strict):
     pattern: str | None = None
     one_of: list[Scalar] | str | None = None   # a list, or "released_firmware.<part>"
     critical: bool = False
-    requires: Literal["heater", "breaker"] | None = None
+    requires: Feature | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Declaration:
@@ -59,7 +64,8 @@ class Declaration(_Strict):
         ]
         if sum(kinds) != 1:
             raise ValueError(
-                "declare exactly one of: low/high, expect, expect_from, pattern, one_of"
+                "declare exactly one of: low/high, expect, expect_from, pattern, one_of "
+                "(a model-specific expectation goes in the model's override)"
             )
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"low {self.low} is above high {self.high}")
@@ -68,7 +74,7 @@ class Declaration(_Strict):
         return self
 
     @property
-    def comparison(self) -> str:
+    def comparison(self) -> Literal["range", "ge", "le", "eq", "regex", "in"]:
         if self.low is not None and self.high is not None:
             return "range"
         if self.low is not None:
@@ -82,9 +88,12 @@ class Declaration(_Strict):
         return "eq"
 
 
-class LimitsFile(_Strict):
+class LimitsDocument(_Strict):
+    """The resolved document: base merged with the model's override."""
+
+    plan: Literal["eol", "cert", "rma"]
     model: str
-    version: str
+    version: str = Field(min_length=1)
     description: str = ""
     released_firmware: dict[str, list[str]]
     conditions: dict[str, float | int | str | bool | list[float]] = {}
@@ -92,7 +101,7 @@ class LimitsFile(_Strict):
     measurement: list[Declaration]
 
     @model_validator(mode="after")
-    def _unique(self) -> LimitsFile:
+    def _unique(self) -> LimitsDocument:
         seen: set[str] = set()
         for d in self.measurement:
             if d.name in seen:
@@ -108,58 +117,145 @@ class LimitsFile(_Strict):
 
 
 @dataclass(frozen=True)
-class Limits:
-    """A loaded limits file with its identity (path, SHA-256 of the exact bytes)."""
+class MeasurementSpec:
+    """A declaration resolved for one run: what the recorder judges and keeps."""
 
-    path: Path
+    name: str
+    step: str
+    unit: str
+    description: str
+    critical: bool
+    limit: Limit
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A resolved limits document with its identity (files, SHA-256 of the resolved document)."""
+
+    files: tuple[Path, ...]
     sha256: str
-    data: LimitsFile
+    data: LimitsDocument
 
     @property
     def version(self) -> str:
         return self.data.version
 
-    def declarations(self, plan: str, features: set[str]) -> list[Declaration]:
-        """The measurements of ``plan`` that apply to a unit with ``features``."""
-        return [
-            d for d in self.data.measurement
-            if d.plan == plan and (d.requires is None or d.requires in features)
-        ]
+    @property
+    def label(self) -> str:
+        """The files it came from, for the record: ``eol/base.toml + eol/v5.toml``."""
+        return " + ".join(_relative(p) for p in self.files)
 
-    def condition(self, key: str) -> Any:
-        try:
-            return self.data.conditions[key]
-        except KeyError:
-            raise LimitsFileError(f"{self.path}: [conditions] has no key {key!r}") from None
+    def declarations(self, features: set[str]) -> list[Declaration]:
+        """The measurements that apply to a unit with ``features``, in plan order."""
+        return [d for d in self.data.measurement if d.requires is None or d.requires in features]
 
-    def resolve_set(self, d: Declaration) -> list[Scalar]:
+    def resolve(self, work_order: dict[str, Any], features: set[str]) -> dict[str, MeasurementSpec]:
+        """Every applicable declaration as the limit this run judges; a missing work-order
+        key is an error now, before anything is switched on."""
+        out: dict[str, MeasurementSpec] = {}
+        for d in self.declarations(features):
+            out[d.name] = MeasurementSpec(
+                name=d.name, step=d.step, unit=d.unit, description=d.description,
+                critical=d.critical, limit=self._limit(d, work_order),
+            )
+        return out
+
+    def _limit(self, d: Declaration, work_order: dict[str, Any]) -> Limit:
+        expect = d.expect
+        if d.expect_from is not None:
+            if d.expect_from not in work_order:
+                raise LimitsFileError(
+                    f"{self.label}: measurement {d.name!r} expects the work order's "
+                    f"{d.expect_from!r}, which this run has not got"
+                )
+            expect = work_order[d.expect_from]
+        allowed: list[Scalar] | None = None
         if isinstance(d.one_of, str):
-            return list(self.data.released_firmware[d.one_of.removeprefix("released_firmware.")])
-        return list(d.one_of or [])
+            allowed = list(self.data.released_firmware[d.one_of.removeprefix("released_firmware.")])
+        elif d.one_of is not None:
+            allowed = list(d.one_of)
+        return Limit(low=d.low, high=d.high, expect=expect, pattern=d.pattern,
+                     comparison=d.comparison, allowed=allowed)
+
+    def conditions(self, model: type[C]) -> C:
+        """The conditions as the plan's typed model; a missing, misspelt or mistyped key is
+        an error naming the file and the key."""
+        try:
+            return model.model_validate(self.data.conditions)
+        except ValidationError as exc:
+            where = "; ".join(f"[conditions] {'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+                              for e in exc.errors())
+            raise LimitsFileError(f"{self.label}: {where}") from None
 
 
-def limits_path(model: str) -> Path:
-    return LIMITS_DIR / f"{model}.toml"
+def _relative(p: Path) -> str:
+    try:
+        return str(p.relative_to(LIMITS_DIR))
+    except ValueError:
+        return str(p)
 
 
-def load_limits(path_or_model: str | Path) -> Limits:
-    """Load a limits file by model id (``v5``) or by path."""
-    path = Path(path_or_model)
-    if not path.suffix:
-        path = limits_path(str(path_or_model))
+def limits_files(plan: str, model: str, folder: Path | None = None) -> tuple[Path, Path]:
+    """Base document and model override of ``plan``."""
+    root = (folder or LIMITS_DIR) / plan
+    return root / "base.toml", root / f"{model}.toml"
+
+
+def load_limits(model: str, plan: str = "eol", *, folder: Path | None = None) -> Limits:
+    """Merge and validate the base document of ``plan`` with ``model``'s override."""
+    base_path, override_path = limits_files(plan, model, folder)
+    base, override = _read(base_path), _read(override_path)
+    if override.get("model") != model:
+        raise LimitsFileError(f"{override_path}: key model must be {model!r}, "
+                              f"got {override.get('model')!r}")
+    doc = _merge(base, override, override_path)
+    try:
+        data = LimitsDocument.model_validate(doc)
+    except ValidationError as exc:
+        raise LimitsFileError(f"{base_path} + {override_path.name}: {_describe(exc, doc)}") from None
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return Limits(files=(base_path, override_path),
+                  sha256=hashlib.sha256(canonical.encode()).hexdigest(), data=data)
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise LimitsFileError(f"{path}: cannot read limits file ({exc.strerror})") from None
     try:
-        doc = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LimitsFileError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        data = LimitsFile.model_validate(doc)
-    except ValidationError as exc:
-        raise LimitsFileError(f"{path}: {_describe(exc, doc)}") from None
-    return Limits(path=path, sha256=hashlib.sha256(raw).hexdigest(), data=data)
+
+
+#: What an override may change: conditions and tables key by key, measurements field by field.
+_OVERRIDABLE = {"model", "version", "description", "conditions", "released_firmware",
+                "derating", "measurement"}
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any], path: Path) -> dict[str, Any]:
+    unknown = set(override) - _OVERRIDABLE
+    if unknown:
+        raise LimitsFileError(f"{path}: an override may not set {', '.join(sorted(unknown))}")
+    doc = {k: v for k, v in base.items()}
+    doc["model"] = override["model"]
+    for key in ("version", "description", "derating"):
+        if key in override:
+            doc[key] = override[key]
+    for key in ("conditions", "released_firmware"):
+        doc[key] = {**base.get(key, {}), **override.get(key, {})}
+    changes = override.get("measurement", {})
+    if not isinstance(changes, dict):
+        raise LimitsFileError(f"{path}: measurement overrides are tables [measurement.<name>]")
+    measurements = [dict(m) for m in base.get("measurement", [])]
+    by_name = {m.get("name"): m for m in measurements}
+    for name, fields in changes.items():
+        if name not in by_name:
+            raise LimitsFileError(f"{path}: [measurement.{name}] overrides no measurement of the base")
+        by_name[name].update(fields)
+    doc["measurement"] = measurements
+    return doc
 
 
 def _describe(exc: ValidationError, doc: dict[str, Any]) -> str:
@@ -175,39 +271,3 @@ def _describe(exc: ValidationError, doc: dict[str, Any]) -> str:
                 pass
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
-
-
-def judge(d: Declaration, value: Scalar | None, limits: Limits,
-          work_order: dict[str, Any]) -> tuple[Outcome, str]:
-    """PASS or FAIL of ``value`` against ``d``, with a short reason when it fails."""
-    if value is None:
-        return "ERROR", "no value"
-    kind = d.comparison
-    if kind in ("range", "ge", "le"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return "ERROR", f"expected a number, got {value!r}"
-        if d.low is not None and value < d.low:
-            return "FAIL", f"{value:g} {d.unit} below {d.low:g}".replace("  ", " ")
-        if d.high is not None and value > d.high:
-            return "FAIL", f"{value:g} {d.unit} above {d.high:g}".replace("  ", " ")
-        return "PASS", ""
-    if kind == "regex":
-        return ("PASS", "") if re.fullmatch(d.pattern or "", str(value)) else (
-            "FAIL", f"{value!r} does not match {d.pattern!r}")
-    if kind == "in":
-        allowed = limits.resolve_set(d)
-        return ("PASS", "") if value in allowed else ("FAIL", f"{value!r} not in {allowed}")
-    expected = work_order.get(d.expect_from) if d.expect_from else d.expect
-    if d.expect_from and d.expect_from not in work_order:
-        return "ERROR", f"work order has no {d.expect_from!r}"
-    if _equal(value, expected):
-        return "PASS", ""
-    return "FAIL", f"{value!r}, expected {expected!r}"
-
-
-def _equal(a: Scalar, b: Scalar | None) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return float(a) == float(b)
-    return str(a) == str(b)
