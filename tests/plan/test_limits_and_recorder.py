@@ -1,4 +1,4 @@
-"""Limits files and the recorder: declarations, judging, NOT_RUN, verdicts."""
+"""Limits documents and the recorder: base + override, resolution, judging, NOT_RUN, verdicts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from common.models import MODELS
 from common.params import golden_crc
 from fixtures.recorder import CriticalFailure, MeasurementError, Recorder, UndeclaredMeasurement
 from reports.record import Firmware, LimitsInfo, Record, StationInfo
-from testplans.limits import LimitsFileError, judge, load_limits
+from testplans.limits import LIMITS_DIR, LimitsFileError, load_limits
+
+WORK_ORDER = {"serial": "PV5S260100000013", "dip": 0, "address": 2}
+
+
+def _specs(features: set[str] | None = None, work_order: dict | None = None):
+    return load_limits("v5").resolve(work_order or WORK_ORDER, features or set())
 
 
 def _record(plan: str = "eol", work_order: dict | None = None) -> Record:
@@ -23,49 +29,72 @@ def _record(plan: str = "eol", work_order: dict | None = None) -> Record:
         verdict=None, started_at=datetime(2026, 1, 1, tzinfo=UTC), finished_at=None,
         duration_s=None, wall_duration_s=None, operator="t", software_version="0",
         station=StationInfo(id="s", line="l", file="f", simulated=True), instruments=[],
-        firmware=Firmware(), limits=LimitsInfo(file=str(lim.path), version=lim.version, sha256=lim.sha256),
-        work_order=work_order or {"serial": "PV5S260100000013", "dip": 0, "address": 2},
+        firmware=Firmware(), limits=LimitsInfo(file=lim.label, version=lim.version, sha256=lim.sha256),
+        work_order=work_order or WORK_ORDER,
         measurements=[],
     )
 
 
 def _recorder(**kw) -> Recorder:
-    return Recorder(record=_record(**kw), limits=load_limits("v5"), clock=VirtualClock())
+    return Recorder(record=_record(**kw), specs=_specs(), clock=VirtualClock())
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_each_model_has_a_valid_limits_file_with_its_golden_crc(model: str) -> None:
+def test_each_model_has_a_valid_limits_document_with_its_golden_crc(model: str) -> None:
     lim = load_limits(model)
-    assert lim.data.model == model
+    assert lim.data.model == model and lim.data.plan == "eol"
     crc = f"{golden_crc(model):08X}"
     for name in ("param_crc_stored", "param_crc_active", "param_crc_stored_after"):
         d = next(d for d in lim.data.measurement if d.name == name)
         assert d.expect == crc
 
 
-def test_models_differ_only_where_the_model_does() -> None:
-    base = {d.name: d for d in load_limits("v5").data.measurement}
+def test_models_differ_only_in_their_overrides() -> None:
+    """The resolved documents of two models differ in exactly what an override sets."""
+    import tomllib
+
+    base = load_limits("v5").data
     for model in ("v5-alpha", "v5-alpha-plus"):
-        other = {d.name: d for d in load_limits(model).data.measurement}
-        assert other.keys() == base.keys()
-        differing = {n for n in base if base[n] != other[n]}
-        assert differing <= {
-            "device_name", "param_crc_stored", "param_crc_active",
-            "param_crc_stored_after", "param_crc_active_after", "peak_tier_trip_s",
-        }
+        other = load_limits(model).data
+        override = tomllib.loads((LIMITS_DIR / "eol" / f"{model}.toml").read_text())
+        mine = tomllib.loads((LIMITS_DIR / "eol" / "v5.toml").read_text())
+        changed = set(override["measurement"]) | set(mine["measurement"])
+        mine_d = {d.name: d for d in base.measurement}
+        for d in other.measurement:
+            assert d == mine_d[d.name] or d.name in changed, d.name
+        cond_keys = set(override["conditions"]) | set(mine["conditions"])
+        assert {k for k in base.conditions if base.conditions[k] != other.conditions[k]} <= cond_keys
+        assert other.released_firmware == base.released_firmware and other.derating == base.derating
 
 
-def test_a_broken_limits_file_names_file_and_measurement(tmp_path: Path) -> None:
-    text = load_limits("v5").path.read_text().replace("high = 0.1\n", "high = -0.1\nlow = 1.0\n", 1)
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text)
-    with pytest.raises(LimitsFileError, match=r"bad\.toml.*ground_bond_ohm.*low 1.0 is above high"):
-        load_limits(bad)
-    bad.write_text("model = [")
-    with pytest.raises(LimitsFileError, match="not valid TOML"):
-        load_limits(bad)
-    with pytest.raises(LimitsFileError, match="cannot read"):
-        load_limits(tmp_path / "missing.toml")
+def test_an_override_names_only_what_the_base_declares(tmp_path: Path) -> None:
+    folder = tmp_path / "limits"
+    (folder / "eol").mkdir(parents=True)
+    (folder / "eol" / "base.toml").write_text((LIMITS_DIR / "eol" / "base.toml").read_text())
+    (folder / "eol" / "v5.toml").write_text(
+        (LIMITS_DIR / "eol" / "v5.toml").read_text() + '\n[measurement.no_such_measurement]\nhigh = 1\n')
+    with pytest.raises(LimitsFileError, match=r"v5\.toml.*no_such_measurement.*overrides no measurement"):
+        load_limits("v5", folder=folder)
+
+
+@pytest.mark.parametrize("bound", ["nan", "inf", "-inf"])
+def test_a_non_finite_bound_is_refused_at_load(bound: str, tmp_path: Path) -> None:
+    folder = tmp_path / "limits"
+    (folder / "eol").mkdir(parents=True)
+    (folder / "eol" / "base.toml").write_text(
+        (LIMITS_DIR / "eol" / "base.toml").read_text().replace("high = 0.1\n", f"high = {bound}\n", 1))
+    (folder / "eol" / "v5.toml").write_text((LIMITS_DIR / "eol" / "v5.toml").read_text())
+    with pytest.raises(LimitsFileError, match="ground_bond_ohm"):
+        load_limits("v5", folder=folder)
+
+
+def test_each_measurement_is_resolved_once_into_the_limit_that_is_judged() -> None:
+    specs = _specs()
+    rec = Recorder(record=_record(), specs=specs, clock=VirtualClock())
+    m = rec.measure("serial_rs485", "PV5S260100000013")
+    assert m.limit is specs["serial_rs485"].limit          # the very object, not a copy
+    assert m.limit.expect == "PV5S260100000013"           # the work order, resolved at start
+    assert specs["fw_main"].limit.allowed == ["2.3.0", "2.3.1"]
 
 
 @pytest.mark.parametrize(
@@ -78,13 +107,22 @@ def test_a_broken_limits_file_names_file_and_measurement(tmp_path: Path) -> None
         ("serial_rs485", "PV5S260100000013", "PASS"), ("serial_rs485", "PV5S260100000021", "FAIL"),
         ("led_standby_others_dark", True, "PASS"), ("led_standby_others_dark", 1, "FAIL"),
         ("ocv_v", "52", "ERROR"), ("ocv_v", None, "ERROR"),
+        ("ocv_v", float("nan"), "ERROR"), ("insulation_mohm", float("inf"), "ERROR"),
+        ("ground_bond_ohm", float("nan"), "ERROR"), ("ground_bond_ohm", float("-inf"), "ERROR"),
     ],
 )
 def test_judge(name: str, value: object, outcome: str) -> None:
-    lim = load_limits("v5")
-    d = next(d for d in lim.data.measurement if d.name == name)
-    got, why = judge(d, value, lim, {"serial": "PV5S260100000013"})
+    spec = _specs()[name]
+    got, why = spec.limit.judge(value, spec.unit)
     assert got == outcome, why
+
+
+def test_a_non_finite_critical_reading_is_error_and_stops_the_plan() -> None:
+    rec = _recorder()
+    with pytest.raises(CriticalFailure, match="insulation_mohm ERROR"):
+        rec.measure("insulation_mohm", float("nan"))
+    record = rec.finish()
+    assert record.verdict == "ERROR" and record.measurement("insulation_mohm").value is None
 
 
 def test_undeclared_and_duplicate_measurements_are_errors() -> None:
@@ -99,18 +137,17 @@ def test_undeclared_and_duplicate_measurements_are_errors() -> None:
 
 
 def test_heater_and_breaker_measurements_only_where_they_apply() -> None:
-    plain = Recorder(record=_record(), limits=load_limits("v5"), clock=VirtualClock())
+    plain = Recorder(record=_record(), specs=_specs(), clock=VirtualClock())
     assert "heater_power_w" not in plain.declared and "breaker_blocks_start" not in plain.declared
-    full = Recorder(record=_record(), limits=load_limits("v5"), clock=VirtualClock(),
-                    features={"heater", "breaker"})
+    full = Recorder(record=_record(), specs=_specs({"heater", "breaker"}), clock=VirtualClock())
     assert {"heater_power_w", "breaker_blocks_start"} <= full.declared.keys()
 
 
 def test_critical_failure_raises_and_verdict_is_fail_with_not_run_rest() -> None:
     sunk = []
     rec = _recorder()
-    rec.sink = sunk.append
-    rec.measure("insulation_mohm", 500.0)
+    rec.sinks.append(sunk.append)
+    rec.measure("insulation_mohm", 500e6)   # SI: ohms in, MΩ recorded
     with pytest.raises(CriticalFailure, match="ground_bond_ohm"):
         rec.measure("ground_bond_ohm", 0.5)
     record = rec.finish()

@@ -72,15 +72,44 @@ def test_station_file_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     _says("station-missing", line)
 
 
-def test_limits_file_malformed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _limits_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   base: tuple[str, str] | None = None, override: tuple[str, str] | None = None) -> Path:
+    """A copy of the EOL limits with one replacement in the base or the V5° override."""
     folder = tmp_path / "limits"
-    folder.mkdir()
-    text = (limits_mod.LIMITS_DIR / "v5.toml").read_text(encoding="utf-8")
-    (folder / "v5.toml").write_text(text.replace('version = "', 'version = ="', 1), encoding="utf-8")
+    (folder / "eol").mkdir(parents=True)
+    for name, change in (("base.toml", base), ("v5.toml", override)):
+        text = (limits_mod.LIMITS_DIR / "eol" / name).read_text(encoding="utf-8")
+        if change is not None:
+            assert change[0] in text, change[0]
+            text = text.replace(change[0], change[1], 1)
+        (folder / "eol" / name).write_text(text, encoding="utf-8")
     monkeypatch.setattr(limits_mod, "LIMITS_DIR", folder)
+    return folder
+
+
+def test_limits_file_malformed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _limits_folder(tmp_path, monkeypatch, override=('model = "', 'model = ="'))
     line = _refused(tmp_path, monkeypatch)
     _says("limits-malformed", line)
-    assert str(folder / "v5.toml") in line
+    assert str(folder / "eol" / "v5.toml") in line
+
+
+def test_limits_condition_misspelt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _limits_folder(tmp_path, monkeypatch, base=("pulse_s = 10.0", "puls_s = 10.0"))
+    line = _refused(tmp_path, monkeypatch)
+    _says("limits-condition-typo", line)
+    assert "pulse_s" in line   # the key the plan needs is named too
+
+
+def test_limits_non_finite_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _limits_folder(tmp_path, monkeypatch, base=("low = 10.0\ncritical", "low = nan\ncritical"))
+    _says("limits-non-finite", _refused(tmp_path, monkeypatch))
+
+
+def test_limits_declare_what_no_step_measures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = '\n[[measurement]]\nname = "ocv_twice_v"\nstep = "rest"\nunit = "V"\nlow = 1.0\n'
+    _limits_folder(tmp_path, monkeypatch, base=("\n# Advertised current", extra + "\n# Advertised current"))
+    _says("limits-unmeasured", _refused(tmp_path, monkeypatch))
 
 
 def _unit_file(tmp_path: Path, change: tuple[str, str] | None, extra: str = "") -> Path:

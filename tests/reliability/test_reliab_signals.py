@@ -120,3 +120,37 @@ def test_sigkill_watchdog_then_recovery(tmp_path: Path) -> None:
     assert "bms_current_error_charge_a" in taken
     assert any(p.name.startswith(f"{old.serial}_") and old.run_id[:8] in p.name
                for p in out.glob("*.json")), "the recovered run's record is written too"
+
+
+def test_plain_pytest_run_terminated_part_way_ends_safe_with_an_aborted_record(
+        tmp_path: Path) -> None:
+    """``pytest --pyargs testplans.eol --station-serial ...`` (no ``station run``) gets the
+    engine's signal handling: SIGTERM ends the step, the safe state runs, ABORTED record."""
+    import sys
+
+    from procs import Proc
+
+    case = BY_ID["pytest-sigterm"]
+    out = tmp_path / "out"
+    with served_bench(tmp_path / "bench") as desc:
+        run = Proc([sys.executable, "-m", "pytest", "--pyargs", "testplans.eol", "-v",
+                    "-p", "no:cacheprovider", "--station-serial", desc["serial"],
+                    "--station-file", desc["station_file"], "--station-out", str(out)])
+        try:
+            run.wait_line("test_identity PASSED", 90)   # the pack is powered, two steps in
+            run.signal(signal.SIGTERM)
+            code = run.wait(30)
+        finally:
+            run.stop()
+        assert code == case.exit, run.terminal   # pytest: 2, interrupted
+        rec = _record(out)
+        assert rec.verdict == case.verdict == "ABORTED", rec.failure
+        assert rec.failure is not None and case.says in rec.failure.message, rec.failure
+        assert "terminal_voltage_v" in _taken(rec) and "serial_rs485" in _taken(rec)
+        with open_store(None, out) as store:
+            assert store.load_record(rec.run_id).verdict == "ABORTED"
+        ins = Instruments(desc)
+        try:
+            assert ins.state() == SAFE
+        finally:
+            ins.close()
