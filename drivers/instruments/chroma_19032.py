@@ -1,9 +1,14 @@
 """Chroma 19032 electrical safety analyzer: ground bond (4-wire) and insulation resistance.
 
 Programming guide: *Chroma 19032 Electrical Safety Analyzer Operation Manual*, "Remote
-Interface" (``SOUR:SAFE:STEP1:GB:LEV <A>``, ``SOUR:SAFE:STEP2:IR:LEV <V>``,
-``SOUR:SAFE:STAR``, ``SOUR:SAFE:STOP``, ``SOUR:SAFE:RES:ALL:OMET?``, ``SYST:ERR?``).
-Each measurement here programs one step, starts it and reads the result in ohms.
+Interface" (not found in public). The commands follow the SAFEty subsystem of Chroma's
+190xx safety testers as published for the 1905x series: ``SOUR:SAFE:STEP<n>:GB[:LEV]
+<A>``, ``SOUR:SAFE:STEP<n>:IR[:LEV] <V>``, ``SOUR:SAFE:STAR`` (runs the step list; it
+takes no step number), ``SOUR:SAFE:STAT?`` (``RUNNING``/``STOPPED``),
+``SOUR:SAFE:RES:ALL:MMET?`` (the measure-meter reading of every step; ``OMET`` would be
+the *output* meter, the applied current or voltage), ``SOUR:SAFE:STOP`` and
+``SYST:ERR?``. Each measurement programs step 1, starts the list, waits for it to stop
+and reads step 1's result in ohms.
 """
 
 from __future__ import annotations
@@ -12,24 +17,35 @@ from drivers.instruments.errors import InstrumentResponseError
 from drivers.instruments.roles import SafetyTester
 from drivers.instruments.scpi import ScpiInstrument
 
+#: Longest a ground-bond or insulation step may run before the station gives up, s.
+STEP_TIMEOUT_S = 120.0
+POLL_S = 0.1
+
 
 class Chroma19032(SafetyTester, ScpiInstrument):
     dialect = "chroma-19032"
 
-    def _run_step(self, setup: str, step: int) -> float:
+    def _run_step(self, setup: str) -> float:
         self.write(setup)
-        self.write(f"SOUR:SAFE:STAR {step}")
-        answer = self.query(f"SOUR:SAFE:RES:STEP{step}:OMET?")
+        self.write("SOUR:SAFE:STAR")
+        deadline = self.clock.now() + STEP_TIMEOUT_S
+        while self.query("SOUR:SAFE:STAT?").strip().upper() != "STOPPED":
+            if self.clock.now() >= deadline:
+                self._stop()
+                raise InstrumentResponseError(self.name, "SOUR:SAFE:STAT?", "test did not stop")
+            self.clock.sleep(POLL_S)
+        command = "SOUR:SAFE:RES:ALL:MMET?"
+        answer = self.query(command)
         try:
-            return float(answer)
+            return float(answer.split(",")[0])
         except ValueError:
-            raise InstrumentResponseError(self.name, "OMET?", f"cannot parse {answer!r}") from None
+            raise InstrumentResponseError(self.name, command, f"cannot parse {answer!r}") from None
 
     def _ground_bond(self, current_a: float) -> float:
-        return self._run_step(f"SOUR:SAFE:STEP1:GB:LEV {current_a:g}", 1)
+        return self._run_step(f"SOUR:SAFE:STEP1:GB:LEV {current_a:g}")
 
     def _insulation(self, volts: float) -> float:
-        return self._run_step(f"SOUR:SAFE:STEP2:IR:LEV {volts:g}", 2)
+        return self._run_step(f"SOUR:SAFE:STEP1:IR:LEV {volts:g}")
 
     def _stop(self) -> None:
         self.write("SOUR:SAFE:STOP")

@@ -20,8 +20,11 @@ class Chroma63200A(ScpiLoad):
     LEVELS = {"cc": "CURR:STAT:L1", "cv": "VOLT:STAT:L1", "cp": "POW:STAT:L1", "cr": "RES:STAT:L1"}
     INPUT = "LOAD"
     SHORT = "LOAD:SHOR"
-    PROTECTION_QUERY = "LOAD:PROT?"    # status register of the 63200A: OCP, OVP, OPP, OTP
-    PROTECTION_BITS = {0: "OC", 1: "OV", 2: "OP", 3: "OT"}
+    PROTECTION_QUERY = "LOAD:PROT?"
+    #: 63200A manual, "Status Reporting", Table 8-1 (bits cleared by LOAD:PROT:CLE): OC 0,
+    #: OV 1, OP 2, RV 3, OT 4; 5-8 and 12-14 are states (load on, short on, spec test,
+    #: fan ...), not trips.
+    PROTECTION_BITS = {0: "OC", 1: "OV", 2: "OP", 3: "RV", 4: "OT"}
     PROTECTION_CLEAR = "LOAD:PROT:CLE"
     CAPTURE_INTERVAL = "DIG:SAMP:TIME"
     CAPTURE_POINTS = "DIG:SAMP:POIN"

@@ -1,9 +1,13 @@
 """ESPEC chamber with the SCP-220 controller (ASCII protocol over LAN/RS-232C).
 
-Programming guide: *ESPEC SCP-220 Communication Manual* (``TEMP?`` → ``PV,SP,HI,LO``,
-``TEMP, S25.0``, ``MODE, CONSTANT|STANDBY``, ``MODE?``, ``TYPE?``, ``ROM?``). There is no
-error queue: a refused command is answered ``NA:<reason>`` at once, and a setting is
-acknowledged ``OK: <command>``; both are read after every write.
+Programming guide: *ESPEC SCP-220 Communication Manual* (not found in public; the
+commands here follow ESPEC North America's ChamberConnectLibrary, ``especinteract.py`` /
+``p300.py``, which drives the P-300 and SCP-220 with the same set): ``TEMP?`` →
+``PV,SP,HI,LO``, ``TEMP, S25.0``, ``MODE,CONSTANT``, ``MODE,STANDBY``, ``MODE?`` (→
+``OFF``, ``STANDBY``, ``CONSTANT`` or ``RUN``), ``TYPE?``, ``ROM?``. Every command and
+answer ends with CR LF. There is no error queue: a refused command is answered
+``NA:<reason>`` at once, and a setting is acknowledged ``OK: <command>``; both are read
+after every write.
 """
 
 from __future__ import annotations
@@ -12,9 +16,16 @@ from drivers.instruments.errors import InstrumentCommandError, InstrumentRespons
 from drivers.instruments.roles import Chamber
 from drivers.instruments.scpi import LineInstrument
 
+#: ``MODE?`` answer → role mode. ``RUN`` is a program running (the air is controlled);
+#: ``OFF`` is the controller switched off (nothing heats or cools).
+MODES = {"CONSTANT": "run", "RUN": "run", "STANDBY": "standby", "OFF": "standby"}
+
 
 class EspecSCP220(Chamber, LineInstrument):
     dialect = "espec-scp220"
+    write_termination = "\r\n"
+    read_termination = "\r\n"
+    has_error_queue = False
 
     def _ask(self, command: str) -> str:
         answer = self.query_raw(command)
@@ -50,10 +61,15 @@ class EspecSCP220(Chamber, LineInstrument):
         return self._temp()[1]
 
     def run(self) -> None:
-        self._set("MODE, CONSTANT")
+        self._set("MODE,CONSTANT")
 
     def standby(self) -> None:
-        self._set("MODE, STANDBY")
+        self._set("MODE,STANDBY")
 
     def mode(self) -> str:
-        return "run" if self._ask("MODE?").strip().upper() == "CONSTANT" else "standby"
+        answer = self._ask("MODE?").strip().upper()
+        # a program run may be reported with its state after a space ("RUN PAUSE")
+        head = answer.split()[0] if answer else ""
+        if head not in MODES:
+            raise InstrumentResponseError(self.name, "MODE?", f"unknown mode {answer!r}")
+        return MODES[head]

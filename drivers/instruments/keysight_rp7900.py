@@ -19,8 +19,13 @@ from drivers.instruments.scpi_supply import ScpiSupply
 class KeysightRP7900(ScpiSupply):
     dialect = "keysight-rp7900"
     has_watchdog = True
-    #: questionable-condition bits: OV, OC, OP, OT, and WDOG = bit 13
-    PROTECTION_BITS = {0: "OV", 1: "OC", 3: "OP", 4: "OT", 13: "WDOG"}
+    #: Questionable1 condition bits that disable the output (Operating and Service Guide,
+    #: "SCPI Programming Reference" > "Status Tutorial" > "Questionable Status Groups"):
+    #: OV 0, OC 1, PF 2 (AC power fail), CP+ 3, OT 4, CP- 5 (negative over-power), INH 9
+    #: (external inhibit), PROT 11 (the watchdog timer), EDP 12 (excessive dynamic
+    #: protection). Bits 7, 8, 10 (LIM+, LIM-, UNR) are regulation states, not trips.
+    PROTECTION_BITS = {0: "OV", 1: "OC", 2: "PF", 3: "OP", 4: "OT", 5: "OP-", 9: "INH",
+                       11: "WDOG", 12: "EDP"}
     PROTECTION_CLEAR = "OUTP:PROT:CLE"
 
     _wdog = control("OUTP:PROT:WDOG?", "OUTP:PROT:WDOG {}", "watchdog enabled", cast=on_off)

@@ -153,7 +153,8 @@ class ElectronicLoad(Role):
     def measure_power(self) -> float: ...
     @abstractmethod
     def protection_status(self) -> frozenset[str]:
-        """Tripped protections: subset of {"OV", "OC", "OP", "OT"}."""
+        """Tripped protections: subset of {"OV", "OC", "OP", "OT"} (+ "RV" where the load
+        reports a reverse voltage)."""
     @abstractmethod
     def clear_protection(self) -> None: ...
 
@@ -202,7 +203,8 @@ class DcSupply(Role):
         """Output current, A (+ = sourced into the pack)."""
     @abstractmethod
     def protection_status(self) -> frozenset[str]:
-        """Tripped protections: subset of {"OV", "OC", "OP", "OT", "WDOG"}."""
+        """Tripped protections: subset of {"OV", "OC", "OP", "OT", "WDOG"} (+ "PF", "OP-",
+        "INH", "EDP" where the supply reports them)."""
     @abstractmethod
     def clear_protection(self) -> None: ...
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from drivers.instruments.errors import (
     InstrumentCommandError,
@@ -34,15 +34,28 @@ def parse_error(answer: str) -> tuple[int, str]:
 
 
 class LineInstrument:
-    """An instrument reached by writing and reading text lines (SCPI or a vendor ASCII)."""
+    """An instrument reached by writing and reading text lines (SCPI or a vendor ASCII).
+
+    The line endings and whether there is an error queue are data of the dialect (its
+    manual says them), handed to the transport when the driver is built, so a station
+    opens every address the same way and the dialect alone decides the bytes.
+    """
 
     #: Role key or instrument name used in error messages (set by the station).
     name: str
+    #: What ends a command on the wire, and what ends an answer.
+    write_termination: ClassVar[str] = "\n"
+    read_termination: ClassVar[str] = "\n"
+    #: True when the instrument keeps a SCPI error queue (``SYST:ERR?``).
+    has_error_queue: ClassVar[bool] = False
 
     def __init__(self, transport: Transport, *, name: str) -> None:
         self._t = transport
         self.name = name
         self.last_command: str | None = None
+        set_terminations = getattr(transport, "set_terminations", None)
+        if set_terminations is not None:   # test doubles of a transport may have none
+            set_terminations(self.write_termination, self.read_termination)
 
     def _io(self, command: str, fn: Callable[[], Any]) -> Any:
         self.last_command = command
@@ -67,9 +80,9 @@ class LineInstrument:
 
 
 class ScpiInstrument(LineInstrument):
-    """SCPI: every write is followed by the error-queue check."""
+    """SCPI: every write is followed by the error-queue check (when the dialect has one)."""
 
-    has_error_queue = True
+    has_error_queue: ClassVar[bool] = True
     error_query = "SYST:ERR?"
 
     def write(self, command: str) -> None:
@@ -81,7 +94,8 @@ class ScpiInstrument(LineInstrument):
             return self.query_raw(command)
         except InstrumentConnectionError:
             # An unknown query gets no answer on a real instrument: say why if the queue knows.
-            self._raise_queued(command, quiet=True)
+            if self.has_error_queue:
+                self._raise_queued(command, quiet=True)
             raise
 
     def check_errors(self, command: str | None = None) -> None:

@@ -28,10 +28,13 @@ class Transport(Protocol):
     def read(self) -> str: ...
     def query(self, line: str) -> str: ...
     def close(self) -> None: ...
+    def set_terminations(self, write: str, read: str) -> None:
+        """Line endings of the dialect on top (set once, before the first I/O)."""
 
 
 class VisaTransport:
-    """A pyvisa session (pure-Python backend by default) with ``\\n`` terminations."""
+    """A pyvisa session (pure-Python backend by default); ``\\n`` terminations until the
+    dialect sets its own."""
 
     def __init__(self, resource: str, *, timeout_ms: int = 2000, backend: str = "@py") -> None:
         import pyvisa
@@ -62,6 +65,10 @@ class VisaTransport:
             session = self._res.visalib.sessions[self._res.session]
             session._set_tcpip_nodelay(constants.ResourceAttribute.tcpip_nodelay, True)
 
+    def set_terminations(self, write: str, read: str) -> None:
+        self._res.write_termination = write
+        self._res.read_termination = read
+
     def write(self, line: str) -> None:
         self._res.write(line)
 
@@ -76,23 +83,30 @@ class VisaTransport:
 
 
 class SerialTransport:
-    """pyserial on a port or a ``socket://`` gateway URL, lines ending in CR LF."""
+    """pyserial on a port or a ``socket://`` gateway URL; commands end in CR LF and answers
+    in LF until the dialect sets its own line endings."""
 
     def __init__(self, url: str, *, baud: int = 57600, timeout_ms: int = 2000) -> None:
         import serial
 
         self.resource_name = url
         self._port = serial.serial_for_url(url, baudrate=baud, timeout=timeout_ms / 1000)
+        self._write_term = b"\r\n"
+        self._read_term = b"\n"
+
+    def set_terminations(self, write: str, read: str) -> None:
+        self._write_term = write.encode("ascii")
+        self._read_term = read.encode("ascii")
 
     def write(self, line: str) -> None:
-        self._port.write((line + "\r\n").encode("ascii"))
+        self._port.write(line.encode("ascii") + self._write_term)
         self._port.flush()
 
     def read(self) -> str:
-        raw = self._port.read_until(b"\n")
-        if not raw.endswith(b"\n"):
+        raw = self._port.read_until(self._read_term)
+        if not raw.endswith(self._read_term):
             raise TimeoutError(f"no complete answer from {self.resource_name} (got {raw!r})")
-        return raw.decode("ascii", errors="replace").strip()
+        return raw[: -len(self._read_term)].decode("ascii", errors="replace").strip()
 
     def query(self, line: str) -> str:
         self._port.reset_input_buffer()

@@ -1,37 +1,93 @@
 """Watlow F4T controller on a chamber, SCPI over TCP port 5025.
 
-Programming guide: *Watlow F4T Setup and Operation User's Guide*, "SCPI commands"
-(``:SOURce:CLOop1:SPOint <t>``, ``:SOURce:CLOop1:SPOint?``, ``:SOURce:CLOop1:PVALue?``,
-the loop control mode ``:SOURce:CLOop1:CMODe AUTO|OFF``, ``*IDN?``, ``SYST:ERR?``).
+Commands from the F4T SCPI command list ESPEC North America publishes with its F4T
+library (``WatlowF4TscpiLibrary``, ``f4t_scpi_cmds/f4t_scpi_commands.ods``):
+``:UNIT:TEMPERATURE?`` / ``:UNIT:TEMPERATURE C|F`` (units of the Ethernet link),
+``:SOURCE:CLOOP1:SPOINT <t>`` / ``?``, ``:SOURCE:CLOOP1:PVALUE?``, the event outputs
+``:OUTPUT<n>:STATE ON|OFF`` / ``?`` and ``*IDN?``. The list has no loop control mode
+and no ``SYST:ERR?``: the chamber runs when the event output wired to its run input is
+on (which output is the chamber builder's wiring, option ``run_output``, default 1), and
+a write is checked by reading the setting back instead of an error queue.
+
+Older firmware speaks °F on the link: the unit is asked (and set to °C) before the
+first temperature, and if the controller stays in °F every value is converted, so
+25 °C is never programmed as 25 °F.
 """
 
 from __future__ import annotations
 
+from drivers.instruments.errors import InstrumentCommandError, InstrumentResponseError
 from drivers.instruments.roles import Chamber
-from drivers.instruments.scpi import ScpiInstrument, control, measurement
+from drivers.instruments.scpi import ScpiInstrument
 
 
 class WatlowF4T(Chamber, ScpiInstrument):
     dialect = "watlow-f4t"
+    has_error_queue = False
+    _fahrenheit: bool | None = None
 
-    _sp = control(":SOURCE:CLOOP1:SPOINT?", ":SOURCE:CLOOP1:SPOINT {:.1f}", "set point, °C")
-    _pv = measurement(":SOURCE:CLOOP1:PVALUE?", "air temperature, °C")
-    _cmode = control(":SOURCE:CLOOP1:CMODE?", ":SOURCE:CLOOP1:CMODE {}", "loop mode", cast=str)
+    def _number(self, command: str) -> float:
+        answer = self.query(command)
+        try:
+            return float(answer)
+        except ValueError:
+            raise InstrumentResponseError(self.name, command, f"cannot parse {answer!r}") from None
+
+    def _unit(self) -> str:
+        return self.query(":UNIT:TEMPERATURE?").strip().upper()
+
+    def _in_fahrenheit(self) -> bool:
+        """Ask the link's unit once; switch it to °C, or convert if it will not switch."""
+        if self._fahrenheit is None:
+            unit = self._unit()
+            if unit != "C":
+                self.write(":UNIT:TEMPERATURE C")
+                unit = self._unit()
+            if unit not in ("C", "F"):
+                raise InstrumentResponseError(self.name, ":UNIT:TEMPERATURE?", f"unit {unit!r}")
+            self._fahrenheit = unit == "F"
+        return self._fahrenheit
+
+    def _to_wire(self, celsius: float) -> float:
+        return celsius * 9 / 5 + 32 if self._in_fahrenheit() else celsius
+
+    def _from_wire(self, value: float) -> float:
+        return (value - 32) * 5 / 9 if self._in_fahrenheit() else value
 
     def _set_temperature(self, celsius: float) -> None:
-        self._sp = celsius
+        wire = round(self._to_wire(celsius), 1)
+        command = f":SOURCE:CLOOP1:SPOINT {wire:.1f}"
+        self.write(command)
+        back = self._number(":SOURCE:CLOOP1:SPOINT?")
+        if abs(back - wire) > 0.051:   # no error queue: a refused set point shows here
+            raise InstrumentCommandError(self.name, command, f"set point reads back {back:g}")
 
     def temperature(self) -> float:
-        return float(self._pv)
+        return self._from_wire(self._number(":SOURCE:CLOOP1:PVALUE?"))
 
     def setpoint(self) -> float:
-        return float(self._sp)
+        return self._from_wire(self._number(":SOURCE:CLOOP1:SPOINT?"))
+
+    def _output(self) -> str:
+        return f":OUTPUT{int(self.options.get('run_output', 1))}:STATE"
+
+    def _set_run(self, on: bool) -> None:
+        command = f"{self._output()} {'ON' if on else 'OFF'}"
+        self.write(command)
+        if self._run_on() != on:
+            raise InstrumentCommandError(self.name, command, "event output did not switch")
+
+    def _run_on(self) -> bool:
+        answer = self.query(f"{self._output()}?").strip().upper()
+        if answer not in ("ON", "OFF"):
+            raise InstrumentResponseError(self.name, f"{self._output()}?", f"got {answer!r}")
+        return answer == "ON"
 
     def run(self) -> None:
-        self._cmode = "AUTO"
+        self._set_run(True)
 
     def standby(self) -> None:
-        self._cmode = "OFF"
+        self._set_run(False)
 
     def mode(self) -> str:
-        return "run" if str(self._cmode).strip().upper() == "AUTO" else "standby"
+        return "run" if self._run_on() else "standby"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from common.clock import EventHandle, VirtualClock
-from sim.instruments.scpi import ScpiDevice, ScpiError, number
+from sim.instruments.scpi import ScpiDevice, ScpiError, boolean, number
 from sim.pack.interface import SimPackApi
 
 
@@ -83,7 +83,10 @@ class SimChamber:
 
 
 def espec_handler(ch: SimChamber) -> Callable[[str], str]:
-    """SCP-220 ASCII: ``TEMP?``, ``TEMP, S25.0``, ``MODE, CONSTANT|STANDBY``, ``MODE?``."""
+    """SCP-220 ASCII (as ESPEC's ChamberConnectLibrary drives it): ``TEMP?``, ``TEMP,
+    S25.0``, ``MODE,CONSTANT|STANDBY|OFF|RUN<n>``, ``MODE?``, ``TYPE?``, ``ROM?``; refusals
+    ``NA:CMD ERR``, ``NA:PARA ERR``, ``NA:DATA OUT OF RANGE``."""
+    state = {"mode": "STANDBY"}   # what MODE? says: CONSTANT, RUN, STANDBY or OFF
 
     def handle(line: str) -> str:
         cmd = line.strip()
@@ -91,7 +94,7 @@ def espec_handler(ch: SimChamber) -> Callable[[str], str]:
         if up == "TEMP?":
             return f"{ch.update():.1f},{ch.setpoint:.1f},{ch.max_c:.1f},{ch.min_c:.1f}"
         if up == "MODE?":
-            return "CONSTANT" if ch.mode == "run" else "STANDBY"
+            return state["mode"] if ch.mode == "run" or state["mode"] == "OFF" else "STANDBY"
         if up == "TYPE?":
             return f"SCP-220,{ch.model},{ch.serial}"
         if up == "ROM?":
@@ -100,38 +103,64 @@ def espec_handler(ch: SimChamber) -> Callable[[str], str]:
             try:
                 value = float(up[len("TEMP,S"):])
             except ValueError:
-                return "NA:PARAMETER ERR"
+                return "NA:PARA ERR"
             if not ch.min_c <= value <= ch.max_c:
                 return "NA:DATA OUT OF RANGE"
             ch.set_setpoint(value)
             return f"OK: TEMP, S{value:.1f}"
         if up.startswith("MODE,"):
             arg = up[len("MODE,"):]
-            if arg == "CONSTANT":
+            if arg == "CONSTANT" or (arg.startswith("RUN") and arg[3:].isdigit()):
                 ch.set_mode("run")
+                state["mode"] = "RUN" if arg.startswith("RUN") else "CONSTANT"
             elif arg in ("STANDBY", "OFF"):
                 ch.set_mode("standby")
+                state["mode"] = arg
             else:
-                return "NA:PARAMETER ERR"
-            return f"OK: MODE, {arg}"
-        return "NA:COMMAND ERR"
+                return "NA:PARA ERR"
+            return f"OK: MODE,{arg}"
+        return "NA:CMD ERR"
 
     return handle
 
 
-def watlow_device(ch: SimChamber) -> ScpiDevice:
-    """F4T SCPI subset: loop 1 set point, process value, control mode."""
-    dev = ScpiDevice(f"Watlow,F4T,{ch.serial},4.0.1")
+def watlow_device(ch: SimChamber, *, unit: str = "C", fahrenheit_only: bool = False) -> ScpiDevice:
+    """F4T SCPI subset of the published command list: link units, loop 1 set point and
+    process value, event outputs (output 1 runs the chamber). ``fahrenheit_only`` is older
+    firmware that keeps the link in °F. There is no error queue in the list; the sim keeps
+    its own but nothing needs it."""
+    dev = ScpiDevice(f"Watlow Electric,F4T,{ch.serial},4.0.1")
+    state = {"unit": "F" if fahrenheit_only else unit, "outputs": 0}
 
-    def cmode(arg: str) -> None:
-        a = arg.upper()
-        if a not in ("AUTO", "OFF"):
+    def to_c(value: float) -> float:
+        return (value - 32) * 5 / 9 if state["unit"] == "F" else value
+
+    def from_c(celsius: float) -> float:
+        return celsius * 9 / 5 + 32 if state["unit"] == "F" else celsius
+
+    def set_unit(arg: str) -> None:
+        a = arg.strip().upper()
+        if a not in ("C", "F"):
             raise ScpiError(-224, "Illegal parameter value")
-        ch.set_mode("run" if a == "AUTO" else "standby")
+        if not fahrenheit_only:
+            state["unit"] = a
 
-    dev.add("[SOURce:]CLOop1:SPOint", lambda a: ch.set_setpoint(number(a, ch.min_c, ch.max_c)))
-    dev.add("[SOURce:]CLOop1:SPOint?", lambda _: f"{ch.setpoint:.1f}")
-    dev.add("[SOURce:]CLOop1:PVALue?", lambda _: f"{ch.update():.2f}")
-    dev.add("[SOURce:]CLOop1:CMODe", cmode)
-    dev.add("[SOURce:]CLOop1:CMODe?", lambda _: "AUTO" if ch.mode == "run" else "OFF")
+    def set_output(n: int, arg: str) -> None:
+        on = boolean(arg)
+        state["outputs"] = state["outputs"] | 1 << n if on else state["outputs"] & ~(1 << n)
+        if n == 1:
+            ch.set_mode("run" if on else "standby")
+
+    def output_on(n: int) -> bool:
+        return ch.mode == "run" if n == 1 else bool(state["outputs"] >> n & 1)
+
+    dev.add("UNIT:TEMPerature", set_unit)
+    dev.add("UNIT:TEMPerature?", lambda _: str(state["unit"]))
+    dev.add("[SOURce:]CLOop1:SPOint",
+            lambda a: ch.set_setpoint(to_c(number(a, from_c(ch.min_c), from_c(ch.max_c)))))
+    dev.add("[SOURce:]CLOop1:SPOint?", lambda _: f"{from_c(ch.setpoint):.1f}")
+    dev.add("[SOURce:]CLOop1:PVALue?", lambda _: f"{from_c(ch.update()):.2f}")
+    for n in range(1, 8):
+        dev.add(f"OUTPut{n}:STATe", lambda a, n=n: set_output(n, a))
+        dev.add(f"OUTPut{n}:STATe?", lambda _, n=n: "ON" if output_on(n) else "OFF")
     return dev

@@ -1,9 +1,10 @@
 """Simulated Feasa-type LED analyser: six fibres on RUN, ALM, SOC1-4.
 
 It answers from the pack's LED state (colour, intensity) and, for sequences, from the
-pack's LED edge timeline sampled on the analyser's own grid (an edge is seen at the first
-sample at or after it). The sequence starts at ``capturesequence`` on the bench clock and
-its result is ready once the capture time has passed, as on the real analyser.
+pack's LED edge timeline sampled on the analyser's own grid of exposure + pause (an edge
+is seen at the first sample at or after it), answered by ``getsequence##`` as 0/1 digits.
+The sequence starts at ``capturesequence`` on the bench clock and its result is ready
+once the capture time has passed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ class SimLeds:
     clock: VirtualClock
     serial: str
     sample_ms: int = 10
+    exposure_ms: int = 5
+    pause_ms: int = 5
+    threshold: int = 1000
     points: int = 100
     seq_t0: float | None = None
     seq_initial: dict[str, bool] = field(default_factory=dict)
@@ -59,6 +63,28 @@ class SimLeds:
         return out
 
 
+#: ``put`` sequence settings of the manual: (command, digit counts, min, max).
+_SEQUENCE_SETTINGS = (
+    ("putsequencecapture", (2, 3), 1, 999),
+    ("putsequencewait", (2, 3), 0, 999),
+    ("putsequencenumber", (3, 4), 1, 9999),
+    ("putsequencethreshold", (5,), 0, 99999),
+)
+_SEQUENCE_ATTRS = {"putsequencecapture": "exposure_ms", "putsequencewait": "pause_ms",
+                   "putsequencenumber": "points", "putsequencethreshold": "threshold"}
+
+
+def _binary(edges: list[tuple[int, bool]], sample_ms: int, points: int) -> str:
+    """Edges (ms, on) on the sample grid → one 0/1 digit a sample."""
+    out, j, state = [], 0, False
+    for k in range(points):
+        while j < len(edges) and edges[j][0] <= k * sample_ms:
+            state = edges[j][1]
+            j += 1
+        out.append("1" if state else "0")
+    return "".join(out)
+
+
 def feasa_handler(leds: SimLeds) -> Callable[[str], str]:
     def handle(line: str) -> str:
         cmd = line.strip().lower()
@@ -77,27 +103,25 @@ def feasa_handler(leds: SimLeds) -> Callable[[str], str]:
                 return "Error: no capture"
             r, g, b, i = leds.captured[LEDS[fibre - 1]]
             return f"{r:03d} {g:03d} {b:03d} {i:05d}"
-        if cmd.startswith("putsequence"):
-            parts = cmd.split()
-            try:
-                sample_ms, points = int(parts[1]), int(parts[2])
-            except (IndexError, ValueError):
-                return "Error: syntax, putsequence <sample_ms> <points>"
-            if not (1 <= sample_ms <= 1000 and 1 <= points <= 100_000):
-                return "Error: value out of range"
-            leds.sample_ms, leds.points = sample_ms, points
-            return "OK"
+        for name, digits, lo, hi in _SEQUENCE_SETTINGS:
+            if cmd.startswith(name) and cmd[len(name):].isdigit() and len(cmd) - len(name) in digits:
+                value = int(cmd[len(name):])
+                if not lo <= value <= hi:
+                    return "Error: value out of range"
+                setattr(leds, _SEQUENCE_ATTRS[name], value)
+                leds.sample_ms = leds.exposure_ms + leds.pause_ms
+                return "OK"
         if cmd == "capturesequence":
             leds.start_sequence()
             return "OK"
-        if cmd.startswith("getsequencetimes") and cmd[16:].isdigit():
-            fibre = int(cmd[16:])
+        if cmd.startswith("getsequence") and cmd[11:].isdigit() and len(cmd) == 13:
+            fibre = int(cmd[11:])
             if not 1 <= fibre <= len(LEDS):
                 return "Error: fibre out of range"
             edges = leds.sequence(LEDS[fibre - 1])
             if edges is None:
                 return "Error: sequence not finished"
-            return " ".join(f"{ms}:{int(on)}" for ms, on in edges)
+            return _binary(edges, leds.sample_ms, leds.points)
         return "Error: unknown command"
 
     return handle

@@ -182,7 +182,7 @@ def chroma_device(load: SimLoad) -> ScpiDevice:
     dev.add("LOAD[:STATe]?", lambda _: "1" if load.input_on else "0")
     dev.add("LOAD:SHORt[:STATe]", lambda a: _set_short(load, a))
     dev.add("LOAD:SHORt[:STATe]?", lambda _: "1" if load.short_on else "0")
-    bits = {"OC": 0, "OV": 1, "OP": 2, "OT": 3}
+    bits = {"OC": 0, "OV": 1, "OP": 2, "RV": 3, "OT": 4}   # 63200A Table 8-1
     dev.add("LOAD:PROTection?", lambda _: str(sum(1 << bits[p] for p in load.protections)))
     dev.add("LOAD:PROTection:CLEar", lambda _: load.protections.clear())
     _measurements(dev, load)

@@ -1,7 +1,8 @@
 """Simulated Chroma 19032 safety analyzer: ground bond and insulation resistance of the unit.
 
 Ratings enforced as on the instrument: ground-bond current 3-30 A (``-222`` outside),
-insulation test voltage 50-1000 V; insulation readings saturate at 50 GΩ.
+insulation test voltage 50-1000 V; insulation readings saturate at 50 GΩ. Step 1 is the
+whole list; ``SAFE:STAR`` runs it at once, so ``SAFE:STAT?`` is always ``STOPPED``.
 """
 
 from __future__ import annotations
@@ -24,27 +25,42 @@ class SimSafety:
     running: bool = False
     received: list[str] = field(default_factory=list)
 
-    def start(self, step: int) -> None:
-        if step == 1:
+    mode: str = "GB"    # what step 1 tests: GB or IR (set by its level command)
+
+    def start(self) -> None:
+        """Run the step list (one step here) at once: the result is ready when asked."""
+        if self.mode == "GB":
             self.results[1] = self.pack.ground_bond_ohm()
-        elif step == 2:
-            self.results[2] = min(self.pack.insulation_ohm(), 50e9)
         else:
-            raise ScpiError(-222, "Data out of range; step")
+            self.results[1] = min(self.pack.insulation_ohm(), 50e9)
 
 
 def chroma19032_device(s: SimSafety) -> ScpiDevice:
     dev = ScpiDevice(f"Chroma ATE,19032,{s.serial},2.30")
-    dev.add("[SOURce:]SAFEty:STEP1:GB:LEVel", lambda a: setattr(s, "gb_current", number(a, 3.0, 30.0)))
-    dev.add("[SOURce:]SAFEty:STEP2:IR:LEVel", lambda a: setattr(s, "ir_volts", number(a, 50.0, 1000.0)))
-    dev.add("[SOURce:]SAFEty:STARt", lambda a: s.start(int(number(a or "1", 1, 2))))
+
+    def level(mode: str, arg: str, lo: float, hi: float) -> None:
+        value = number(arg, lo, hi)
+        s.mode = mode
+        if mode == "GB":
+            s.gb_current = value
+        else:
+            s.ir_volts = value
+        s.results.clear()
+
+    def start(arg: str) -> None:
+        if arg:
+            raise ScpiError(-108, "Parameter not allowed")
+        s.start()
+
+    def results(_: str) -> str:
+        if not s.results:
+            raise ScpiError(-230, "Data corrupt or stale; no test run")
+        return ",".join(f"{s.results[k]:.6E}" for k in sorted(s.results))
+
+    dev.add("[SOURce:]SAFEty:STEP1:GB[:LEVel]", lambda a: level("GB", a, 3.0, 30.0))
+    dev.add("[SOURce:]SAFEty:STEP1:IR[:LEVel]", lambda a: level("IR", a, 50.0, 1000.0))
+    dev.add("[SOURce:]SAFEty:STARt[:ONCE]", start)
     dev.add("[SOURce:]SAFEty:STOP", lambda _: setattr(s, "running", False))
-
-    def result(step: int) -> str:
-        if step not in s.results:
-            raise ScpiError(-230, "Data corrupt or stale; step not run")
-        return f"{s.results[step]:.6E}"
-
-    dev.add("[SOURce:]SAFEty:RESult:STEP1:OMETerage?", lambda _: result(1))
-    dev.add("[SOURce:]SAFEty:RESult:STEP2:OMETerage?", lambda _: result(2))
+    dev.add("[SOURce:]SAFEty:STATus?", lambda _: "STOPPED")
+    dev.add("[SOURce:]SAFEty:RESult:ALL:MMETerage[:NORMal]?", results)
     return dev

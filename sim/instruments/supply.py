@@ -138,7 +138,7 @@ def supply_device(s: SimSupply, idn_vendor: str) -> ScpiDevice:
     dev.add("OUTPut[:STATe]?", lambda _: "1" if s.output_on else "0")
     dev.add("MEASure[:SCALar]:VOLTage[:DC]?", lambda _: _fmt(s.measured()[0]))
     dev.add("MEASure[:SCALar]:CURRent[:DC]?", lambda _: _fmt(s.measured()[1]))
-    bits = {"OV": 0, "OC": 1, "OP": 3, "OT": 4, "WDOG": 13}
+    bits = {"OV": 0, "OC": 1, "PF": 2, "OP": 3, "OT": 4, "OP-": 5, "INH": 9, "WDOG": 11, "EDP": 12}
     dev.add("STATus:QUEStionable[:CONDition]?", lambda _: str(sum(1 << bits[p] for p in s.protections)))
     dev.on_reset = s.reset
     return dev
