@@ -38,6 +38,7 @@ from stations.schema import (
     StationFileError,
     default_station_file,
     load_station_file,
+    station_envelope,
 )
 
 log = logging.getLogger(__name__)
@@ -343,9 +344,7 @@ def open_station(
     config = load_station_file(file)
     if unit is not None and not config.bench.simulated:
         raise StationFileError(f"{file}: a unit description needs [bench] simulated = true")
-    env_cfg = config.envelope
-    envelope = Envelope(env_cfg.max_voltage_v, env_cfg.max_current_a, env_cfg.max_power_w,
-                        env_cfg.chamber_min_c, env_cfg.chamber_max_c, tuple(env_cfg.short_steps))
+    envelope = station_envelope(config)   # every [envelope] key; ratings checked at load
     sim = None
     description = None
     clock: Clock = WallClock()
