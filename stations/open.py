@@ -37,6 +37,7 @@ from stations.schema import (
     StationFileError,
     default_station_file,
     load_station_file,
+    station_envelope,
 )
 
 if TYPE_CHECKING:
@@ -348,9 +349,7 @@ def open_station(
     config = load_station_file(file)
     if unit is not None and not config.bench.simulated:
         raise StationFileError(f"{file}: a unit description needs [bench] simulated = true")
-    env_cfg = config.envelope
-    envelope = Envelope(env_cfg.max_voltage_v, env_cfg.max_current_a, env_cfg.max_power_w,
-                        env_cfg.chamber_min_c, env_cfg.chamber_max_c, tuple(env_cfg.short_steps))
+    envelope = station_envelope(config)   # every [envelope] key; ratings checked at load
     sim = None
     clock: Clock = WallClock()
     if config.bench.simulated:   # the one road to the simulated bench: a filled-in file

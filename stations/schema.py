@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from drivers.instruments.envelope import Envelope
 from drivers.instruments.registry import DIALECTS, get_dialect
 from drivers.instruments.roles import LED_NAMES, ROLE_KEYS
 from drivers.instruments.transport import SERIAL_ADDRESS, VISA_RESOURCE
@@ -77,11 +78,18 @@ class EnvelopeConfig(_Strict):
     chamber_min_c: float = Field(ge=-100, le=200)
     chamber_max_c: float = Field(ge=-100, le=200)
     short_steps: list[str] = Field(default_factory=list)
+    #: lowest terminal voltage a load sees (16 LFP cells at 2.5 V): CP draws P / this
+    load_min_voltage_v: float = Field(40.0, gt=0, le=1000)
+    #: the safety tester's insulation test voltage and ground-bond current (SPEC §8: 500 V, 10 A)
+    max_insulation_v: float = Field(500.0, gt=0, le=10_000)
+    max_ground_bond_a: float = Field(10.0, gt=0, le=100)
 
     @model_validator(mode="after")
     def _range(self) -> EnvelopeConfig:
         if not self.chamber_min_c < self.chamber_max_c:
             raise ValueError("chamber_min_c must be below chamber_max_c")
+        if self.load_min_voltage_v > self.max_voltage_v:
+            raise ValueError("load_min_voltage_v must not be above max_voltage_v")
         return self
 
 
@@ -167,7 +175,48 @@ def _problems(sf: StationFile) -> list[tuple[str, str]]:
                            ("pack.can.channel", sf.pack.can.channel)):
             if value == SIM_ADDRESS:
                 out.append((key, "'sim' is only valid with [bench] simulated = true"))
+    return out or _rating_problems(sf)
+
+
+#: envelope key → (the dialect's rating attribute, roles whose instrument would carry it)
+RATED_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "max_voltage_v": ("RATING_V", ("load", "supply")),
+    "max_current_a": ("RATING_A", ("load", "supply")),
+    "max_power_w": ("RATING_W", ("load", "supply")),
+    "max_insulation_v": ("RATING_INSULATION_V", ("safety",)),
+    "max_ground_bond_a": ("RATING_GROUND_BOND_A", ("safety",)),
+}
+_UNITS = {"v": "V", "a": "A", "w": "W"}
+
+
+def _rating_problems(sf: StationFile) -> list[tuple[str, str]]:
+    """An envelope limit above the rating of every instrument that would carry it (none
+    could: a typo such as 5000 A, or the wrong station file) is refused."""
+    out: list[tuple[str, str]] = []
+    for key, (attr, roles) in RATED_KEYS.items():
+        value, unit = float(getattr(sf.envelope, key)), _UNITS[key.rsplit("_", 1)[1]]
+        ratings: list[tuple[float, str]] = []
+        for role in roles:
+            dialect = sf.instruments[role].dialect
+            rating = getattr(get_dialect(dialect), attr, None)
+            if rating is None:
+                out.append((f"instruments.{role}.dialect",
+                            f"{dialect!r} declares no rating {attr} to check envelope.{key} against"))
+                break
+            ratings.append((float(rating), f"the {role} ({dialect}) is rated {float(rating):g} {unit}"))
+        else:
+            if value > max(r for r, _ in ratings):
+                out.append((f"envelope.{key}", f"{value:g} {unit} is above the rating of the "
+                            "instruments that would carry it: " + "; ".join(t for _, t in ratings)))
     return out
+
+
+def station_envelope(sf: StationFile) -> Envelope:
+    """The :class:`Envelope` of a validated station file (its ratings checked at parse)."""
+    env = sf.envelope
+    return Envelope(env.max_voltage_v, env.max_current_a, env.max_power_w, env.chamber_min_c,
+                    env.chamber_max_c, tuple(env.short_steps), env.load_min_voltage_v,
+                    env.max_insulation_v, env.max_ground_bond_a)
 
 
 def parse_station(data: dict[str, Any], source: str = "<station>") -> StationFile:

@@ -24,6 +24,8 @@ POLL_S = 0.1
 
 class Chroma19032(SafetyTester, ScpiInstrument):
     dialect = "chroma-19032"
+    #: Rating (Chroma 19032 datasheet): ground bond 3-30 A, insulation resistance 50-1000 V DC.
+    RATING_GROUND_BOND_A, RATING_INSULATION_V = 30.0, 1000.0
 
     def _run_step(self, setup: str) -> float:
         self.write(setup)

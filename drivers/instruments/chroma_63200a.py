@@ -15,6 +15,8 @@ from drivers.instruments.scpi_load import ScpiLoad
 
 class Chroma63200A(ScpiLoad):
     dialect = "chroma-63200a"
+    #: Rating (Chroma 63200A Series datasheet, model 63212A-150-1200): 150 V, 1200 A, 12 kW.
+    RATING_V, RATING_A, RATING_W = 150.0, 1200.0, 12_000.0
 
     MODES = {"cc": "MODE CCH", "cv": "MODE CV", "cp": "MODE CPH", "cr": "MODE CRH"}
     LEVELS = {"cc": "CURR:STAT:L1", "cv": "VOLT:STAT:L1", "cp": "POW:STAT:L1", "cr": "RES:STAT:L1"}

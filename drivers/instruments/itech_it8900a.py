@@ -14,6 +14,8 @@ from drivers.instruments.scpi_load import ScpiLoad
 
 class ItechIT8900A(ScpiLoad):
     dialect = "itech-it8900a"
+    #: Rating (ITECH IT8900A/E Series datasheet, model IT8918A-150-1200): 150 V, 1200 A, 18 kW.
+    RATING_V, RATING_A, RATING_W = 150.0, 1200.0, 18_000.0
 
     MODES = {"cc": "FUNC CURR", "cv": "FUNC VOLT", "cp": "FUNC POW", "cr": "FUNC RES"}
     LEVELS = {"cc": "CURR", "cv": "VOLT", "cp": "POW", "cr": "RES"}

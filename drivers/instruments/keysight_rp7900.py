@@ -18,6 +18,8 @@ from drivers.instruments.scpi_supply import ScpiSupply
 
 class KeysightRP7900(ScpiSupply):
     dialect = "keysight-rp7900"
+    #: Rating (Keysight RP7900 Series data sheet, the 80 V / ±250 A / 10 kW model).
+    RATING_V, RATING_A, RATING_W = 80.0, 250.0, 10_000.0
     has_watchdog = True
     #: Questionable1 condition bits that disable the output (Operating and Service Guide,
     #: "SCPI Programming Reference" > "Status Tutorial" > "Questionable Status Groups"):

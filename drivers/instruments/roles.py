@@ -84,11 +84,15 @@ class ElectronicLoad(Role):
         """Constant-current mode at ``amps`` (A drawn from the pack)."""
         self._set_cc(self.envelope.check_current(self.name, "CC", amps))
 
-    def set_cv(self, volts: float) -> None:
-        self._set_cv(self.envelope.check_voltage(self.name, "CV", volts))
+    def set_cv(self, volts: float, current_limit_a: float | None = None) -> None:
+        """Constant-voltage mode at ``volts``, its current capped at ``current_limit_a``
+        (required: a CV load draws whatever holds the voltage, up to its frame rating)."""
+        v, a = self.envelope.check_cv(self.name, "CV", volts, current_limit_a)
+        self._set_cv_current_limit(a)   # the cap first, so the level never acts uncapped
+        self._set_cv(v)
 
     def set_cp(self, watts: float) -> None:
-        self._set_cp(self.envelope.check_power(self.name, "CP", watts))
+        self._set_cp(self.envelope.check_cp(self.name, "CP", watts))
 
     def set_cr(self, ohms: float) -> None:
         self._set_cr(self.envelope.check_resistance(self.name, "CR", ohms))
@@ -130,6 +134,10 @@ class ElectronicLoad(Role):
     def _set_cc(self, amps: float) -> None: ...
     @abstractmethod
     def _set_cv(self, volts: float) -> None: ...
+    def _set_cv_current_limit(self, amps: float) -> None:
+        """Cap the current of CV mode. A dialect that can, overrides this; one that cannot
+        has its CV mode refused here, before anything is written."""
+        raise self.envelope.refuse(self.name, "CV", f"this load cannot cap CV current ({amps:g} A asked)")
     @abstractmethod
     def _set_cp(self, watts: float) -> None: ...
     @abstractmethod
@@ -163,10 +171,23 @@ class DcSupply(Role):
     """A bidirectional supply: sources (charges the pack) and sinks."""
 
     role = "supply"
-    _volts: float = 0.0
+    #: Set points as this session programmed them; None = unknown (never set, or a write
+    #: that failed), which keeps the output from being switched on.
+    _volts: float | None = None
+    _limit_a: float | None = None
+    _on: bool = False
+
+    def _check_power(self, command: str, volts: float | None, amps: float | None) -> None:
+        """V × current limit inside the power envelope, whichever set point changed."""
+        if volts is not None and amps is not None:
+            self.envelope.check_power(self.name, command, volts * amps)
+        elif self._on:
+            raise self.envelope.refuse(self.name, command, "a set point is unknown while the output is on")
 
     def set_voltage(self, volts: float) -> None:
         v = self.envelope.check_voltage(self.name, "VOLT", volts)
+        self._check_power("VOLT", v, self._limit_a)
+        self._volts = None
         self._set_voltage(v)
         self._volts = v
 
@@ -174,17 +195,28 @@ class DcSupply(Role):
         """Positive limits for both directions; V·I must stay inside the power envelope."""
         src = self.envelope.check_current(self.name, "CURR:LIM", source_a)
         snk = self.envelope.check_current(self.name, "CURR:LIM:NEG", sink_a)
-        self.envelope.check_power(self.name, "CURR:LIM", self._volts * max(src, snk))
+        self._check_power("CURR:LIM", self._volts, max(src, snk))
+        self._limit_a = None
         self._set_current_limits(src, snk)
+        self._limit_a = max(src, snk)
 
     def set_ovp(self, volts: float) -> None:
         self._set_ovp(self.envelope.check_voltage(self.name, "VOLT:PROT", volts))
 
     def set_output(self, on: bool) -> None:
+        """On only with both set points programmed by this session, V·I inside the envelope
+        (so a limit left by an earlier session never delivers power unchecked)."""
+        if on:
+            if self._volts is None or self._limit_a is None:
+                raise self.envelope.refuse(self.name, "OUTP ON", "voltage and current limits not both set")
+            self._check_power("OUTP ON", self._volts, self._limit_a)
+            self._on = True
         self._set_output(bool(on))
+        self._on = bool(on)
 
     def safe_state(self) -> None:
         self._set_output(False)
+        self._on = False
 
     @abstractmethod
     def _set_voltage(self, volts: float) -> None: ...
@@ -393,10 +425,10 @@ class SafetyTester(Role):
     role = "safety"
 
     def ground_bond(self, current_a: float = 10.0) -> float:
-        return self._ground_bond(current_a)
+        return self._ground_bond(self.envelope.check_ground_bond(self.name, "GB", current_a))
 
     def insulation(self, volts: float = 500.0) -> float:
-        return self._insulation(volts)
+        return self._insulation(self.envelope.check_insulation(self.name, "IR", volts))
 
     def safe_state(self) -> None:
         self._stop()

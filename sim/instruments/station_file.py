@@ -23,7 +23,7 @@ SIM_CALIBRATION_DUE = "2099-12-31"
 DEFAULT_ENVELOPE = {
     "max_voltage_v": 60.0,
     "max_current_a": 250.0,
-    "max_power_w": 13_000.0,
+    "max_power_w": 12_000.0,
     "chamber_min_c": -20.0,
     "chamber_max_c": 60.0,
     "short_steps": ["short_circuit"],

@@ -84,7 +84,7 @@ def _wire_values(line: str) -> list[float]:
     return [float(x) for x in _NUM.findall(args)]
 
 
-def _check_line(role: str, line: str, env: Envelope, vset: float) -> None:
+def _check_line(role: str, line: str, env: Envelope, supply: dict[str, float]) -> None:
     up = line.upper()
     if up.endswith("?") or (" " not in up and "," not in up):
         return
@@ -104,9 +104,14 @@ def _check_line(role: str, line: str, env: Envelope, vset: float) -> None:
     elif role == "supply":
         if up.startswith(("VOLT ", "VOLT:PROT ")):
             assert 0 <= values[0] <= env.max_voltage_v, line
+            if up.startswith("VOLT "):
+                supply["VOLT"] = values[0]
         elif up.startswith("CURR:LIM"):
             assert 0 <= abs(values[0]) <= env.max_current_a, line
-            assert abs(values[0]) * vset <= env.max_power_w * 1.0001, line
+            supply[up.split()[0]] = abs(values[0])
+        # what the supply holds after each line, in whatever order the set points came
+        limit = max(supply.get("CURR:LIM", 0.0), supply.get("CURR:LIM:NEG", 0.0))
+        assert supply.get("VOLT", 0.0) * limit <= env.max_power_w * 1.0001, (line, supply)
     elif role == "chamber" and up.startswith("TEMP,"):
         assert env.chamber_min_c <= values[0] <= env.chamber_max_c, line
 
@@ -124,9 +129,9 @@ def test_random_command_sequences_never_leave_the_envelope_on_the_wire(rig, acti
         # refused by the station, or by the instrument's own limits: both are fine here
         with contextlib.suppress(EnvelopeViolation, InstrumentCommandError):
             fn(*arg) if isinstance(arg, tuple) else fn(arg)
-    vset = roles["supply"]._volts
+    held = rig.held = getattr(rig, "held", {})   # the supply's set points, across examples
     for role in roles:
         for line in getattr(rig.bench, role).received[marks[role]:]:
-            _check_line(role, line, env, max(vset, 0.0))
+            _check_line(role, line, env, held)
     assert all(math.isfinite(v) for r in roles for line in getattr(rig.bench, r).received[marks[r]:]
                for v in _wire_values(line))

@@ -1,7 +1,7 @@
 """Every fault and bad input the reliability tests try, with the outcome they assert.
 
 Each entry is checked by a test (``test_faults.py``, ``test_signals.py``,
-``test_bad_input.py``); ``markdown_table()`` is the table docs/reliability.md carries and a
+``test_bad_input.py``, ``test_envelope.py``); ``markdown_table()`` is the table docs/reliability.md carries and a
 test keeps the two equal. Regenerate the table with:
 
     .venv/bin/python tests/reliability/cases.py
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Case:
     id: str
-    area: str             # "signal" | "fault" | "input"
+    area: str             # "signal" | "fault" | "input" | "envelope"
     tried: str            # what was done to the station
-    exit: int             # exit code of `station run`
+    exit: int | None      # exit code of `station run` (None: role commands, no run)
     verdict: str          # verdict of the record ("-" for none)
     step: str = "-"       # step the record names
     says: str = "-"       # what the record's failure / the terminal line names (a substring)
@@ -27,6 +27,7 @@ class Case:
 
 
 SAFE = "safe: load, supply off; chamber standby; relays released; test mode off"
+WIRE = "nothing of it on the wire"
 
 CASES: tuple[Case, ...] = (
     # ---- terminate / abort (real processes on a real-time served bench) --------------------
@@ -92,8 +93,36 @@ CASES: tuple[Case, ...] = (
     Case("model-unknown", "input", "--model v9", 3, "-", says="v9"),
     Case("out-unwritable", "input", "--out below a regular file (tests run as root: permissions would not stop it)", 3, "-", says="cannot be written"),
     Case("db-unreachable", "input", "--db postgresql://…@127.0.0.1:<closed port>", 3, "-", says="127.0.0.1"),
+    Case("envelope-over-rating", "input", "station file: envelope.max_current_a = 5000 (load 1200 A, supply 250 A)",
+         3, "-", says="envelope.max_current_a: 5000 A"),
+    Case("envelope-gb-over-rating", "input", "station file: envelope.max_ground_bond_a = 50 (tester 30 A)",
+         3, "-", says="envelope.max_ground_bond_a: 50 A"),
     Case("retest", "input", "the same serial run three times into one folder",
          0, "PASS", says="retest_index 0, 1, 2", note="three records and certificates, none overwritten"),
+    # ---- envelope: role commands on an opened station, refused before the wire ------------
+    Case("cv-uncapped", "envelope", "load CV at 0 V with no current limit (would draw up to 1200 A)",
+         None, "-", says="needs a current limit", bench=WIRE),
+    Case("cv-no-cap-on-dialect", "envelope", "load CV 50 V, 100 A limit on a load whose dialect cannot cap CV",
+         None, "-", says="cannot cap CV current", bench=WIRE,
+         note="a dialect that can cap CV current overrides `_set_cv_current_limit`"),
+    Case("cv-over-power", "envelope", "load CV 60 V with a 250 A limit (15 kW)",
+         None, "-", says="15000 W not in", bench=WIRE),
+    Case("cp-low-voltage", "envelope", "load CP 12 kW (300 A at the lowest plausible 40 V)",
+         None, "-", says="at 40 V", bench=WIRE),
+    Case("cr-over-power", "envelope", "load CR 0.25 Ω (240 A but 14.4 kW at 60 V)",
+         None, "-", says="below 0.3 Ω", bench=WIRE),
+    Case("supply-volt-after-limit", "envelope", "supply limits 250 A first, then the voltage raised to 60 V (15 kW)",
+         None, "-", says="15000 W not in", bench=WIRE, note="the limits alone are sent; the voltage is not"),
+    Case("supply-on-unset", "envelope", "supply output on before this session set its voltage and limits",
+         None, "-", says="not both set", bench=WIRE),
+    Case("safety-gb-over", "envelope", "ground bond at 40 A (envelope 10 A)",
+         None, "-", says="40 A not in 0..10 A", bench=WIRE),
+    Case("safety-ir-over", "envelope", "insulation test at 1000 V (envelope 500 V)",
+         None, "-", says="1000 V not in 0..500 V", bench=WIRE),
+    Case("envelope-random", "envelope", "hypothesis: random orders of supply set points, every load mode, "
+         "safety settings, relays, short mode, safe state", None, "-", says="-",
+         bench="on the wire and on the models: nothing outside the envelope",
+         note="a mutation dropping the supply's voltage-side power check, or CP's current bound, fails it"),
 )
 
 BY_ID = {c.id: c for c in CASES}
@@ -103,7 +132,8 @@ def markdown_table() -> str:
     rows = ["| case | area | tried | exit | verdict | step in record | record / terminal names "
             "| bench afterwards | note |", "|---|---|---|---|---|---|---|---|---|"]
     for c in CASES:
-        rows.append(f"| `{c.id}` | {c.area} | {c.tried} | {c.exit} | {c.verdict} | {c.step} "
+        rows.append(f"| `{c.id}` | {c.area} | {c.tried} | {'-' if c.exit is None else c.exit} "
+                    f"| {c.verdict} | {c.step} "
                     f"| `{c.says}` | {c.bench if c.area != 'input' else 'nothing started'} "
                     f"| {c.note} |")
     return "\n".join(rows) + "\n"

@@ -67,6 +67,20 @@ def test_station_file_bad_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     _says("station-bad-key", line)
 
 
+@pytest.mark.parametrize(("case_id", "key", "value", "rating"), [
+    ("envelope-over-rating", "max_current_a = 250.0", "max_current_a = 5000.0", "1200 A"),
+    ("envelope-gb-over-rating", "short_steps =", "max_ground_bond_a = 50.0\nshort_steps =", "30 A"),
+])
+def test_station_envelope_above_the_instruments_rating(case_id: str, key: str, value: str, rating: str,
+                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = SIM_STATION.read_text(encoding="utf-8")
+    assert key in text
+    path = _station(tmp_path, text.replace(key, value, 1))
+    line = _refused(tmp_path, monkeypatch, station_file=path)
+    _says(case_id, line)
+    assert str(path) in line and rating in line   # the file, the key, both values
+
+
 def test_station_file_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     line = _refused(tmp_path, monkeypatch, station_file=tmp_path / "station-none.toml")
     _says("station-missing", line)
