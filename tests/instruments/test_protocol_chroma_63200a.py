@@ -3,7 +3,10 @@ answering the same script."""
 
 from __future__ import annotations
 
+import pytest
+
 from drivers.instruments.chroma_63200a import Chroma63200A
+from drivers.instruments.errors import EnvelopeViolation
 from tests.instruments.protocol import replay, run_script
 from tests.instruments.scripts import num, q, w
 
@@ -11,7 +14,6 @@ IDN = "Chroma ATE,63212A-150-1200,SIM-LOAD-0001,1.10"
 SCRIPT = [
     *q("*IDN?", IDN),
     *w("MODE CCH"), *w("CURR:STAT:L1 10.000"),
-    *w("MODE CV"), *w("VOLT:STAT:L1 40.000"),
     *w("MODE CPH"), *w("POW:STAT:L1 500.00"),
     *w("MODE CRH"), *w("RES:STAT:L1 5.00000"),
     *w("MODE CCH"), *w("CURR:STAT:L1 1.000"),
@@ -28,7 +30,8 @@ SCRIPT = [
 def drive(load: Chroma63200A) -> frozenset[str]:
     assert load.identify() == IDN
     load.set_cc(10.0)
-    load.set_cv(40.0)
+    with pytest.raises(EnvelopeViolation):   # CV without a current cap: nothing is sent
+        load.set_cv(40.0)
     load.set_cp(500.0)
     load.set_cr(5.0)
     load.set_cc(1.0)

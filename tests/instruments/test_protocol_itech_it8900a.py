@@ -3,6 +3,9 @@ answering the same script."""
 
 from __future__ import annotations
 
+import pytest
+
+from drivers.instruments.errors import EnvelopeViolation
 from drivers.instruments.itech_it8900a import ItechIT8900A
 from tests.instruments.protocol import replay, run_script
 from tests.instruments.scripts import num, q, w
@@ -11,7 +14,6 @@ IDN = "ITECH Ltd.,IT8918A-150-1200,SIM-LOAD-0001,1.23-1.08"
 SCRIPT = [
     *q("*IDN?", IDN),
     *w("FUNC CURR"), *w("CURR 10.000"),
-    *w("FUNC VOLT"), *w("VOLT 40.000"),
     *w("FUNC POW"), *w("POW 500.00"),
     *w("FUNC RES"), *w("RES 5.00000"),
     *w("FUNC CURR"), *w("CURR 1.000"),
@@ -28,7 +30,8 @@ SCRIPT = [
 def drive(load: ItechIT8900A) -> frozenset[str]:
     assert load.identify() == IDN
     load.set_cc(10.0)
-    load.set_cv(40.0)
+    with pytest.raises(EnvelopeViolation):   # CV without a current cap: nothing is sent
+        load.set_cv(40.0)
     load.set_cp(500.0)
     load.set_cr(5.0)
     load.set_cc(1.0)
