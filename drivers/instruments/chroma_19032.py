@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from drivers.instruments.errors import InstrumentResponseError
 from drivers.instruments.roles import SafetyTester
-from drivers.instruments.scpi import ScpiInstrument
+from drivers.instruments.scpi import ScpiInstrument, reading
 
 #: Longest a ground-bond or insulation step may run before the station gives up, s.
 STEP_TIMEOUT_S = 120.0
@@ -39,7 +39,7 @@ class Chroma19032(SafetyTester, ScpiInstrument):
         command = "SOUR:SAFE:RES:ALL:MMET?"
         answer = self.query(command)
         try:
-            return float(answer.split(",")[0])
+            return reading(answer)
         except ValueError:
             raise InstrumentResponseError(self.name, command, f"cannot parse {answer!r}") from None
 

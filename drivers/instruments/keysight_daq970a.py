@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from drivers.instruments.errors import InstrumentResponseError
 from drivers.instruments.roles import Daq
-from drivers.instruments.scpi import ScpiInstrument
+from drivers.instruments.scpi import ScpiInstrument, reading
 
 
 class KeysightDAQ970A(Daq, ScpiInstrument):
@@ -19,7 +19,7 @@ class KeysightDAQ970A(Daq, ScpiInstrument):
     def _float(self, command: str) -> float:
         answer = self.query(command)
         try:
-            return float(answer)
+            return reading(answer)
         except ValueError:
             raise InstrumentResponseError(self.name, command, f"cannot parse {answer!r}") from None
 
@@ -30,7 +30,11 @@ class KeysightDAQ970A(Daq, ScpiInstrument):
         return self._float(f"MEAS:TEMP? TC,{tc_type},(@{channel})")
 
     def _read_byte(self, channel: int) -> int:
-        return int(self._float(f"MEAS:DIG:BYTE? (@{channel})"))
+        command = f"MEAS:DIG:BYTE? (@{channel})"
+        value = self._float(command)
+        if not 0 <= value <= 255 or value != int(value):   # NaN fails both: no byte
+            raise InstrumentResponseError(self.name, command, f"{value!r} is not a byte")
+        return int(value)
 
     def _write_byte(self, channel: int, value: int) -> None:
         self.write(f"SOUR:DIG:DATA:BYTE {int(value)},(@{channel})")

@@ -10,6 +10,8 @@ message a technician can act on.
 
 from __future__ import annotations
 
+import math
+
 import contextlib
 import re
 from collections.abc import Callable
@@ -128,8 +130,18 @@ class ScpiInstrument(LineInstrument):
         return self.query("*IDN?")
 
 
-def _num(text: str) -> float:
-    return float(text.strip().split(",")[0])
+#: SCPI's over-range reading (9.9E37; 9.91E37 is its "not a number"): no measurement.
+OVER_RANGE = 9.9e37
+
+
+def reading(text: str) -> float:
+    """The first number of an answer; an over-range or not-a-number reading (``9.9E37``,
+    ``9.91E37``, ``NAN``, ``+INF``) is NaN, so it can never pass a limit."""
+    value = float(text.strip().split(",")[0])
+    return value if math.isfinite(value) and abs(value) < OVER_RANGE else math.nan
+
+
+_num = reading
 
 
 def control(get_cmd: str, set_cmd: str, doc: str, *, cast: Callable[[str], Any] = _num) -> property:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from drivers.instruments.roles import Capture, ElectronicLoad
-from drivers.instruments.scpi import ScpiInstrument, measurement, on_off
+from drivers.instruments.scpi import ScpiInstrument, measurement, on_off, reading
 
 #: (set-point command, format) per mode; the mode command comes from ``MODES``.
 LEVEL_FORMATS = {"cc": "{:.3f}", "cv": "{:.3f}", "cp": "{:.2f}", "cr": "{:.5f}"}
@@ -84,5 +84,5 @@ class ScpiLoad(ElectronicLoad, ScpiInstrument):
 
     def _fetch_capture(self) -> Capture:
         dt = float(self.query(f"{self.CAPTURE_INTERVAL}?"))
-        values = tuple(float(x) for x in self.query(self.CAPTURE_FETCH).split(","))
+        values = tuple(reading(x) for x in self.query(self.CAPTURE_FETCH).split(","))
         return Capture(getattr(self, "_capture_t0", 0.0), dt, values)
