@@ -10,9 +10,8 @@ message a technician can act on.
 
 from __future__ import annotations
 
-import math
-
 import contextlib
+import math
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
