@@ -7,6 +7,7 @@ read without knowing anything about cells, heat or terminals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,9 +27,8 @@ class Readings:
     tboard: float               # the hotter of board and MOSFET
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """Everything the firmware sees at a boundary besides time."""
+class Inputs(NamedTuple):
+    """Everything the firmware sees at a boundary besides time (a tuple: built every step)."""
 
     readings: Readings
     powered: bool               # POWER on and (α Plus) the breaker closed
@@ -36,9 +36,9 @@ class Inputs:
     in1_v: float                # voltage on the IN1 emergency-stop input
 
 
-@dataclass(frozen=True)
-class Outputs:
-    """What the firmware drives; the pack applies it to the physics and its timelines."""
+class Outputs(NamedTuple):
+    """What the firmware drives; the pack applies it to the physics and its timelines.
+    A tuple, rebuilt at every judgement; the first four fields are :attr:`power_key`."""
 
     charge_fet: bool
     discharge_fet: bool
@@ -51,4 +51,4 @@ class Outputs:
     @property
     def power_key(self) -> tuple[bool, bool, bool, bool]:
         """What the terminal current depends on: the pack re-solves until it is stable."""
-        return (self.charge_fet, self.discharge_fet, self.heater_on, self.charger_present)
+        return self[:4]  # type: ignore[return-value]
