@@ -2,7 +2,7 @@
 
 Three consumers use a :class:`SimPack` (``sim.pack.pack``):
 - the pack's own wire side (``sim.wire``): RS485, CAN and console read
-  :meth:`BmsFirmware.snapshot` and the identity, and call the test-mode methods;
+  ``pack.bms.snapshot()`` (``BmsFirmwareApi``) and the identity, and call the test-mode methods;
 - the simulated instruments (``sim.instruments``): they wire themselves to the
   terminals through a :data:`TerminalNetwork`, press buttons, drive IN1, read contacts,
   LED edges and the terminal voltage;

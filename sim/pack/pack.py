@@ -1,5 +1,10 @@
 """The simulated pack: cells, heat, terminals, buttons, contacts and LEDs around the firmware.
 
+The pack is the physics and the host of the firmware: at each step boundary it measures
+(``Sensors.readings``), hands the readings and inputs to the firmware's decision machine
+(``sim.pack.firmware``) and applies the outputs it returns (MOSFETs, heater, balancing,
+relays, LEDs). The firmware holds no reference back to the pack.
+
 Lazy and event-driven: every public method first brings the model up to
 ``clock.now()``. Under current the step is at most 1 s; idle time is crossed in long
 steps (thermal and polarisation relax analytically); firmware deadlines split steps, so
@@ -10,13 +15,17 @@ MOSFETs, contacts) so instruments can ask about any recent interval exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+import numpy as np
 
 from common.clock import VirtualClock
 from common.models import get_model
+from sim.pack.bms_api import BmsApi
 from sim.pack.cells import CellString
-from sim.pack.firmware import BmsFirmware
+from sim.pack.firmware import Firmware, Inputs, Readings
 from sim.pack.interface import LEDS, Identity, TerminalNetwork, TerminalView
 from sim.pack.leds import program
 from sim.pack.sensors import Sensors
@@ -32,6 +41,8 @@ STEP_IDLE_MAX = 600.0
 STEP_MAX_DK = 0.1
 
 DEFAULT_AMBIENT_C = 25.0
+
+T = TypeVar("T")
 
 
 def _finite(value: object, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
@@ -70,7 +81,11 @@ class SimPack:
             self._sw_pressed_at: float | None = None
             self.r_path = (unit.path.r_mosfet_mohm + unit.path.r_busbar_mohm) * 1e-3
             self.r_mosfet = unit.path.r_mosfet_mohm * 1e-3
-            self.bms = BmsFirmware(self)
+            self.firmware = Firmware(
+                unit, full_capacity_as=float(self.cells.capacity_as.min()),
+                initial_soc=float(np.clip(np.mean(self.cells.soc), 0.0, 1.0)),
+            )
+            self.bms = BmsApi(self, self.firmware, self.sensors)
             self.identity = self._identity()
             self._current_tl: Timeline[float] = Timeline(t, 0.0)
             self._fet_tl: Timeline[tuple[bool, bool]] = Timeline(t, (False, False))
@@ -107,6 +122,27 @@ class SimPack:
         """The BMS has supply: POWER on and (on an α Plus) the breaker closed."""
         return self.power_button and (self.breaker_closed or not self.unit.breaker.fitted)
 
+    @property
+    def version(self) -> int:
+        """Bumped whenever an input changes (cached snapshots are per time and version)."""
+        return self._version
+
+    def at_now(self, fn: Callable[[float], T]) -> T:
+        """Under ``clock.lock``: bring the pack to now, then ``fn(t)`` at the pack's time
+        (for the BMS face, ``sim.pack.bms_api``)."""
+        with self.clock.lock:
+            self._sync()
+            return fn(self._t)
+
+    def command(self, fn: Callable[[float], T]) -> T:
+        """As :meth:`at_now` for a call that changes the firmware: afterwards (unless ``fn``
+        raised) the firmware re-judges and the pack applies its outputs."""
+        with self.clock.lock:
+            self._sync()
+            result = fn(self._t)
+            self._changed()
+            return result
+
     def _sync(self) -> None:
         """Bring the model up to the clock's now (caller holds ``clock.lock``)."""
         target = self.clock.now()
@@ -114,7 +150,7 @@ class SimPack:
             self._advance(target)
 
     def _advance(self, target: float) -> None:
-        fw = self.bms
+        fw = self.firmware
         while self._t < target:
             t = self._t
             dt = target - t
@@ -135,12 +171,12 @@ class SimPack:
                 self._zero_steps = 0
             if dt > 0.0:
                 self._physics(dt)
-                fw.elapse(dt, self._i_cells)
+                fw.elapse(dt, self.sensors.current(self._i_cells))
             self._t = end
             self._settle()
 
     def _step_cap(self) -> float:
-        if self._i_cells != 0.0 or self.bms.balancing_any:
+        if self._i_cells != 0.0 or self.firmware.outputs.balancing_any:
             return STEP_LOADED
         if not self.cells.rc_settled():
             return STEP_RELAXING
@@ -151,7 +187,7 @@ class SimPack:
 
     def _heater_power(self) -> float:
         h = self.unit.heater
-        return h.power_w if h.fitted and self.bms.heater_on else 0.0
+        return h.power_w if h.fitted and self.firmware.outputs.heater_on else 0.0
 
     def _heater_current(self) -> float:
         """The heater hangs on the cell side of the MOSFETs, behind the BMS shunt: it draws
@@ -163,8 +199,9 @@ class SimPack:
     def _physics(self, dt: float) -> None:
         i = self._i_cells
         cells = self.cells
-        if self.bms.balancing_any:
-            cells.bleed_a = self.bms.balancing * (self.unit.firmware.balance_current_ma / 1000.0)
+        out = self.firmware.outputs
+        if out.balancing_any:
+            cells.bleed_a = out.balancing * (self.unit.firmware.balance_current_ma / 1000.0)
             cells.bleeding = True
         elif cells.bleeding:
             cells.bleed_a = cells.bleed_a * 0.0
@@ -179,15 +216,22 @@ class SimPack:
 
     def _settle(self) -> None:
         """At a boundary: firmware decisions, current through the network, outputs."""
-        fw = self.bms
+        fw = self.firmware
         t = self._t
         for _ in range(4):
-            before = (fw.charge_fet, fw.discharge_fet, fw.heater_on, fw.charger_present)
+            before = fw.outputs.power_key
             self._solve_current((before[0], before[1]))
-            fw.evaluate(t, self._i_cells, self._probe)
-            if (fw.charge_fet, fw.discharge_fet, fw.heater_on, fw.charger_present) == before:
+            if fw.evaluate(t, self._inputs()).power_key == before:
                 break
         self._record(t)
+
+    def _readings(self) -> Readings:
+        i, cells, th = self._i_cells, self.cells, self.thermal
+        return self.sensors.readings(cells.cell_voltages(i), cells.emf() + i * cells.r_cells, i,
+                                     th.t_board, th.t_cells, th.t_mosfet)
+
+    def _inputs(self) -> Inputs:
+        return Inputs(self._readings(), self.powered, self._probe, self.in1_volts)
 
     def _view(self, charge: bool, discharge: bool, emf_extra: float = 0.0) -> TerminalView:
         return TerminalView(self.cells.emf() + emf_extra, self.cells.r_cells + self.r_path,
@@ -217,15 +261,17 @@ class SimPack:
         self._probe = probe
 
     def _record(self, t: float) -> None:
-        fw = self.bms
+        fw = self.firmware
+        out = fw.outputs
         self._current_tl.set(t, self._i)
-        self._fet_tl.set(t, (fw.charge_fet, fw.discharge_fet))
-        cmd = fw.relay_commands()
+        self._fet_tl.set(t, (out.charge_fet, out.discharge_fet))
+        cmd = out.relays
         self._relay_tl.set(t, (cmd[2], cmd[3], cmd[4]))
         key = fw.display_key(t)
         if key != self._display_key:
             self._display_key = key
-            for name, pattern in zip(LEDS, program(fw.display(t), fw.blinks), strict=True):
+            blinks = fw.display_state.blinks
+            for name, pattern in zip(LEDS, program(fw.display(t), blinks), strict=True):
                 self._leds[name].set(t, pattern)
 
     def _changed(self) -> None:
@@ -274,8 +320,8 @@ class SimPack:
 
     def _unsynced_change(self) -> bool:
         """Would the network answer differently now, at the pack's last state?"""
-        fw = self.bms
-        charge, discharge = fw.charge_fet, fw.discharge_fet
+        out = self.firmware.outputs
+        charge, discharge = out.charge_fet, out.discharge_fet
         if not self.powered or not (charge or discharge):
             return False
         i = float(self._network(self._view(charge, discharge)))  # type: ignore[misc]
@@ -286,8 +332,8 @@ class SimPack:
     def terminal_voltage(self) -> float:
         with self.clock.lock:
             self._sync()
-            fw = self.bms
-            if not self.powered or not (fw.charge_fet or fw.discharge_fet):
+            out = self.firmware.outputs
+            if not self.powered or not (out.charge_fet or out.discharge_fet):
                 return 0.0
             return self.cells.emf() + self._i_cells * (self.cells.r_cells + self.r_path)
 
@@ -359,7 +405,7 @@ class SimPack:
             was = self.powered
             self.power_button = bool(on)
             if was and not self.powered:
-                self.bms.power_lost(self._t)
+                self.firmware.power_lost(self._t)
             self._changed()
 
     def set_breaker(self, closed: bool) -> None:
@@ -370,7 +416,7 @@ class SimPack:
             was = self.powered
             self.breaker_closed = bool(closed)
             if was and not self.powered:
-                self.bms.power_lost(self._t)
+                self.firmware.power_lost(self._t)
             self._changed()
 
     def set_sw(self, pressed: bool) -> None:
@@ -383,7 +429,7 @@ class SimPack:
                 held = self._t - self._sw_pressed_at
                 self._sw_pressed_at = None
                 if self.powered:
-                    self.bms.sw_released(self._t, held)
+                    self.firmware.sw_released(self._t, held)
             self._changed()
 
     def set_in1(self, volts: float) -> None:
@@ -463,4 +509,4 @@ class SimPack:
     def state(self) -> str:
         with self.clock.lock:
             self._sync()
-            return self.bms.state
+            return self.firmware.state

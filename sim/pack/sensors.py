@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from common.models import CELLS_IN_SERIES, TEMPERATURE_SENSORS
+from sim.pack.firmware.io import Readings
 from sim.unit import UnitDescription
 
 
@@ -48,6 +49,17 @@ class Sensors:
     def temps(self, board: float, cells: float, mosfet: float) -> tuple[float, ...]:
         o = self.t_offset
         return (board + o[0], cells + o[1], cells + o[2], cells + o[3], cells + o[4], mosfet + o[5])
+
+    def readings(self, cells_v: np.ndarray, pack_v: float, current_a: float, board_c: float,
+                 cells_c: float, mosfet_c: float) -> Readings:
+        """What the firmware decides on, from the true values."""
+        cells = self.cells(cells_v)
+        temps = self.temps(board_c, cells_c, mosfet_c)
+        cell_t = temps[1:5]
+        return Readings(
+            cells, float(cells.max()), float(cells.min()), self.pack(pack_v),
+            self.current(current_a), temps, max(cell_t), min(cell_t), max(temps[0], temps[5]),
+        )
 
     # -- noisy (reports) ------------------------------------------------------------------
     def noisy(
