@@ -34,6 +34,7 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, 0o644)   # records are read by the MES and by people, not private
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

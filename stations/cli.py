@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from reports.cli import register as register_reports
@@ -26,6 +28,12 @@ register_reports(app)
 
 
 def main() -> None:
+    # a terminal that cannot show "…" or "Ω" (PYTHONIOENCODING=ascii, a serial console)
+    # gets a replacement character, never an exception in the middle of a run
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
     app()
 
 

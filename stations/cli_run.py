@@ -79,6 +79,38 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(run_plan(req, Console(), Console(stderr=True), progress=not quiet))
 
 
+    store_app = typer.Typer(help="The results store: catch it up after an outage.",
+                            no_args_is_help=True)
+    app.add_typer(store_app, name="store")
+
+    @store_app.command("sync")
+    def sync(
+        out: Annotated[Path, typer.Option(help="output folder whose run journals to sync")] = Path("results"),
+        db: Annotated[str | None, typer.Option(help="database URL [default: SQLite in --out]")] = None,
+    ) -> None:
+        """Bring the store up to every finished record a run journal in OUT names (a store
+        that was away during a run); exit 0 when nothing is left pending, 1 otherwise."""
+        from fixtures.journal import pending_journals
+        from fixtures.recovery import sync_pending
+        from reports.store import StoreUnavailable, open_store
+
+        err = Console(stderr=True)
+        try:
+            store = open_store(db, out)
+        except StoreUnavailable as exc:
+            err.print(f"[bold red]refused:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(3) from None
+        with store:
+            done = sync_pending(out, store)
+        for run_id in done.synced:
+            Console().print(f"synced run {run_id}")
+        for problem in done.failed:
+            err.print(f"[bold red]not synced[/]: {problem}", soft_wrap=True)
+        left = len(pending_journals(out))
+        Console().print(f"{len(done.synced)} synced, {left} journal(s) left in {out}")
+        raise typer.Exit(1 if done.failed else 0)
+
+
 def run_plan(req: Any, console: Console, err: Console, *, progress: bool = True) -> int:
     """Run one plan through the engine with live progress; print the verdict; the exit code."""
     from fixtures.engine import execute
@@ -111,6 +143,10 @@ def _conclude(result: Any, live: Progress, console: Console, err: Console) -> No
     report = result.safe_report
     for role, problem in (report.errors.items() if report is not None else ()):
         err.print(f"[bold red]safe state NOT confirmed[/] by the {role}: {problem}", soft_wrap=True)
+    for problem in result.output_errors:
+        err.print(f"[bold red]not written[/]: {problem}", soft_wrap=True)
+    for run_id in result.synced:
+        err.print(f"[yellow]caught up[/] the store with the record of run {run_id}", soft_wrap=True)
     dev = " [bold]development run[/] (not all steps: no certificate, not in yield)" \
         if record.development else ""
     console.print(

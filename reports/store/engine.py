@@ -55,6 +55,9 @@ def resolve_url(url: str | None, out_dir: Path) -> str:
 
 
 def _check_sqlite_writable(path: Path) -> None:
+    if path.exists() and path.stat().st_size == 0:   # truncated: not a new store, a lost one
+        raise StoreUnavailable(f"results database {path} is an empty file: it is not a store "
+                               "(restore it from a backup, or move it away to start a new one)")
     target = path if path.exists() else path.parent
     if not os.access(target, os.W_OK):
         raise StoreUnavailable(f"results database {path} is not writable")
@@ -124,6 +127,17 @@ def migrate(engine: sa.Engine) -> None:
         conn.commit()
 
 
+def _check_integrity(engine: sa.Engine, url: str) -> None:
+    """SQLite's quick check: a damaged page is refused now, not met half-way through a run."""
+    with engine.connect() as conn:
+        found = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+        conn.commit()
+    if found != ["ok"]:
+        engine.dispose()
+        raise StoreUnavailable(f"results database {safe_url(url)} is damaged: {'; '.join(found)} "
+                               "(restore it from a backup)")
+
+
 def open_engine(url: str | None, out_dir: Path) -> tuple[sa.Engine, sa.Engine, str]:
     """Resolve, connect, migrate; return (writer, reader, URL) engines or raise
     :class:`StoreUnavailable` with one clear line."""
@@ -131,6 +145,8 @@ def open_engine(url: str | None, out_dir: Path) -> tuple[sa.Engine, sa.Engine, s
     engine = create_engine(full)
     try:
         migrate(engine)
+        if engine.dialect.name == "sqlite":
+            _check_integrity(engine, full)
     except sa.exc.DBAPIError as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

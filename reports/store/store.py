@@ -106,8 +106,9 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------
     @_writes
-    def begin_run(self, record: Record) -> int:
-        """Insert the run (and its station, unit, instruments); set and return its retest index."""
+    def begin_run(self, record: Record, owner: dict[str, Any] | None = None) -> int:
+        """Insert the run (and its station, unit, instruments); set and return its retest
+        index. ``owner`` names the process running it (recovery asks whether it is gone)."""
         for attempt in range(_RETRIES):
             try:
                 with self._engine.begin() as conn:
@@ -120,7 +121,7 @@ class Store:
                         self._run_pk[record.run_id] = existing.pk
                         record.retest_index = existing.retest_index
                         return existing.retest_index
-                    index = self._insert_run(conn, record)
+                    index = self._insert_run(conn, record, owner)
                 record.retest_index = index
                 return index
             except sa.exc.IntegrityError:
@@ -129,7 +130,8 @@ class Store:
                 # another station took this retest index of the serial meanwhile: recount
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _insert_run(self, conn: sa.Connection, record: Record) -> int:
+    def _insert_run(self, conn: sa.Connection, record: Record,
+                    owner: dict[str, Any] | None = None) -> int:
         now = record.started_at  # station clock, never this machine's
         self._upsert_station(conn, record.station, now)
         conn.execute(
@@ -142,7 +144,8 @@ class Store:
                 RUNS.c.serial == record.serial, RUNS.c.development == record.development)
         ).scalar_one()
         pk = conn.execute(
-            RUNS.insert().values(**_run_values(record), retest_index=index).returning(RUNS.c.pk)
+            RUNS.insert().values(**_run_values(record), retest_index=index, owner=owner)
+            .returning(RUNS.c.pk)
         ).scalar_one()
         self._write_instruments(conn, pk, record.instruments)
         for seq, m in enumerate(record.measurements):
@@ -231,14 +234,18 @@ class Store:
         self._next_seq.pop(record.run_id, None)
 
     def unfinished_runs(self, station_id: str) -> list[str]:
-        """Run ids of ``station_id`` that have no verdict (a crash left them), oldest first."""
+        """Run ids of ``station_id`` that have no verdict, oldest first."""
+        return [run_id for run_id, _ in self.unfinished_with_owner(station_id)]
+
+    def unfinished_with_owner(self, station_id: str) -> list[tuple[str, Any]]:
+        """(run id, owner) of the unfinished runs of ``station_id``, oldest first."""
         with self._reader.connect() as conn:
             rows = conn.execute(
-                sa.select(RUNS.c.run_id)
+                sa.select(RUNS.c.run_id, RUNS.c.owner)
                 .where(RUNS.c.station_id == station_id, RUNS.c.verdict.is_(None))
                 .order_by(RUNS.c.started_at, RUNS.c.pk)
             )
-            return [r.run_id for r in rows]
+            return [(r.run_id, r.owner) for r in rows]
 
     @_writes
     def mark_aborted(self, run_id: str, reason: str) -> None:
@@ -262,12 +269,16 @@ class Store:
             ))
 
     def recover_unfinished(
-        self, station_id: str, reason: str = "run found unfinished when the station started"
+        self, station_id: str, reason: str = "run found unfinished when the station started",
+        *, gone: Callable[[Any], bool] = lambda owner: True,
     ) -> list[Record]:
-        """At start-up: close every unfinished run of the station as ABORTED and return
-        the records (so the caller can write their JSON and report)."""
+        """At start-up: close every unfinished run of the station whose owner is ``gone``
+        as ABORTED and return the records (so the caller can write their JSON and report).
+        A run whose owner may still be running is left alone."""
         out = []
-        for run_id in self.unfinished_runs(station_id):
+        for run_id, owner in self.unfinished_with_owner(station_id):
+            if not gone(owner):
+                continue
             self.mark_aborted(run_id, reason)
             out.append(self.load_record(run_id))
         return out

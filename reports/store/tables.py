@@ -120,6 +120,7 @@ class Run(Base):
     record_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     development: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     steps: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # the per-step record
+    owner: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # host, pid of a live run
 
 
 class RunInstrument(Base):

@@ -49,9 +49,12 @@ def station_document(description: dict[str, Any]) -> dict[str, Any]:
             "calibration_due": due,
         }
     serial = description.get("serial", "")
+    # one id per served bench (its RS485 gateway port tells two benches apart): the
+    # station's lock is per id, and two benches are two stations
+    port = str(description.get("rs485_tcp") or "").rsplit(":", 1)[-1]
     return {
         "schema_version": 1,
-        "id": f"SIMSERVE-{serial}" if serial else "SIMSERVE",
+        "id": "-".join(p for p in ("SIMSERVE", serial, port) if p),
         "line": "sim",
         "watchdog_s": 30.0,
         "bench": {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Case:
     id: str
-    area: str             # "signal" | "fault" | "input" | "envelope"
+    area: str             # "signal" | "fault" | "reading" | "input" | ... | "envelope"
     tried: str            # what was done to the station
     exit: int | None      # exit code of `station run` (None: role commands, no run)
     verdict: str          # verdict of the record ("-" for none)
@@ -79,14 +79,33 @@ CASES: tuple[Case, ...] = (
     Case("station-malformed", "input", "station file with a TOML syntax error", 3, "-", says="station"),
     Case("station-bad-key", "input", "station file: watchdog_s = \"x\"", 3, "-", says="watchdog_s"),
     Case("station-missing", "input", "station file that does not exist", 3, "-", says="station-none.toml"),
-    Case("safety-nan", "fault", "the safety tester answers NAN for the ground bond",
+    Case("safety-nan", "reading", "the safety tester answers NAN for the ground bond",
          2, "ERROR", "safety", "non-finite", SAFE, "ERROR, never PASS; critical: the plan stops"),
-    Case("safety-inf", "fault", "the safety tester answers +INF",
+    Case("safety-inf", "reading", "the safety tester answers +INF",
          2, "ERROR", "safety", "non-finite", SAFE),
-    Case("daq-over-range", "fault", "the DAQ answers 9.9E37 (SCPI over-range) for the pack voltage",
+    Case("daq-over-range", "reading", "the DAQ answers 9.9E37 (SCPI over-range) for the pack voltage",
          2, "ERROR", "power_on", "non-finite", SAFE),
-    Case("load-nan", "fault", "the load answers nan for its current",
+    Case("load-nan", "reading", "the load answers nan for its current",
          2, "ERROR", "discharge_pulse", "non-finite", SAFE, "every current it reads is ERROR"),
+    Case("store-away-2s", "results", "PostgreSQL (through a TCP proxy) cut 30 s into the run, back 2 s later",
+         0, "PASS", "-", "-", SAFE, "the run goes on; the store holds the record and its hash at the end"),
+    Case("store-away", "results", "PostgreSQL cut after the run began, not back before its end",
+         0, "PASS", "-", "store", SAFE,
+         "record and journal on disk; `station store sync` catches the store up, no duplicate"),
+    Case("disk-full", "results", "the output folder on a 24 kB filesystem that fills mid-run",
+         2, "ERROR", "(current)", "No space left", SAFE, "one `not written` line per file; the store keeps the run"),
+    Case("disk-read-only", "results", "the output folder remounted read-only 30 s into the run",
+         2, "ERROR", "(current)", "Read-only", SAFE),
+    Case("kill-after-record", "results", "SIGKILL after the JSON record, before the store hears of it",
+         -9, "PASS", "-", "-", "-", "the next start syncs that record into the store: one run, one record"),
+    Case("recover-live-run", "results", "an unfinished run of this station whose owner still runs",
+         0, "-", "-", "left alone", "-", "only a run whose owner is provably gone is closed ABORTED"),
+    Case("two-processes", "results", "a second `station run` on a bench a live run holds",
+         3, "-", "-", "is in use by", SAFE, "refused before anything is opened; the first run goes on"),
+    Case("operator-huge", "input", "`--operator` of 10,000 characters", 3, "-", says="--operator"),
+    Case("operator-blank", "input", "`--operator` blank", 3, "-", says="--operator is blank"),
+    Case("ascii-terminal", "input", "`PYTHONIOENCODING=ascii` (a terminal without Unicode)", 0, "PASS",
+         says="PASS PV5S260100000013"),
     Case("limits-malformed", "input", "limits file with a TOML syntax error", 3, "-", says="v5.toml"),
     Case("limits-condition-typo", "input", "limits: a condition misspelt (`puls_s`)", 3, "-",
          says="puls_s"),

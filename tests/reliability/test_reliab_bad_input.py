@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cases import BY_ID
 from harness import SERIAL, SIM_STATION
+from procs import ROOT
 from rich.console import Console
 
 import stations.simbench as simbench
@@ -204,3 +205,24 @@ def test_retest_is_counted_never_overwritten(tmp_path: Path) -> None:
     assert indexes == [0, 1, 2]
     with open_store(None, out) as store:
         assert len(store.runs()) == 3
+
+
+@pytest.mark.parametrize(("case_id", "operator"), [("operator-huge", "x" * 10_000),
+                                                   ("operator-blank", "   ")])
+def test_operator_name_is_bounded_before_start(case_id: str, operator: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    _says(case_id, _refused(tmp_path, monkeypatch, operator=operator))
+
+
+def test_an_ascii_terminal_gets_the_run_not_a_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    case = BY_ID["ascii-terminal"]
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1"}
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "station"), "run", "eol", "--serial",
+                           SERIAL, "--out", str(tmp_path)], env=env, capture_output=True,
+                          timeout=120)
+    text = (done.stdout + done.stderr).decode("ascii")   # ascii only, as the terminal asked
+    assert done.returncode == case.exit, text
+    assert "Traceback" not in text and case.says in text

@@ -1,62 +1,14 @@
-"""Fixtures of the reports tests: a store on SQLite and one on the real PostgreSQL server.
-
-Each xdist worker gets its own PostgreSQL database with a random name, dropped at the end,
-so concurrent test runs on one server never see each other's rows.
-"""
+"""Fixtures of the reports tests: a store on SQLite and one on the real PostgreSQL server
+(``pg_url`` and ``pg_fresh_url`` come from ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from reports.store import Store, open_store
-
-PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
-
-
-def _admin() -> tuple[psycopg.Connection, str] | tuple[None, str]:
-    last = ""
-    for user in ("postgres", "root"):
-        try:
-            conn = psycopg.connect(PG_SERVER.format(user=user, db="test"), autocommit=True,
-                                   connect_timeout=3)
-            return conn, user
-        except psycopg.Error as exc:
-            last = str(exc).strip().splitlines()[0]
-    return None, last
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """URL of a fresh database on 127.0.0.1:5432, dropped after the session."""
-    admin, user = _admin()
-    if admin is None:
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 does not answer: {user}")
-    name = f"vst_reports_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_SERVER.format(user=user, db=name)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-@pytest.fixture
-def pg_fresh_url(pg_url: str) -> Iterator[str]:
-    """A database of its own for one test (for tests that count every row)."""
-    admin, user = _admin()
-    assert admin is not None
-    name = f"vst_reports_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_SERVER.format(user=user, db=name)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

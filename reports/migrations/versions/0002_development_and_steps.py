@@ -1,5 +1,6 @@
-"""Runs record whether they were development runs (some steps only) and their steps; a
-development run has a retest sequence of its own, so it never moves a production run's.
+"""Runs record whether they were development runs (some steps only), their steps and the
+process that owns them while they run; a development run has a retest sequence of its own,
+so it never moves a production run's.
 
 Revision ID: 0002
 Revises: 0001
@@ -22,6 +23,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("development", sa.Boolean(), server_default=sa.false(),
                                    nullable=False))
         batch.add_column(sa.Column("steps", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("owner", sa.Text(), nullable=True))
         batch.drop_constraint("uq_runs_serial_retest", type_="unique")
         batch.create_unique_constraint("uq_runs_serial_retest",
                                        ["serial", "retest_index", "development"])
@@ -31,5 +33,6 @@ def downgrade() -> None:
     with op.batch_alter_table("runs") as batch:
         batch.drop_constraint("uq_runs_serial_retest", type_="unique")
         batch.create_unique_constraint("uq_runs_serial_retest", ["serial", "retest_index"])
+        batch.drop_column("owner")
         batch.drop_column("steps")
         batch.drop_column("development")
