@@ -106,6 +106,8 @@ CASES: tuple[Case, ...] = (
     Case("operator-blank", "input", "`--operator` blank", 3, "-", says="--operator is blank"),
     Case("ascii-terminal", "input", "`PYTHONIOENCODING=ascii` (a terminal without Unicode)", 0, "PASS",
          says="PASS PV5S260100000013"),
+    Case("store-empty", "input", "the SQLite store truncated to 0 bytes", 3, "-", says="empty file"),
+    Case("store-damaged", "input", "a page of the SQLite store overwritten", 3, "-", says="station.sqlite"),
     Case("limits-malformed", "input", "limits file with a TOML syntax error", 3, "-", says="v5.toml"),
     Case("limits-condition-typo", "input", "limits: a condition misspelt (`puls_s`)", 3, "-",
          says="puls_s"),

@@ -18,7 +18,7 @@ from rich.console import Console
 import stations.simbench as simbench
 import testplans.limits as limits_mod
 from fixtures.session import RunRequest
-from reports.store import open_store
+from reports.store import StoreUnavailable, open_store
 from sim.unit import default_unit, write_unit
 from stations.cli_run import run_plan
 
@@ -39,8 +39,13 @@ def _refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **request: Any) ->
     if out.is_dir():
         assert not list(out.glob("*.json")) and not list(out.glob("*.pdf"))
         if (out / "station.sqlite").exists():
-            with open_store(None, out) as store:
-                assert store.runs().empty
+            try:
+                store = open_store(None, out)
+            except StoreUnavailable:   # the store is what was refused: nothing went into it
+                pass
+            else:
+                with store:
+                    assert store.runs().empty
     return lines[0]
 
 
@@ -226,3 +231,47 @@ def test_an_ascii_terminal_gets_the_run_not_a_traceback(tmp_path: Path) -> None:
     text = (done.stdout + done.stderr).decode("ascii")   # ascii only, as the terminal asked
     assert done.returncode == case.exit, text
     assert "Traceback" not in text and case.says in text
+
+
+def test_a_store_truncated_to_nothing_is_refused_not_started_afresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "station.sqlite").write_bytes(b"")
+    line = _refused(tmp_path, monkeypatch, out_dir=out)
+    _says("store-empty", line)
+    assert (out / "station.sqlite").stat().st_size == 0   # nothing written over it
+
+
+def test_a_damaged_store_page_is_refused_at_start(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    with open_store(None, out) as store:
+        for i in range(200):   # enough rows for several pages
+            store.begin_run(_stored_run(i))
+    db = out / "station.sqlite"
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db.read_bytes())
+    page = 4096
+    assert len(data) > 4 * page
+    for start in range(2 * page, len(data) - page, page):   # the rows' pages, scrambled
+        data[start + 8: start + 808] = b"\xa5" * 800
+    db.write_bytes(bytes(data))
+    _says("store-damaged", _refused(tmp_path, monkeypatch, out_dir=out))
+
+
+def _stored_run(i: int) -> Any:
+    import uuid
+    from datetime import UTC, datetime
+
+    from reports.record import Firmware, LimitsInfo, Record, StationInfo
+
+    return Record(run_id=uuid.uuid4().hex, serial=SERIAL, model="v5", plan="eol", verdict=None,
+                  started_at=datetime(2026, 1, 5, tzinfo=UTC), finished_at=None, duration_s=None,
+                  wall_duration_s=None, operator="t" * 50, software_version="0",
+                  station=StationInfo(id=f"S{i}", line="l", file="f" * 100, simulated=False),
+                  instruments=[], firmware=Firmware(),
+                  limits=LimitsInfo(file="x", version="1", sha256="0" * 64), measurements=[])
