@@ -297,3 +297,32 @@ def test_edited_limits_keep_their_label_but_make_a_development_run_without_certi
     assert "development run" in _problems(js)
     with open_store(None, out) as store:
         assert store.load_record(record.run_id).development
+
+
+# -- a station file's own key, and `station keys` ---------------------------------------------
+
+def test_station_file_key_signs_and_keys_export_makes_it_trusted(tmp_path: Path, keys: Path) -> None:
+    from stations.cli import app
+
+    station = tmp_path / "line" / "station.toml"
+    station.parent.mkdir()
+    text = (Path(limits_mod.__file__).parents[2] / "stations" / "sim.toml").read_text("utf-8")
+    station.write_text(text.replace('id = "SIM-01"\n', 'id = "L1-EOL-07"\nsigning_key = "k/line.ed25519"\n'))
+    runner = CliRunner()
+    shown = runner.invoke(app, ["keys", "show", "--station", str(station)])
+    assert shown.exit_code == 0, shown.output
+    key_file = station.parent / "k" / "line.ed25519"
+    assert key_file.is_file() and not keys.exists()         # not the key folder's default
+    fp = fingerprint(load_or_create(key_file, "L1-EOL-07").public_key())
+    assert f"fingerprint  {fp}" in shown.output and str(key_file) in shown.output
+
+    js, pdf = _station_run(tmp_path / "out", station=station)
+    assert Record.load(js).signature.key_fingerprint == fp  # type: ignore[union-attr]
+    assert f"signed by key {fp}, which is not trusted" in _problems(pdf)   # the folder lacks it
+    trust = tmp_path / "trust.txt"
+    exported = runner.invoke(app, ["keys", "export", "--station", str(station), "--out", str(trust)])
+    assert exported.exit_code == 0, exported.output
+    assert trust.read_text().startswith(public_line(load_or_create(key_file, "x").public_key(), "L1-EOL-07"))
+    result = verify(pdf, trust=[trust])
+    assert result.ok, result.problems
+    assert any(f"trusted: trust file {trust}" in c for c in result.checked)
