@@ -236,6 +236,19 @@ def _check_rebuilt(cert_path: Path, record: Record, file_sha: str, record_file: 
     _check_certificate(cert, record, file_sha, result)
     for line in _text_differences(cert.text, _pdf_text(expected))[:8]:
         result.fail(f"certificate {name}: {line}")
+    mine = _software_version()
+    if record.software_version != mine:
+        result.fail(f"(the record was written by vstation {record.software_version}, this is "
+                    f"{mine}: a certificate rebuilt by another version may differ in drawing alone)")
+
+
+def _software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vstation")
+    except PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "0+unknown"
 
 
 def _pdf_text(data: bytes) -> str:
