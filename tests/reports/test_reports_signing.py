@@ -326,3 +326,18 @@ def test_station_file_key_signs_and_keys_export_makes_it_trusted(tmp_path: Path,
     result = verify(pdf, trust=[trust])
     assert result.ok, result.problems
     assert any(f"trusted: trust file {trust}" in c for c in result.checked)
+
+
+def test_a_key_that_cannot_be_made_leaves_the_record_written_but_unsigned(
+        tmp_path: Path, keys: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    from fixtures.sinks import JsonSink, Outputs
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    sink = JsonSink(tmp_path, key_file=blocker / "k.ed25519")
+    r = make_record(make_serial(74))
+    sink.begin(r)
+    outputs = Outputs()
+    sink.finish(r, outputs)
+    assert outputs.record_path is not None and Record.load(outputs.record_path).signature is None
+    assert "will not be signed" in capfd.readouterr().err
