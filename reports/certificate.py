@@ -3,13 +3,18 @@
 A passed unit gets a certificate; any other verdict gets a test report that says plainly,
 at the top, that it is not a certificate. Either way the document carries the SHA-256 of
 the JSON record's exact bytes, as text and in a QR code, so a printed page can be checked
-against the record and the store (``station verify``).
+against the record and the store (``station verify``), and the fingerprint of the station
+key that signed the record. The bytes depend on the record alone (reportlab's invariant mode,
+the creation date the run's start), so ``station verify`` rebuilds the document from the
+record and compares it byte for byte with the one presented.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+from datetime import UTC
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -18,6 +23,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import TimeStamp
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -210,18 +217,41 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
     table.setStyle(TableStyle(style))
     story.append(table)
 
+    signer = record.signature.key_fingerprint if record.signature else "— (record not signed)"
     check = [
         Paragraph("Record", s["h2"]),
         Paragraph(escape(f"Record file: {record_file}"), s["base"]),
         Paragraph(f"Record SHA-256: {record_sha256}", s["mono"]),
+        Paragraph(f"Signed by station key SHA-256: {signer}", s["mono"]),
         Paragraph(escape(f"Serial {record.serial}, run {record.run_id}. The QR code carries "
-                         "the serial, the run and this hash; `station verify` checks them "
-                         "against the record file and the results store."), s["base"]),
+                         "the serial, the run and this hash; `station verify` checks the "
+                         "record's signature and rebuilds this document from the record "
+                         "file, and compares both with the results store."), s["base"]),
         Spacer(1, 2 * mm),
         QrFlowable(qr_payload(record, record_sha256), 32 * mm),
     ]
     story.append(KeepTogether(check))
     return story
+
+
+def _fixed_canvas(record: Record) -> type[Canvas]:
+    """A canvas whose creation date and document id come from the run's start, whatever the
+    clock or ``SOURCE_DATE_EPOCH`` say: the same record always gives the same bytes."""
+    epoch = record.started_at.timestamp()
+
+    class FixedCanvas(Canvas):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            doc = self._doc
+            stamp = TimeStamp(invariant=True)
+            stamp.t = epoch
+            stamp.lt = tuple(record.started_at.astimezone(UTC).timetuple())
+            stamp.YMDhms, stamp.dhh, stamp.dmm = stamp.lt[:6], 0, 0
+            doc._timeStamp = stamp
+            doc.signature = hashlib.md5(b"a reportlab document" + ascii(epoch).encode(),
+                                        usedforsecurity=False)
+
+    return FixedCanvas
 
 
 def certificate_bytes(record: Record, record_sha256: str, record_file: str = "") -> bytes:
@@ -247,7 +277,7 @@ def certificate_bytes(record: Record, record_sha256: str, record_file: str = "")
         canvas.restoreState()
 
     story = build_story(record, record_sha256, record_file)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=_fixed_canvas(record))
     return buf.getvalue()
 
 

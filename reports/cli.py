@@ -1,7 +1,7 @@
 """``station verify`` and ``station report lot|unit``: records and analytics on the command line.
 
-Exit codes: ``verify`` 0 when certificate, record and store agree, 1 when they do not,
-2 on bad usage; ``report`` 0 done, 1 nothing to report, 3 database unusable.
+Exit codes: ``verify`` 0 when the record is signed by a trusted key and certificate, record
+and store agree, 1 when not, 2 on bad usage (an unreadable ``--trust`` file, say); ``report`` 0 done, 1 nothing to report, 3 database unusable.
 """
 
 from __future__ import annotations
@@ -43,13 +43,17 @@ def register(app: typer.Typer) -> None:
     def verify(
         path: Annotated[Path, typer.Argument(help="certificate (.pdf) or record (.json)")],
         db: Db = None,
+        trust: Annotated[list[Path] | None, typer.Option(
+            "--trust", help="file of trusted key fingerprints or public keys, one a line "
+                            "(added to the local key folder's keys); repeatable")] = None,
     ) -> None:
-        """Check that a certificate, its JSON record (same stem) and the store agree."""
+        """Check the record's signature and key, and that its certificate (same stem) and the
+        store agree with it."""
         from reports.verify import verify as run_verify
 
         console = _console()
         try:
-            result = run_verify(path, db)
+            result = run_verify(path, db, trust=trust or [])
         except ValueError as exc:
             console.print(f"[red]error:[/] {exc}")
             raise typer.Exit(2) from None
@@ -58,7 +62,7 @@ def register(app: typer.Typer) -> None:
         for line in result.problems:
             console.print(f"[red]DISAGREE[/]  {line}", highlight=False)
         if result.ok:
-            console.print("[bold green]certificate, record and store agree[/]")
+            console.print("[bold green]signed by a trusted key; certificate, record and store agree[/]")
         else:
             console.print(f"[bold red]{path} does not verify[/]")
         raise typer.Exit(0 if result.ok else 1)

@@ -208,6 +208,17 @@ class LimitsInfo(_Model):
     sha256: str = Field(pattern=_SHA256.pattern)  # of the limits file's bytes
 
 
+class Signature(_Model):
+    """The station's Ed25519 signature over the record's canonical bytes without this block
+    (:meth:`Record.unsigned_bytes`): a hash anyone can recompute, a signature only the
+    station's key can make. ``station verify`` checks it and that the key is trusted."""
+
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{43}=$")   # base64 of the raw 32 bytes
+    key_fingerprint: str = Field(pattern=_SHA256.pattern)      # SHA-256 of the raw public key
+    value: str = Field(pattern=r"^[A-Za-z0-9+/]{86}==$")       # base64 of the 64-byte signature
+
+
 class Failure(_Model):
     """Why a run did not pass."""
 
@@ -253,6 +264,8 @@ class Record(_Model):
     #: Only some steps selected (``-k``, ``--deselect``, ``--lf``): no certificate, never in yield.
     development: bool = False
     steps: list[StepRecord] = []
+    #: Written by the station's JSON sink; None until then (and in the store, which keeps the hash).
+    signature: Signature | None = None
 
     @field_validator("started_at", "finished_at")
     @classmethod
@@ -299,6 +312,11 @@ class Record(_Model):
     def to_json_bytes(self) -> bytes:
         """The canonical bytes of this record (UTF-8, 2-space indent, trailing newline)."""
         data = self.model_dump(mode="json")
+        return (json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+    def unsigned_bytes(self) -> bytes:
+        """The canonical bytes without the ``signature`` block: what the signature signs."""
+        data = self.model_dump(mode="json", exclude={"signature"})
         return (json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
 
     @classmethod

@@ -1,9 +1,12 @@
-"""``station verify``: do the certificate, the JSON record and the store tell the same story?
+"""``station verify``: is the record the station's, and do certificate and store tell its story?
 
-The certificate names the record file by the SHA-256 of its exact bytes; the store keeps
-that hash and every field of the run. Verify recomputes the hash from the file and compares
-all three, so an edited record, a swapped certificate or a store that lost a measurement
-is caught, and says which of them disagrees and how.
+A hash alone proves nothing (whoever edits a record can recompute it), so verify checks, in
+order: the record's Ed25519 signature over its canonical bytes, and that the signing key is
+trusted (the local key folder, or ``--trust`` files); the certificate, by rebuilding it from
+the record and comparing the bytes with the PDF presented (nothing is read back from the
+PDF's text to decide, so no operator name can confuse it); and the store, which keeps the
+record file's hash and every field of the run. When the certificate differs, its text and
+QR code are compared too, to say how; that explains, it never passes a document.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from typing import Any
 
 import pypdf
 
-from reports.certificate import NOT_A_CERTIFICATE, QR_TAG, qr_matrix, qr_payload
+from reports.certificate import NOT_A_CERTIFICATE, QR_TAG, certificate_bytes, qr_matrix, qr_payload
 from reports.exports import sha256_bytes
 from reports.record import Record
+from reports.signing import TrustStore, check_signature, trusted_keys
 from reports.store import DEFAULT_FILE, StoreUnavailable, open_store
 
 _TEXT_SHA = re.compile(r"Record SHA-256:\s*([0-9a-f]{64})")
-_TEXT_RUN = re.compile(r"\brun ([0-9a-f]{32})\b")
+#: the run as the record section prints it (the last one: an operator's name comes earlier)
+_TEXT_RUN = re.compile(r"Serial \S+, run ([0-9a-f]{32})\. The QR")
 _KEYWORDS = re.compile(r"SN=([^;]*);RUN=([0-9a-f]{32});SHA256=([0-9a-f]{64})")
 
 
@@ -61,12 +66,12 @@ def read_certificate(path: str | Path) -> CertificateInfo:
     except (OSError, pypdf.errors.PdfReadError) as exc:
         raise ValueError(f"{p}: cannot read the certificate: {exc}") from None
     sha = _TEXT_SHA.search(text)
-    run = _TEXT_RUN.search(text)
+    runs = _TEXT_RUN.findall(" ".join(text.split()))
     serial = re.search(r"Serial number\s*\n?\s*(\S+)", text)
     verdict = re.search(r"Verdict\s*\n?\s*(PASS|FAIL|ABORTED|ERROR|RUNNING)", text)
     kw = _KEYWORDS.search(str(meta.get("/Keywords", "")))
     info = CertificateInfo(
-        path=p, serial=serial.group(1) if serial else None, run_id=run.group(1) if run else None,
+        path=p, serial=serial.group(1) if serial else None, run_id=runs[-1] if runs else None,
         sha256=sha.group(1) if sha else None, verdict=verdict.group(1) if verdict else None,
         says_not_certificate=NOT_A_CERTIFICATE in text, text=text,
     )
@@ -150,8 +155,11 @@ def _pair(path: Path) -> tuple[Path, Path]:
     raise ValueError(f"{path}: give a certificate (.pdf) or a record (.json)")
 
 
-def verify(path: str | Path, db_url: str | None = None) -> Verification:
-    """Check certificate, record and store against each other (see module doc)."""
+def verify(path: str | Path, db_url: str | None = None, *,
+           trust: list[Path] | None = None, trusted: TrustStore | None = None) -> Verification:
+    """Check signature and trust, certificate, record and store (see module doc).
+
+    ``trust`` are trust files added to the local key folder; ``trusted`` replaces both."""
     cert_path, record_path = _pair(Path(path))
     result = Verification()
 
@@ -169,9 +177,17 @@ def verify(path: str | Path, db_url: str | None = None) -> Verification:
             first = str(exc).splitlines()
             result.fail(f"record file {record_path} is not a valid record: "
                         f"{' '.join(first[:3])}")
+        else:
+            _check_signature(record, trusted or trusted_keys(trust), result)
+            if record.development:
+                result.fail(f"record {record_path.name} is a development run (some steps only, "
+                            "or limits that are not released): it has no certificate and "
+                            "does not count")
 
     if not cert_path.is_file():
         result.fail(f"certificate {cert_path} not found")
+    elif record is not None and file_sha is not None:
+        _check_rebuilt(cert_path, record, file_sha, record_path.name, result)
     else:
         try:
             cert = read_certificate(cert_path)
@@ -183,6 +199,80 @@ def verify(path: str | Path, db_url: str | None = None) -> Verification:
     if record is not None:
         _check_store(record, file_sha, record_path, db_url, result)
     return result
+
+
+def _check_signature(record: Record, trusted: TrustStore, result: Verification) -> None:
+    """The station's signature over the record, by a key this verifier trusts."""
+    problem = check_signature(record)
+    if problem is not None:
+        result.fail(f"signature: {problem}")
+        return
+    assert record.signature is not None
+    fp = record.signature.key_fingerprint
+    source = trusted.source(fp)
+    if source is None:
+        result.fail(f"signature: the record is signed by key {fp}, which is not trusted here "
+                    "(not in the local key folder nor in a --trust file)")
+        return
+    result.checked.append(f"record signed by station key {fp} (trusted: {source})")
+
+
+def _check_rebuilt(cert_path: Path, record: Record, file_sha: str, record_file: str,
+                   result: Verification) -> None:
+    """The certificate presented must be, byte for byte, the one the record produces."""
+    name = cert_path.name
+    expected = certificate_bytes(record, file_sha, record_file)
+    presented = cert_path.read_bytes()
+    if presented == expected:
+        result.checked.append(f"certificate {name} is exactly the document the record produces")
+        return
+    result.fail(f"certificate {name} is not the document record {record_file} produces "
+                f"(rebuilt from the record: {len(expected)} bytes, presented: {len(presented)})")
+    try:
+        cert = read_certificate(cert_path)
+    except ValueError as exc:
+        result.fail(str(exc))
+        return
+    _check_certificate(cert, record, file_sha, result)
+    for line in _text_differences(cert.text, _pdf_text(expected))[:8]:
+        result.fail(f"certificate {name}: {line}")
+    mine = _software_version()
+    if record.software_version != mine:
+        result.fail(f"(the record was written by vstation {record.software_version}, this is "
+                    f"{mine}: a certificate rebuilt by another version may differ in drawing alone)")
+
+
+def _software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vstation")
+    except PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "0+unknown"
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def _text_differences(presented: str, expected: str) -> list[str]:
+    """Lines the presented document prints that the rebuilt one does not, and vice versa."""
+    import difflib
+
+    out = []
+    for line in difflib.unified_diff(expected.splitlines(), presented.splitlines(), lineterm="", n=0):
+        if line.startswith(("---", "+++", "@@")):
+            continue
+        if line.startswith("+"):
+            out.append(f"prints {line[1:].strip()!r}, which the record does not give")
+        elif line.startswith("-"):
+            out.append(f"the record gives {line[1:].strip()!r}, which the document does not print")
+    if not out:
+        out.append("prints the same text as the rebuilt document, but its drawing differs "
+                   "(colours, positions, hidden content or a different software version)")
+    return out
 
 
 def _check_certificate(cert: CertificateInfo, record: Record | None, file_sha: str | None,
@@ -249,7 +339,9 @@ def _check_store(record: Record, file_sha: str | None, record_path: Path, db_url
     if stored_sha != file_sha:
         result.fail(f"the store holds record SHA-256 {stored_sha} for run {record.run_id}, "
                     f"the record file hashes to {file_sha}")
-    differences = diff(record.model_dump(mode="json"), stored.model_dump(mode="json"))
+    # the store keeps the record file's hash, not its signature block
+    differences = diff(record.model_dump(mode="json", exclude={"signature"}),
+                       stored.model_dump(mode="json", exclude={"signature"}))
     for d in differences[:12]:
         result.fail(f"record and store differ at {d}")
     if len(differences) > 12:

@@ -3,6 +3,7 @@
 - ``station demo``, ``station sim ...``: the simulated bench (``stations.cli_sim``)
 - ``station run ...``: test plans (``stations.cli_run``)
 - ``station verify``, ``station report ...``: records and analytics (``reports.cli``)
+- ``station keys ...``: the station's record-signing key (``stations.cli_keys``)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import typer
 
 from reports.cli import register as register_reports
+from stations.cli_keys import register as register_keys
 from stations.cli_run import register as register_run
 from stations.cli_sim import register as register_sim
 
@@ -25,6 +27,7 @@ app = typer.Typer(
 register_sim(app)
 register_run(app)
 register_reports(app)
+register_keys(app)
 
 
 def main() -> None:

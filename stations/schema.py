@@ -134,6 +134,8 @@ class StationFile(_Strict):
     line: str = Field(min_length=1)
     bench: BenchConfig = Field(default_factory=BenchConfig)
     watchdog_s: float = Field(30.0, ge=1, le=3600)     # instruments' output watchdog delay
+    #: the station's Ed25519 key file, if not the key folder's <id>.ed25519 (relative: to this file)
+    signing_key: str | None = Field(None, min_length=1)
     pack: PackPortsConfig | None = None                # required unless simulated
     envelope: EnvelopeConfig
     fixture: FixtureConfig

@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from reports.record import Limit
 
 LIMITS_DIR = Path(__file__).parent
+#: The hashes of released documents; beside this module, never in a folder given to load.
+RELEASED_FILE = Path(__file__).with_name("released.toml")
 Scalar = float | int | str | bool
 Feature = Literal["heater", "breaker"]
 C = TypeVar("C", bound=BaseModel)
@@ -271,3 +273,21 @@ def _describe(exc: ValidationError, doc: dict[str, Any]) -> str:
                 pass
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
+
+
+def released_hashes(path: Path | None = None) -> dict[str, dict[str, list[str]]]:
+    """``{plan: {model: [sha256, ...]}}`` of the released limits documents."""
+    file = path or RELEASED_FILE
+    data = _read(file)
+    for plan, models in data.items():
+        if not isinstance(models, dict) or not all(
+                isinstance(v, list) and all(isinstance(h, str) for h in v) for v in models.values()):
+            raise LimitsFileError(f"{file}: [{plan}] maps each model to a list of SHA-256 strings")
+    return data
+
+
+def is_released(limits: Limits, path: Path | None = None) -> bool:
+    """Whether this resolved document is one that was released (its SHA-256 is listed for
+    its plan and model): an edited document keeps its version label but not its hash."""
+    listed = released_hashes(path).get(limits.data.plan, {}).get(limits.data.model, [])
+    return limits.sha256 in listed

@@ -24,6 +24,7 @@ from reports.certificate import (
 from reports.cli import register
 from reports.exports import write_record_json
 from reports.record import Record
+from reports.signing import key_path, load_or_create, sign_record
 from reports.store import open_store
 from reports.verify import read_certificate, read_qr_matrices, verify
 
@@ -33,8 +34,10 @@ def _text(path: Path) -> str:
 
 
 def _issue(record: Record, folder: Path) -> tuple[Path, Path, str]:
-    """What the station does at the end of a run: store, JSON, certificate."""
+    """What the station does at the end of a run: store, signed JSON, certificate."""
     stem = folder / f"{record.serial}_{record.started_at:%Y%m%dT%H%M%SZ}"
+    key = load_or_create(key_path(record.station.id), record.station.id)  # the session's folder
+    record.signature = sign_record(record, key)
     with open_store(None, folder) as store:
         store.begin_run(record)
         sha = write_record_json(record, stem.with_suffix(".json"))
