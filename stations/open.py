@@ -32,6 +32,7 @@ from drivers.instruments.roles import (
     SafetyTester,
 )
 from drivers.instruments.transport import open_transport
+from stations.deadman import HEARTBEAT, Deadman, FedPort, arm_deadman
 from stations.schema import (
     StationFile,
     StationFileError,
@@ -133,6 +134,8 @@ class Station:
         #: The station clock: the bench's clock, whose sleep feeds the watchdogs.
         self.clock = StationClock(clock, self)
         self._last_pet = clock.now()
+        #: The fixture's dead-man heartbeat (armed at open when the fixture has one).
+        self.deadman = Deadman(clock)
         self.envelope = envelope
         self.pack_ports = pack_ports
         self.sim = sim
@@ -174,11 +177,12 @@ class Station:
             now = base.now()
             if feeding and now - self._last_pet >= interval - 1e-9:
                 self.pet_watchdogs()
+            self.deadman.feed()
             left = end - now
             if left <= 1e-9:
                 return
             step = min(left, self._last_pet + interval - now) if feeding else left
-            base.sleep(max(step, 1e-6))
+            base.sleep(max(min(step, self.deadman.due_in()), 1e-6))
 
     # -- safety ------------------------------------------------------------------------------
     def safe_state(self) -> SafeStateReport:
@@ -254,6 +258,8 @@ class Station:
                                        address=p["rs485_address"])
             else:
                 drv = ConsoleClient.open(p["console"], self.clock, baud=p["console_baud"])
+            if key != "bms_can":  # a blocking port read feeds the dead-man first
+                drv.port = FedPort(drv.port, self.deadman)
             self._pack_drivers[key] = drv
         return self._pack_drivers[key]
 
@@ -289,6 +295,7 @@ class Station:
             if self.roles:
                 self.safe_state()
         finally:
+            self.deadman.disarm()   # fed through the safe state; the fixture drops after it
             for drv in self._pack_drivers.values():
                 with contextlib.suppress(Exception):
                     drv.close()
@@ -328,7 +335,9 @@ def _options(config: StationFile, role: str) -> dict[str, Any]:
     opts = dict(config.instruments[role].options)
     fx = config.fixture
     if role == "daq":
-        opts.update(outputs=dict(fx.outputs), inputs=dict(fx.inputs), channels=fx.channels.model_dump())
+        heartbeat = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
+        opts.update(outputs={**fx.outputs, **heartbeat}, inputs=dict(fx.inputs),
+                    channels=fx.channels.model_dump())
     elif role == "leds":
         opts.update(fibres=dict(fx.fibres))
     return opts
@@ -366,13 +375,33 @@ def open_station(
         check_calibration(config, clock.utcnow().date())
         for role in ROLE_KEYS:
             _open_role(station, role)
+        _leave_stale_test_mode(station)
         station.safe_state()
         for role in station.watchdog_roles():
             role.arm_watchdog(config.watchdog_s)
+        arm_deadman(station)
     except BaseException:
         station.close()
         raise
     return station
+
+
+def _leave_stale_test_mode(station: Station) -> None:
+    """A station killed inside test mode leaves the pack there (moved thresholds, a forced
+    heater) until the console's 10-min timeout: if the pack is powered and its console
+    answers in the debug prompt, log out (restores every temporary change, SPEC §7) while
+    it is still powered, before the safe state releases the fixture."""
+    try:
+        if abs(station.daq.pack_voltage()) < 1.0:   # dead terminals: the pack is off
+            return
+        console = station.console
+        console.command("", check=False)            # an empty line: the prompt says the mode
+        if console.in_debug:
+            console.logout()
+            log.warning("the pack's console was in test mode (a station died in it): "
+                        "logged out, every temporary threshold restored")
+    except Exception as exc:  # a silent console is not in test mode; the plan will say more
+        log.info("test-mode check of the pack's console at open: %s", exc)
 
 
 def _open_role(station: Station, role: str) -> None:

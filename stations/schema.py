@@ -101,6 +101,16 @@ class FixtureChannels(_Strict):
     digital_out: int = Field(ge=101, le=399)
 
 
+class DeadmanConfig(_Strict):
+    """The fixture's watchdog relay (a retriggerable timer relay in series with the POWER
+    relay coil and the load's enable): it holds them only while the station toggles
+    ``output`` at least every ``timeout_s`` (the relay's set time), so a dead station
+    leaves no energy flowing."""
+
+    output: int = Field(ge=0, le=7)                    # DAQ digital-output bit of the heartbeat
+    timeout_s: float = Field(2.0, ge=0.5, le=60)
+
+
 class FixtureConfig(_Strict):
     """The fixture's wiring to the DAQ: relay outputs, contact inputs, channels."""
 
@@ -110,6 +120,8 @@ class FixtureConfig(_Strict):
     fibres: dict[Literal["RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4"], int] = Field(
         default_factory=lambda: {n: i + 1 for i, n in enumerate(LED_NAMES)}
     )
+    #: None: no watchdog relay fitted (a killed station then leaves the fixture as it was)
+    deadman: DeadmanConfig | None = None
 
     @model_validator(mode="after")
     def _bits(self) -> FixtureConfig:
@@ -125,6 +137,8 @@ class FixtureConfig(_Strict):
         missing = [n for n in LED_NAMES if n not in self.fibres]
         if missing:
             raise ValueError(f"fibres: missing {missing}")
+        if self.deadman is not None and self.deadman.output in self.outputs.values():
+            raise ValueError(f"deadman.output: bit {self.deadman.output} is already a relay output")
         return self
 
 

@@ -5,6 +5,14 @@ Channel 101 reads the pack terminals (with the meter's own gain error and seeded
 byte), 302 drives the fixture relays: across POWER and SW, the α Plus breaker actuator,
 and the 24 V drive of IN1. The bit maps are the fixture's wiring; the station file must
 say the same (``write_station_file`` writes :data:`OUTPUT_BITS` / :data:`INPUT_BITS`).
+
+Bit :data:`HEARTBEAT_BIT` drives the fixture's watchdog relay, a retriggerable timer relay
+in series with the POWER relay coil and the load's enable: each edge restarts its
+:data:`DEADMAN_S`; when it runs out the relay drops POWER (the pack loses its button
+supply) and inhibits the load. A hold circuit keeps POWER open until the heartbeat is back
+and the station re-asserts POWER (writes it off, then on); the load stays off until it is
+switched on again. Until the first edge the relay is not armed (holds), so a bench without
+a station, or a station file without ``[fixture.deadman]``, behaves as before.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from common.clock import VirtualClock
+from common.clock import EventHandle, VirtualClock
+from sim.instruments.load import SimLoad
 from sim.instruments.scpi import ScpiDevice, ScpiError, number
 from sim.pack.interface import SimPackApi
 
@@ -21,6 +30,9 @@ OUTPUT_BITS = {"power": 0, "sw": 1, "breaker": 2, "in1": 3}
 INPUT_BITS = {"no2": 0, "no3": 1, "no4": 2}
 CHANNELS = {"pack_voltage": 101, "ambient_tc": 102, "tc_type": "K", "digital_in": 301, "digital_out": 302}
 IN1_DRIVE_V = 24.0
+#: The heartbeat output and the watchdog relay's set time (``[fixture.deadman]``).
+HEARTBEAT_BIT = 4
+DEADMAN_S = 2.0
 
 _CH = re.compile(r"\(@(\d{3})\)")
 
@@ -38,6 +50,12 @@ class SimDaq:
     received: list[str] = field(default_factory=list)
     network: object | None = None
     supply: object | None = None
+    deadman_s: float = DEADMAN_S
+    #: The watchdog relay's contacts: closed until its timer runs out.
+    deadman_held: bool = True
+    deadman_trips: int = 0
+    _power_latched_open: bool = False      # the hold circuit after a drop
+    _deadman_handle: EventHandle | None = None
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -60,12 +78,16 @@ class SimDaq:
     def write_outputs(self, value: int) -> None:
         old, self.out_byte = self.out_byte, value & 0xFF
         changed = old ^ self.out_byte
+        if changed >> HEARTBEAT_BIT & 1:
+            self._heartbeat()
         for name, bit in OUTPUT_BITS.items():
             if not changed >> bit & 1:
                 continue
             on = bool(self.out_byte >> bit & 1)
             if name == "power":
-                self.pack.set_power_button(on)
+                if on and self.deadman_held:   # re-asserted with the heartbeat live
+                    self._power_latched_open = False
+                self.pack.set_power_button(self.power_closed())
             elif name == "sw":
                 self.pack.set_sw(on)
             elif name == "breaker":
@@ -75,6 +97,38 @@ class SimDaq:
 
     def relay(self, name: str) -> bool:
         return bool(self.out_byte >> OUTPUT_BITS[name] & 1)
+
+    def power_closed(self) -> bool:
+        """The POWER relay's contacts: its DAQ bit, through the watchdog relay and the hold."""
+        return self.relay("power") and self.deadman_held and not self._power_latched_open
+
+    # -- the watchdog relay --------------------------------------------------------------
+    def _heartbeat(self) -> None:
+        """An edge of the heartbeat: restart the timer (a deadline event, no polling)."""
+        if self._deadman_handle is not None:
+            self._deadman_handle.cancel()
+        self._deadman_handle = self.clock.call_later(self.deadman_s, self._deadman_expired)
+        if not self.deadman_held:
+            self.deadman_held = True
+            self._load_inhibit(False)
+
+    def _deadman_expired(self, t: float) -> None:
+        del t
+        self._deadman_handle = None
+        self.deadman_held = False
+        self.deadman_trips += 1
+        self._power_latched_open = True
+        self.pack.set_power_button(False)
+        self._load_inhibit(True)
+
+    def _load_inhibit(self, on: bool) -> None:
+        for device in getattr(self.network, "devices", ()):
+            if isinstance(device, SimLoad):
+                device.set_inhibit(on)
+
+    def close(self) -> None:
+        if self._deadman_handle is not None:
+            self._deadman_handle.cancel()
 
 
 def _channel(arg: str, allowed: tuple[int, ...]) -> int:

@@ -42,6 +42,8 @@ class SimLoad:
     levels: dict[str, float] = field(default_factory=lambda: {"CC": 0.0, "CV": 0.0, "CP": 0.0, "CR": 1e6})
     input_on: bool = False
     short_on: bool = False
+    #: Remote inhibit (the fixture's watchdog relay): input off, and held off, while set.
+    inhibited: bool = False
     protections: set[str] = field(default_factory=set)
     capture_dt: float = 0.01
     capture_points: int = 100
@@ -96,6 +98,13 @@ class SimLoad:
     def changed(self) -> None:
         self.pack.inputs_changed()
 
+    def set_inhibit(self, on: bool) -> None:
+        """Remote inhibit: switches the input off; lifting it does not switch it back on."""
+        self.inhibited = bool(on)
+        if on and (self.input_on or self.short_on):
+            self.input_on = self.short_on = False
+            self.changed()
+
     def measured(self) -> tuple[float, float]:
         """(V, I drawn) now."""
         self.pack.current()  # brings the pack and the network to now
@@ -140,6 +149,8 @@ def _set_input(load: SimLoad, arg: str) -> None:
     on = boolean(arg)
     if on and load.protections:
         raise ScpiError(-221, "Settings conflict; protection latched")
+    if on and load.inhibited:
+        raise ScpiError(-221, "Settings conflict; remote inhibit")
     load.input_on = on
     if not on:
         load.short_on = False

@@ -16,7 +16,7 @@ from typing import Any
 
 import tomli_w
 
-from sim.instruments.daq import CHANNELS, INPUT_BITS, OUTPUT_BITS
+from sim.instruments.daq import CHANNELS, DEADMAN_S, HEARTBEAT_BIT, INPUT_BITS, OUTPUT_BITS
 
 #: Simulated instruments do not drift: their calibration is due far in the future.
 SIM_CALIBRATION_DUE = "2099-12-31"
@@ -71,7 +71,8 @@ def station_document(description: dict[str, Any]) -> dict[str, Any]:
             "can": _can(description.get("can")),
         },
         "envelope": dict(DEFAULT_ENVELOPE),
-        "fixture": {"outputs": OUTPUT_BITS, "inputs": INPUT_BITS, "channels": CHANNELS},
+        "fixture": {"outputs": OUTPUT_BITS, "inputs": INPUT_BITS, "channels": CHANNELS,
+                    "deadman": {"output": HEARTBEAT_BIT, "timeout_s": DEADMAN_S}},
         "instruments": instruments,
     }
 

@@ -11,8 +11,9 @@ import tomli_w
 
 from common.clock import VirtualClock
 from sim.instruments import start_instruments
+from sim.instruments.daq import HEARTBEAT_BIT
 from sim.instruments.station_file import write_station_file
-from stations.schema import StationFileError, default_station_file, load_station_file
+from stations.schema import StationFileError, default_station_file, load_station_file, parse_station
 from tests.instruments.fakepack import FakePack
 
 STATIONS = Path(__file__).resolve().parents[2] / "stations"
@@ -35,6 +36,12 @@ def test_shipped_station_files_validate() -> None:
     assert not line.bench.simulated and line.pack is not None
     assert line.pack.can.interface == "socketcan"
     assert set(line.instruments) == {"load", "supply", "chamber", "daq", "leds", "safety"}
+    for sf in (sim, line):   # both fixtures have the dead-man on bit 4, 2 s
+        assert sf.fixture.deadman is not None
+        assert (sf.fixture.deadman.output, sf.fixture.deadman.timeout_s) == (4, 2.0)
+    doc = _sim_doc()
+    del doc["fixture"]["deadman"]   # a fixture without a watchdog relay: still valid
+    assert parse_station(doc).fixture.deadman is None
 
 
 @pytest.mark.parametrize(
@@ -50,6 +57,10 @@ def test_shipped_station_files_validate() -> None:
         (lambda d: d["fixture"]["outputs"].pop("sw"), "fixture", "missing ['sw']"),
         (lambda d: d["fixture"]["inputs"].update(no3=0), "fixture", "share one bit"),
         (lambda d: d.pop("id"), "id", "Field required"),
+        (lambda d: d["fixture"]["deadman"].update(output=0), "fixture", "already a relay output"),
+        (lambda d: d["fixture"]["deadman"].update(output=9), "fixture.deadman.output", "less than or equal to 7"),
+        (lambda d: d["fixture"]["deadman"].update(timeout_s=0.1), "fixture.deadman.timeout_s", "greater than or equal"),
+        (lambda d: d["fixture"]["deadman"].pop("output"), "fixture.deadman.output", "Field required"),
     ],
 )
 def test_bad_station_file_names_file_and_key(tmp_path: Path, mutate, key: str, words: str) -> None:
@@ -112,3 +123,4 @@ def test_generated_station_file_points_at_the_bench(tmp_path: Path) -> None:
         assert sf.instruments[role].dialect == entry["dialect"]
         assert sf.instruments[role].serial == entry["serial"]
     assert sf.instruments["leds"].address.startswith("socket://127.0.0.1:")
+    assert sf.fixture.deadman is not None and sf.fixture.deadman.output == HEARTBEAT_BIT

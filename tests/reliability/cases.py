@@ -44,6 +44,16 @@ CASES: tuple[Case, ...] = (
     Case("sigkill", "signal", "SIGKILL to `station run eol` during the charge pulse (supply on)",
          -9, "ABORTED", "-", "found unfinished", "supply off by its own watchdog within watchdog_s",
          "next `station run` on the same store recovers the run: ABORTED, measurements kept"),
+    Case("sigkill-load-on", "signal", "SIGKILL to `station run eol` in the 15 s tier at 150 A (load on)",
+         -9, "-", "-", "-", "no current within 10 s, no command sent: load input off (inhibited), "
+         "POWER relay open (pack unpowered, 0 V)",
+         "the fixture's dead-man: the station no longer toggles the heartbeat, the watchdog relay "
+         "drops after timeout_s; nothing recloses"),
+    Case("sigkill-test-mode", "signal", "SIGKILL inside test mode on a fixture without a dead-man "
+         "(pack stays powered, console in `PYTES_debug>`)",
+         -9, "ABORTED", "-", "logged out", SAFE,
+         "the next `station run` sends `logout` at open (thresholds restored) and says so; with a "
+         "dead-man the pack loses POWER and its test mode with it"),
     Case("abort-inside-close", "signal",
          "second signal's abort path while the main thread is stopped inside close()",
          2, "ABORTED", "-", "second signal", SAFE,
