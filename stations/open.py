@@ -377,6 +377,7 @@ def open_station(
             _open_role(station, role)
         _leave_stale_test_mode(station)
         station.safe_state()
+        _clear_dead_station_trips(station)
         for role in station.watchdog_roles():
             role.arm_watchdog(config.watchdog_s)
         arm_deadman(station)
@@ -384,6 +385,27 @@ def open_station(
         station.close()
         raise
     return station
+
+
+#: What a dead station leaves latched on the supply: its own watchdog, the fixture's
+#: dead-man on the inhibit input. Anything else latched is a fault the plan must see.
+DEAD_STATION_TRIPS = frozenset({"WDOG", "INH"})
+
+
+def _clear_dead_station_trips(station: Station) -> None:
+    """After the safe state (output off), clear a supply latched off only by a station that
+    died (watchdog, dead-man inhibit), and say so; other protections stay latched."""
+    supply = station.roles.get("supply")
+    if supply is None:
+        return
+    try:
+        tripped = supply.protection_status()  # type: ignore[attr-defined]
+        if tripped and tripped <= DEAD_STATION_TRIPS:
+            supply.clear_protection()  # type: ignore[attr-defined]
+            log.warning("the supply was latched off by %s (a station died): cleared",
+                        ", ".join(sorted(tripped)))
+    except Exception as exc:  # the plan's own checks will meet a supply that does not answer
+        log.info("protection check of the supply at open: %s", exc)
 
 
 def _leave_stale_test_mode(station: Station) -> None:

@@ -120,6 +120,9 @@ class SimDaq:
         self._power_latched_open = True
         self.pack.set_power_button(False)
         self._load_inhibit(True)
+        inhibit = getattr(self.supply, "inhibit", None)   # the supply's INH input, wired in too
+        if inhibit is not None:
+            inhibit()
 
     def _load_inhibit(self, on: bool) -> None:
         for device in getattr(self.network, "devices", ()):

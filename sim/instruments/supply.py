@@ -92,6 +92,15 @@ class SimSupply:
             self.watchdog_trips += 1
             self.changed()
 
+    def inhibit(self) -> None:
+        """The remote-inhibit input (INH) asserted by the fixture's watchdog relay, in the
+        RP7900's latching mode: the output latches off, INH (Questionable bit 9) stays set
+        until ``OUTP:PROT:CLE``, so a station that comes back must clear it on purpose."""
+        self.protections.add("INH")
+        if self.output_on:
+            self.output_on = False
+            self.changed()
+
     def reset(self) -> None:
         self.vset = self.source_limit = self.sink_limit = 0.0
         self.output_on = False

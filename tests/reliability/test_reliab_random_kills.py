@@ -72,8 +72,9 @@ def _bench(n: int, moments: list[float], folder: Path, results: list[dict]) -> N
                     killed.append(_started_run(out, killed))
                 finally:
                     run.stop()
-        finally:
-            ins.close()
+        finally:   # the resources only: pyvisa's resource manager is shared by the threads
+            for res in ins._res.values():
+                res.close()
 
 
 def _started_run(out: Path, already: list[str]) -> str:
@@ -83,7 +84,7 @@ def _started_run(out: Path, already: list[str]) -> str:
     with open_store(None, out) as store:
         runs = store.runs()
     open_ids = [r for r, v in zip(runs.run_id, runs.verdict, strict=True)
-                if v is None and r not in already]
+                if not isinstance(v, str) and r not in already]   # no verdict: None or NaN
     assert len(open_ids) == 1, open_ids
     return str(open_ids[0])
 
