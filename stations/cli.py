@@ -12,6 +12,7 @@ import sys
 import typer
 
 from reports.cli import register as register_reports
+from stations.cli_check import register as register_check
 from stations.cli_run import register as register_run
 from stations.cli_sim import register as register_sim
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 register_sim(app)
 register_run(app)
 register_reports(app)
+register_check(app)
 
 
 def main() -> None:
