@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         model: Annotated[str | None, typer.Option(help="only this model")] = None,
         plan: Annotated[str, typer.Option(help="plan to report on")] = "eol",
     ) -> None:
-        """Yield, first-pass yield, retest rate, Pareto, Cp/Cpk and run charts of a lot."""
+        """Yield, first-pass yield, retest rate, Pareto, Pp/Ppk and Cp/Cpk per model, run charts of a lot."""
         from reports.analytics import load_lot, summarize
         from reports.lot_report import write_lot_report
         from reports.store import StoreUnavailable, open_store
