@@ -156,7 +156,8 @@ def register(app: typer.Typer) -> None:
         serial: Annotated[str, typer.Argument(help="serial number of the pack")],
         db: Db = None,
         results: Results = DEFAULT_RESULTS,
-        measurements: Annotated[bool, typer.Option(help="list every measurement")] = False,
+        measurements: Annotated[bool, typer.Option(
+            "--measurements", metavar="", help="also list every measurement")] = False,
     ) -> None:
         """Every run of one pack, oldest first, with why each did not pass."""
         import pandas as pd

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         station: Annotated[Path | None, typer.Option(
             help="station file to check [default: stations/sim.toml]")] = None,
         pack: Annotated[bool, typer.Option(
-            "--pack", help="also start the pack on the fixture and check its RS485, console "
+            "--pack", metavar="", help="also start the pack on the fixture and check its RS485, console "
             "and CAN ports")] = False,
     ) -> None:
         """Open every instrument of a station file and check it is the one named, in
