@@ -8,7 +8,8 @@ shown (expired: a problem; due within :data:`CALIBRATION_WARN_DAYS`: a warning),
 fixture relay is set and read back through the DAQ, and the bench is left in its safe
 state. With ``pack=True`` the pack is started through the fixture and its three ports must
 answer through the ``bms`` role: the RS485 serial number, the console's ``info`` and the
-CAN frames within :data:`CAN_WAIT_S`.
+CAN frames within :data:`CAN_WAIT_S`. A real bench is checked under the station's lock
+(``fixtures.lock``): a bench a run holds is reported busy and not touched.
 
 Unlike :func:`stations.open.open_station`, nothing here stops at the first problem: an
 expired calibration or a wrong instrument is one row of the report.
@@ -148,12 +149,34 @@ def run_check(path: str | Path, *, pack: bool = False) -> CheckReport:
                + (" (simulated bench)" if config.bench.simulated else ""))
     _envelope_items(report, config, rating)
 
+    if config.bench.simulated:   # an in-process bench: nobody else can be driving it
+        return _check_bench(report, file, config, pack)
+    from fixtures.lock import StationBusy, StationLock
+
+    try:
+        lock = StationLock(config.id).acquire("station check")
+    except StationBusy as exc:   # a run is on this bench: touch nothing
+        report.add("station lock", "PROBLEM", str(exc))
+        return report
+    try:
+        return _check_bench(report, file, config, pack)
+    finally:
+        lock.release()
+
+
+def _check_bench(report: CheckReport, file: Path, config: StationFile, pack: bool) -> CheckReport:
     sim = None
     clock: Clock = WallClock()
     if config.bench.simulated:
         from stations.simbench import start_sim_bench
 
-        setup = start_sim_bench(_within_ratings(config), source=file)
+        try:
+            setup = start_sim_bench(_within_ratings(config), source=file)
+        except StationFileError as exc:
+            raise CheckRefused(str(exc)) from None
+        except Exception as exc:
+            report.add("simulated bench", "PROBLEM", f"cannot start: {type(exc).__name__}: {exc}")
+            return report
         sim, clock = setup.bench, setup.clock
         config = setup.station.model_copy(update={"envelope": config.envelope})
     today = clock.utcnow().date()

@@ -119,6 +119,16 @@ def test_served_bench_in_another_process(tmp_path: Path) -> None:
         finally:
             inst.close()
 
+        # a bench a run holds is reported busy and not touched
+        from fixtures.lock import StationLock
+        from stations.schema import load_station_file
+
+        with StationLock(load_station_file(served).id):
+            busy = run_check(served)
+        assert [i.item for i in busy.items if i.result == "PROBLEM"] == ["station lock"]
+        assert "in use by" in busy.items[-1].detail
+        assert not any(i.item.startswith("instrument") for i in busy.items)
+
         text = served.read_text(encoding="utf-8")
         # the station file names another load model than the one on the bench
         wrong_model = _copy(tmp_path, text, m=(r'dialect = "chroma-63200a"',
