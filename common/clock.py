@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -20,8 +21,28 @@ from typing import Protocol, runtime_checkable
 #: Durations shorter than this are rounding noise of float time sums, not time to wait.
 TIME_EPSILON = 1e-9
 
-#: Calendar date at virtual time 0 unless a bench says otherwise.
+#: Calendar date at virtual time 0 of a bare VirtualClock, and of a simulated bench asked
+#: for reproducible dates (``VSTATION_EPOCH=fixed``).
 DEFAULT_EPOCH = datetime(2026, 1, 5, 8, 0, 0, tzinfo=UTC)
+#: Environment variable that pins a simulated bench's calendar: an ISO 8601 time
+#: (``2026-01-05T08:00:00Z``; a time without an offset is UTC) or ``fixed`` for
+#: :data:`DEFAULT_EPOCH`. Unset, a simulated bench's calendar starts at the present time.
+EPOCH_ENV = "VSTATION_EPOCH"
+
+
+def epoch_from_env(environ: Mapping[str, str] | None = None) -> datetime | None:
+    """The calendar epoch :data:`EPOCH_ENV` pins, or None when it is unset or empty."""
+    text = (os.environ if environ is None else environ).get(EPOCH_ENV, "").strip()
+    if not text:
+        return None
+    if text.lower() in ("fixed", "reproducible"):
+        return DEFAULT_EPOCH
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{EPOCH_ENV}={text!r}: give an ISO 8601 time such as "
+                         "2026-01-05T08:00:00Z, or 'fixed'") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 @runtime_checkable

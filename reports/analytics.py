@@ -1,5 +1,6 @@
 """Lot analytics from the store: yield, first-pass yield, retest rate, the Pareto of
-failing measurements and each measurement's capability (Cp, Cpk) against its limits.
+failing measurements and each measurement's capability against its limits (Pp/Ppk and
+Cp/Cpk, per model).
 
 Pure pandas on the store's frames, so the numbers can be checked against the runs that
 produced them; drawing and documents live in ``reports.lot_report``.
@@ -11,13 +12,20 @@ Definitions (per serial, over the runs in scope, i.e. finished runs of the plan 
   run is in scope;
 - retest rate: runs with retest index ≥ 1 ÷ runs;
 - Pareto: per measurement, how many runs it FAILed or ERRORed in, most first;
-- Cp = (high − low) / 6σ, Cpk = min(high − µ, µ − low) / 3σ over the values of runs
-  that took the measurement (PASS or FAIL); with one limit only Cpk (Cpu or Cpl).
+- capability, per model and measurement, over the values of runs that took it (PASS or
+  FAIL; a FAIL that measured nothing, such as a trip timeout "no trip within 20 s", is
+  left out and counted as excluded), in run order, against the latest run's limits:
+  Pp = (high − low) / 6s, Ppk = min(high − µ, µ − low) / 3s with s the overall sample σ
+  (ddof 1); Cp and Cpk the same with the within σ̂ = mean moving range / d2 (d2 = 1.128,
+  consecutive values: the individuals-chart estimate). One limit only: Ppk / Cpk alone
+  (Ppu/Ppl, Cpu/Cpl). Below :data:`MIN_N` values no index is given ("n < 25"), nor with a
+  σ that is zero next to the values ("σ ≈ 0").
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -91,38 +99,120 @@ def pareto(meas: pd.DataFrame) -> pd.DataFrame:
     return table[cols]
 
 
-def cp_cpk(values: pd.Series, low: float | None, high: float | None) -> tuple[float, float]:
-    """(Cp, Cpk) of ``values`` against the limits; NaN where undefined."""
-    n = values.count()
-    if n < 2:
-        return math.nan, math.nan
-    mu, sigma = float(values.mean()), float(values.std(ddof=1))
+#: Fewest values a capability index is computed from.
+MIN_N = 25
+#: d2 of a moving range of two consecutive values (σ̂ = mean MR / d2).
+D2 = 1.128
+#: A σ below this fraction of the values' magnitude is rounding noise: no index.
+SIGMA_REL_EPS = 1e-9
+#: A FAIL whose message says nothing was measured (a protection that did not trip within
+#: the timeout records the timeout as its value): not a measured value.
+NOT_MEASURED = re.compile(r"\bno trip\b|\bdid not trip\b|\bnot tripped\b", re.IGNORECASE)
+
+
+def _limit(x: float | None) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
+def indices(mu: float, sigma: float, low: float | None, high: float | None) -> tuple[float, float]:
+    """(spread index, centred index) for one σ: (high − low) / 6σ and the smaller of
+    (high − µ) / 3σ, (µ − low) / 3σ; NaN where a limit is missing or σ is not > 0."""
     if not sigma > 0:
         return math.nan, math.nan
-    lo = None if low is None or pd.isna(low) else float(low)
-    hi = None if high is None or pd.isna(high) else float(high)
-    cp = (hi - lo) / (6 * sigma) if lo is not None and hi is not None else math.nan
+    lo, hi = _limit(low), _limit(high)
+    spread = (hi - lo) / (6 * sigma) if lo is not None and hi is not None else math.nan
     sides = [(hi - mu) / (3 * sigma)] if hi is not None else []
     sides += [(mu - lo) / (3 * sigma)] if lo is not None else []
-    return cp, (min(sides) if sides else math.nan)
+    return spread, (min(sides) if sides else math.nan)
 
 
-def capability(meas: pd.DataFrame) -> pd.DataFrame:
-    """Per numeric measurement with limits: n, mean, σ, limits, Cp, Cpk, failures.
+def sigma_within(values: pd.Series) -> float:
+    """Mean moving range of consecutive values / d2 (NaN below two values)."""
+    v = pd.Series(values, dtype=float).dropna()
+    if len(v) < 2:
+        return math.nan
+    return float(v.diff().abs().iloc[1:].mean()) / D2
+
+
+def _near_zero(sigma: float, mu: float, low: float | None, high: float | None) -> bool:
+    scale = max(abs(mu), abs(low or 0.0), abs(high or 0.0))
+    return not sigma > SIGMA_REL_EPS * scale if scale > 0 else not sigma > 0
+
+
+def pp_ppk(values: pd.Series, low: float | None, high: float | None) -> tuple[float, float]:
+    """(Pp, Ppk): the overall sample σ; NaN below two values or with σ = 0."""
+    v = pd.Series(values, dtype=float).dropna()
+    if len(v) < 2:
+        return math.nan, math.nan
+    return indices(float(v.mean()), float(v.std(ddof=1)), low, high)
+
+
+def cp_cpk(values: pd.Series, low: float | None, high: float | None) -> tuple[float, float]:
+    """(Cp, Cpk): the within σ (moving range / d2) of the values in run order."""
+    v = pd.Series(values, dtype=float).dropna()
+    if len(v) < 2:
+        return math.nan, math.nan
+    return indices(float(v.mean()), sigma_within(v), low, high)
+
+
+def not_measured(meas: pd.DataFrame) -> pd.Series:
+    """Rows that hold no measured value: a FAIL whose message says it did not trip."""
+    message = meas.message.fillna("").astype(str) if "message" in meas else pd.Series("", meas.index)
+    return meas.outcome.eq("FAIL") & message.str.contains(NOT_MEASURED)
+
+
+def capability_values(meas: pd.DataFrame) -> pd.DataFrame:
+    """The measured numeric values that enter capability (PASS or FAIL, limits known)."""
+    if meas.empty:
+        return meas
+    return meas[meas.outcome.isin(["PASS", "FAIL"]) & meas.value_num.notna()
+                & (meas.low.notna() | meas.high.notna()) & ~not_measured(meas)]
+
+
+CAPABILITY_COLUMNS = ["model", "name", "step", "unit", "n", "mean", "std", "std_within", "low",
+                      "high", "pp", "ppk", "cp", "cpk", "note_p", "note_c", "fails", "excluded",
+                      "values"]
+
+
+def capability(meas: pd.DataFrame, min_n: int = MIN_N) -> pd.DataFrame:
+    """Per model and numeric measurement with limits: n, mean, overall and within σ, limits,
+    Pp/Ppk and Cp/Cpk (NaN with a note in ``note_p`` / ``note_c`` where refused), failures,
+    excluded (not measured) and the values in run order.
 
     Limits are those of the latest run (a new limits version moves them)."""
-    cols = ["name", "step", "unit", "n", "mean", "std", "low", "high", "cp", "cpk", "fails"]
-    taken = meas[meas.outcome.isin(["PASS", "FAIL"]) & meas.value_num.notna()
-                 & (meas.low.notna() | meas.high.notna())]
-    rows = []
-    for name, g in taken.groupby("name", sort=False):
+    rows: list[dict[str, object]] = []
+    if meas.empty:
+        return pd.DataFrame(rows, columns=CAPABILITY_COLUMNS)
+    taken = capability_values(meas)
+    skipped = meas[not_measured(meas)]
+    for (model, name), g in taken.groupby(["model", "name"], sort=False):
         last = g.iloc[-1]
-        cp, cpk = cp_cpk(g.value_num, last.low, last.high)
-        rows.append({"name": name, "step": last.step, "unit": last.unit, "n": len(g),
-                     "mean": g.value_num.mean(), "std": g.value_num.std(ddof=1),
-                     "low": last.low, "high": last.high, "cp": cp, "cpk": cpk,
-                     "fails": int((g.outcome == "FAIL").sum())})
-    return pd.DataFrame(rows, columns=cols)
+        values = g.value_num.astype(float).reset_index(drop=True)
+        lo, hi = _limit(last.low), _limit(last.high)
+        n, mu = len(values), float(values.mean())
+        s_all = float(values.std(ddof=1)) if n >= 2 else math.nan
+        s_in = sigma_within(values)
+        pp = ppk = cp = cpk = math.nan
+        note_p = note_c = ""
+        if n < min_n:
+            note_p = note_c = f"n < {min_n}"
+        else:
+            if _near_zero(s_all, mu, lo, hi):
+                note_p = "σ ≈ 0"
+            else:
+                pp, ppk = indices(mu, s_all, lo, hi)
+            if _near_zero(s_in, mu, lo, hi):
+                note_c = "σ ≈ 0"
+            else:
+                cp, cpk = indices(mu, s_in, lo, hi)
+        excluded = int(((skipped.model == model) & (skipped.name == name)).sum())
+        rows.append({"model": model, "name": name, "step": last.step, "unit": last.unit,
+                     "n": n, "mean": mu, "std": s_all, "std_within": s_in, "low": last.low,
+                     "high": last.high, "pp": pp, "ppk": ppk, "cp": cp, "cpk": cpk,
+                     "note_p": note_p, "note_c": note_c,
+                     "fails": int((g.outcome == "FAIL").sum()), "excluded": excluded,
+                     "values": list(values)})
+    return pd.DataFrame(rows, columns=CAPABILITY_COLUMNS)
 
 
 def by_station(runs: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """``station verify`` and ``station report lot|unit``: records and analytics on the command line.
 
 Exit codes: ``verify`` 0 when the record is signed by a trusted key and certificate, record
-and store agree, 1 when not, 2 on bad usage (an unreadable ``--trust`` file, say); ``report`` 0 done, 1 nothing to report, 3 database unusable.
+and store agree, 1 when not, 2 on bad usage (an unreadable ``--trust`` file, say);
+``report`` 0 done, 1 nothing to report (no store at the path, no runs), 2 bad usage (an
+``--out`` that cannot be written), 3 database unusable. A report never creates a store.
 """
 
 from __future__ import annotations
@@ -33,6 +35,48 @@ def _since(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"--since {text!r}: give a date such as 2026-01-31") from None
+
+
+def _cell(x: object) -> str:
+    """A table cell: "—" for a missing value (None, NaN, NaT), never "nan"."""
+    import pandas as pd
+
+    if x is None:
+        return "—"
+    try:
+        if pd.isna(x):  # type: ignore[arg-type]
+            return "—"
+    except (TypeError, ValueError):   # a list or another non-scalar
+        pass
+    return str(x)
+
+
+def _store_file(db: str | None, results: Path) -> Path | None:
+    """The SQLite file a report would read (None for a server database)."""
+    from reports.store.engine import DEFAULT_FILE
+
+    if db is None:
+        return results / DEFAULT_FILE
+    if db.startswith("sqlite:///") and len(db) > len("sqlite:///"):
+        return Path(db[len("sqlite:///"):])
+    return None
+
+
+def _open_existing_store(db: str | None, results: Path):  # type: ignore[no-untyped-def]
+    """The store a report reads, never a new one: a report of a folder without a store
+    says so (exit 1) and creates nothing; an unusable database is exit 3."""
+    from reports.store import StoreUnavailable, open_store
+
+    path = _store_file(db, results)
+    if path is not None and not path.is_file():
+        _console(stderr=True).print(f"no store at {path}: nothing to report", soft_wrap=True,
+                                    highlight=False)
+        raise typer.Exit(1)
+    try:
+        return open_store(db, results)
+    except StoreUnavailable as exc:
+        _console(stderr=True).print(f"error: {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(3) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -76,21 +120,21 @@ def register(app: typer.Typer) -> None:
         model: Annotated[str | None, typer.Option(help="only this model")] = None,
         plan: Annotated[str, typer.Option(help="plan to report on")] = "eol",
     ) -> None:
-        """Yield, first-pass yield, retest rate, Pareto, Cp/Cpk and run charts of a lot."""
+        """Yield, first-pass yield, retest rate, Pareto, Pp/Ppk and Cp/Cpk per model, run charts of a lot."""
         from reports.analytics import load_lot, summarize
         from reports.lot_report import write_lot_report
-        from reports.store import StoreUnavailable, open_store
 
         console = _console(stderr=True)
         if out.suffix.lower() not in (".pdf", ".html", ".htm"):
-            console.print(f"error: --out {out}: the lot report is written as .pdf or .html")
+            console.print(f"error: --out {out}: the lot report is written as .pdf or .html",
+                          soft_wrap=True, highlight=False)
+            raise typer.Exit(2)
+        if not out.parent.is_dir():
+            console.print(f"error: --out {out}: folder {out.parent} does not exist",
+                          soft_wrap=True, highlight=False)
             raise typer.Exit(2)
         start = _since(since)
-        try:
-            store = open_store(db, results)
-        except StoreUnavailable as exc:
-            console.print(f"error: {exc}")
-            raise typer.Exit(3) from None
+        store = _open_existing_store(db, results)
         with store:
             runs, meas = load_lot(store, since=start, model=model, plan=plan)
         scope = ", ".join(x for x in (f"plan {plan}", f"model {model}" if model else "",
@@ -100,7 +144,12 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             console.print(f"{exc} ({scope})")
             raise typer.Exit(1) from None
-        write_lot_report(summary, out)
+        try:
+            write_lot_report(summary, out)
+        except OSError as exc:
+            console.print(f"error: --out {out}: cannot write the report: {exc.strerror or exc}",
+                          soft_wrap=True, highlight=False)
+            raise typer.Exit(2) from None
         _console().print(
             f"{summary.n_runs} runs, {summary.units} units: yield {100 * summary.yield_:.1f} %, "
             f"first-pass yield {100 * summary.first_pass_yield:.1f} %, "
@@ -111,11 +160,13 @@ def register(app: typer.Typer) -> None:
         serial: Annotated[str, typer.Argument(help="serial number of the pack")],
         db: Db = None,
         results: Results = DEFAULT_RESULTS,
-        measurements: Annotated[bool, typer.Option(help="list every measurement")] = False,
+        measurements: Annotated[bool, typer.Option(
+            "--measurements", metavar="", help="also list every measurement")] = False,
     ) -> None:
         """Every run of one pack, oldest first, with why each did not pass."""
+        import pandas as pd
+
         from common.serial_number import InvalidSerialError, parse_serial
-        from reports.store import StoreUnavailable, open_store
 
         console = _console()
         try:
@@ -123,11 +174,7 @@ def register(app: typer.Typer) -> None:
         except InvalidSerialError as exc:
             _console(stderr=True).print(f"error: {exc}")
             raise typer.Exit(2) from None
-        try:
-            store = open_store(db, results)
-        except StoreUnavailable as exc:
-            _console(stderr=True).print(f"error: {exc}")
-            raise typer.Exit(3) from None
+        store = _open_existing_store(db, results)
         with store:
             runs = store.runs(serial=key)
             meas = store.measurements(serial=key) if measurements else None
@@ -139,11 +186,13 @@ def register(app: typer.Typer) -> None:
                     "first failure", "cycle s", "run"):
             table.add_column(col)
         for r in runs.sort_values("retest_index").itertuples():
-            why = r.failure_measurement or r.failure_message or ""
-            table.add_row(str(r.retest_index), f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.plan,
-                          r.station_id, r.operator, r.verdict or "RUNNING", str(why),
-                          "" if r.duration_s is None or r.duration_s != r.duration_s
-                          else f"{r.duration_s:.1f}", r.run_id)
+            why = next((_cell(x) for x in (r.failure_measurement, r.failure_message)
+                        if _cell(x) not in ("—", "")), "—")
+            started = "—" if pd.isna(r.started_at) else f"{r.started_at:%Y-%m-%d %H:%M:%S}"
+            verdict = "RUNNING" if _cell(r.verdict) == "—" else r.verdict
+            table.add_row(_cell(r.retest_index), started, _cell(r.plan), _cell(r.station_id),
+                          _cell(r.operator), verdict, why,
+                          "—" if pd.isna(r.duration_s) else f"{r.duration_s:.1f}", _cell(r.run_id))
         console.print(table)
         if meas is not None:
             mt = Table(title="Measurements")
@@ -151,7 +200,7 @@ def register(app: typer.Typer) -> None:
                 mt.add_column(col)
             index = runs.set_index("run_id").retest_index
             for m in meas.itertuples():
-                mt.add_row(str(index[m.run_id]), m.step, m.name, "" if m.value is None
-                           else str(m.value), m.unit, m.outcome)
+                mt.add_row(_cell(index[m.run_id]), _cell(m.step), _cell(m.name), _cell(m.value),
+                           _cell(m.unit) if _cell(m.value) != "—" else "", _cell(m.outcome))
             console.print(mt)
 

@@ -24,7 +24,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from reports.analytics import LotSummary
+from reports.analytics import D2, MIN_N, LotSummary
 from reports.exports import atomic_write
 from reports.pdffonts import BOLD, SANS, register_fonts
 
@@ -67,12 +67,28 @@ def pareto_rows(s: LotSummary) -> list[list[str]]:
     return rows
 
 
+def index_text(x: object, note: str) -> str:
+    """A capability index, or why there is none ("n < 25", "σ ≈ 0")."""
+    return note if note else num(x, 3)
+
+
 def capability_rows(s: LotSummary) -> list[list[str]]:
-    rows = [["Measurement", "Unit", "n", "Mean", "σ", "Low", "High", "Cp", "Cpk", "FAIL"]]
+    rows = [["Measurement", "Model", "Unit", "n", "Mean", "σ overall", "σ within", "Low", "High",
+             "Pp", "Ppk", "Cp", "Cpk", "FAIL", "Excluded"]]
     for r in s.capability.itertuples():
-        rows.append([r.name, r.unit, str(r.n), num(r.mean), num(r.std), num(r.low), num(r.high),
-                     num(r.cp, 3), num(r.cpk, 3), str(r.fails)])
+        rows.append([r.name, r.model, r.unit, str(r.n), num(r.mean), num(r.std),
+                     num(r.std_within), num(r.low), num(r.high), index_text(r.pp, r.note_p),
+                     index_text(r.ppk, r.note_p), index_text(r.cp, r.note_c),
+                     index_text(r.cpk, r.note_c), str(r.fails), str(r.excluded)])
     return rows
+
+
+CAPABILITY_NOTE = (
+    f"Per model and measurement, values of runs that took it (PASS or FAIL) in run order; a "
+    f"FAIL that measured nothing (a trip timeout) is excluded. Pp, Ppk: overall sample σ. "
+    f"Cp, Cpk: within σ = mean moving range / {D2} (consecutive values). No index below "
+    f"n = {MIN_N} or with σ ≈ 0. One limit only: Ppk and Cpk alone."
+)
 
 
 def station_rows(s: LotSummary) -> list[list[str]]:
@@ -104,18 +120,21 @@ def pareto_figure(s: LotSummary) -> Figure:
 
 
 def distribution_figures(s: LotSummary) -> Iterator[Figure]:
-    meas = s.measurements
-    cap = s.capability
+    """Histograms of the capability values, per model and measurement (never an empty one:
+    a measurement without numeric values has no capability row)."""
+    cap = s.capability[s.capability.n > 0] if not s.capability.empty else s.capability
     for start in range(0, len(cap), PER_FIGURE):
         chunk = cap.iloc[start:start + PER_FIGURE]
         fig, axes = plt.subplots(2, 3, figsize=(7.0, 4.2), dpi=100)
         for ax, row in zip(axes.flat, chunk.itertuples(), strict=False):
-            values = meas[(meas.name == row.name) & meas.outcome.isin(["PASS", "FAIL"])].value_num.dropna()
+            values = list(row.values)
             ax.hist(values, bins=min(20, max(5, len(values) // 4)), color="#4a6fa5")
             for limit in (row.low, row.high):
                 if limit is not None and not pd.isna(limit):
                     ax.axvline(limit, color="#b3261e", lw=1.2)
-            ax.set_title(f"{row.name}\nCp {num(row.cp, 3)}  Cpk {num(row.cpk, 3)}", fontsize=7)
+            ax.set_title(f"{row.name} ({row.model}, n {row.n})\n"
+                         f"Ppk {index_text(row.ppk, row.note_p)}  "
+                         f"Cpk {index_text(row.cpk, row.note_c)}", fontsize=7)
             ax.tick_params(labelsize=6)
             ax.set_xlabel(row.unit, fontsize=6)
         for ax in list(axes.flat)[len(chunk):]:
@@ -162,11 +181,13 @@ def png(fig: Figure) -> bytes:
 
 # -- documents -----------------------------------------------------------------------------
 
-def _table(rows: list[list[str]], widths: list[float] | None = None) -> Table:
+def _table(rows: list[list[str]], widths: list[float] | None = None, size: float = 7) -> Table:
     t = Table(rows, colWidths=widths, repeatRows=1)
     t.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), SANS, 7),
-        ("FONT", (0, 0), (-1, 0), BOLD, 7),
+        ("FONT", (0, 0), (-1, -1), SANS, size),
+        ("FONT", (0, 0), (-1, 0), BOLD, size),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2 if size < 7 else 6),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2 if size < 7 else 6),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#9a9a9a")),
         ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -186,7 +207,8 @@ def pdf_bytes(s: LotSummary) -> bytes:
                         [40 * mm, 130 * mm]))
     story += [Paragraph("Pareto of failing measurements", h2), _table(pareto_rows(s))]
     story += [Paragraph("Stations", h2), _table(station_rows(s))]
-    story += [Paragraph("Capability against limits", h2), _table(capability_rows(s))]
+    story += [Paragraph("Capability against limits", h2), _table(capability_rows(s), size=5.5),
+              Paragraph(html.escape(CAPABILITY_NOTE), base)]
     story.append(Paragraph("Figures", h2))
     for fig in figures(s):
         w, h = fig.get_size_inches()
@@ -222,6 +244,7 @@ def html_text(s: LotSummary) -> str:
         f"<h2>Pareto of failing measurements</h2>{_html_table(pareto_rows(s))}"
         f"<h2>Stations</h2>{_html_table(station_rows(s))}"
         f"<h2>Capability against limits</h2>{_html_table(capability_rows(s))}"
+        f"<p>{html.escape(CAPABILITY_NOTE)}</p>"
         f"<h2>Figures</h2>{imgs}</body></html>\n"
     )
 

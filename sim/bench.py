@@ -13,12 +13,13 @@ import logging
 import shutil
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import can
 
-from common.clock import VirtualClock
+from common.clock import VirtualClock, epoch_from_env
 from sim.pack import SimPack
 from sim.unit import UnitDescription, default_unit
 from sim.wire import console_session, rs485_session
@@ -35,6 +36,16 @@ RS485_TURNAROUND_S = 0.005
 SW_HOLD_S = 1.1
 
 
+def bench_epoch() -> datetime:
+    """The calendar time at the bench's virtual time 0: the one wall-clock reading of the
+    simulator (the present, to the second, so records and certificates carry today's date),
+    unless ``VSTATION_EPOCH`` pins it for reproducible runs (``common.clock.EPOCH_ENV``)."""
+    pinned = epoch_from_env()
+    if pinned is not None:
+        return pinned
+    return datetime.now(UTC).replace(microsecond=0)   # wall clock: once, at bench start
+
+
 class SimBench:
     """Pack, ports and instruments on one clock. A context manager; ``close()`` is idempotent."""
 
@@ -43,11 +54,11 @@ class SimBench:
                  can: Literal["virtual", "socketcand"] = "virtual",
                  station_file: Path | None = None, power_on: bool = False,
                  rs485_port: int = 0, console_port: int = 0, can_port: int = 0,
-                 instruments: bool = True) -> None:
+                 instruments: bool = True, epoch: datetime | None = None) -> None:
         if can not in ("virtual", "socketcand"):
             raise ValueError(f"can must be 'virtual' or 'socketcand', got {can!r}")
         self.unit = unit if unit is not None else default_unit(model)
-        self.clock = VirtualClock()
+        self.clock = VirtualClock(epoch=epoch if epoch is not None else bench_epoch())
         self.pack = SimPack(self.unit, self.clock, seed=seed)
         self.realtime, self.can_mode, self.power_on = realtime, can, power_on
         self._ports_wanted = {"rs485": rs485_port, "console": console_port, "can": can_port}

@@ -13,6 +13,7 @@ import sys
 import typer
 
 from reports.cli import register as register_reports
+from stations.cli_check import register as register_check
 from stations.cli_keys import register as register_keys
 from stations.cli_run import register as register_run
 from stations.cli_sim import register as register_sim
@@ -28,6 +29,7 @@ register_sim(app)
 register_run(app)
 register_reports(app)
 register_keys(app)
+register_check(app)
 
 
 def main() -> None:

@@ -65,9 +65,9 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="output folder for records and certificates")] = Path("results"),
         db: Annotated[str | None, typer.Option(help="database URL [default: SQLite in --out]")] = None,
         dip: Annotated[int | None, typer.Option(help="work order: expected DIP setting (0-15)")] = None,
-        heater: Annotated[bool, typer.Option("--heater/--no-heater", help="work order: heater fitted")] = True,
+        heater: Annotated[bool, typer.Option("--heater/--no-heater", metavar="", help="work order: heater fitted (--no-heater: none)")] = True,
         seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the verdict line")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
     ) -> None:
         """Run PLAN on one pack; writes DIR/<serial>_<UTC time>.json and .pdf."""
         from fixtures.plugin import DEFAULT_STATION
@@ -153,4 +153,7 @@ def _conclude(result: Any, live: Progress, console: Console, err: Console) -> No
         f"[{style}]{record.verdict}[/] {record.serial} in {record.duration_s:.1f} s "
         f"(cycle time), {record.wall_duration_s:.1f} s wall{why}{dev}", soft_wrap=True,
     )
-    console.print(f"record {result.record_path}\ncertificate {result.certificate_path}")
+    # paths whole on one line each, whatever the width (a pipe is 80 columns to rich)
+    console.print(f"record {result.record_path}", soft_wrap=True, highlight=False, markup=False)
+    console.print(f"certificate {result.certificate_path}", soft_wrap=True, highlight=False,
+                  markup=False)

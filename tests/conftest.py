@@ -6,11 +6,17 @@ so concurrent test runs on one server never see each other's rows.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+
+# A simulated bench's calendar starts at the present time; the tests pin it (here and in
+# every process they start) so dates, file names and calibration windows are reproducible.
+# Tests of the present-time default remove it (tests/commissioning/test_sim_epoch.py).
+os.environ.setdefault("VSTATION_EPOCH", "2026-01-05T08:00:00Z")
 
 PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
 

@@ -15,7 +15,7 @@ import typer
 from recordgen import EPOCH, make_record, make_serial
 from typer.testing import CliRunner
 
-from reports.analytics import cp_cpk, load_lot, summarize
+from reports.analytics import cp_cpk, load_lot, pp_ppk, summarize
 from reports.cli import register
 from reports.store import Store
 
@@ -80,23 +80,31 @@ def test_lot_numbers_equal_what_the_inputs_imply(store: Store) -> None:
     assert got == exp["pareto"]
     counts = list(s.pareto["count"])
     assert counts == sorted(counts, reverse=True) and s.pareto.cumulative.iloc[-1] == pytest.approx(1)
-    # Cp/Cpk of one measurement against a direct computation from the values stored
+    # Pp/Ppk (overall σ) and Cp/Cpk (moving range / 1.128) of one measurement against a
+    # direct computation from the values stored, in run order
     ocv = meas[(meas.name == "ocv") & meas.outcome.isin(["PASS", "FAIL"])].value_num
     mu, sd = ocv.mean(), ocv.std(ddof=1)
+    within = ocv.diff().abs().dropna().mean() / 1.128
     row = s.capability.set_index("name").loc["ocv"]
-    assert row.cp == pytest.approx((53.6 - 51.5) / (6 * sd))
-    assert row.cpk == pytest.approx(min(53.6 - mu, mu - 51.5) / (3 * sd))
+    assert row.n == len(ocv) >= 25 and row.model == "v5"
+    assert row.pp == pytest.approx((53.6 - 51.5) / (6 * sd))
+    assert row.ppk == pytest.approx(min(53.6 - mu, mu - 51.5) / (3 * sd))
+    assert row.cp == pytest.approx((53.6 - 51.5) / (6 * within))
+    assert row.cpk == pytest.approx(min(53.6 - mu, mu - 51.5) / (3 * within))
     assert row.fails == exp["pareto"]["ocv"][0]
     assert s.stations.runs.sum() == exp["runs"]
 
 
-def test_cp_cpk_edge_cases() -> None:
+def test_pp_ppk_cp_cpk_edge_cases() -> None:
     import pandas as pd
 
-    assert all(math.isnan(x) for x in cp_cpk(pd.Series([1.0]), 0.0, 2.0))
-    assert all(math.isnan(x) for x in cp_cpk(pd.Series([1.0, 1.0]), 0.0, 2.0))
-    cp, cpk = cp_cpk(pd.Series([1.0, 3.0]), None, 10.0)  # one-sided: Cpu only
-    assert math.isnan(cp) and cpk == pytest.approx((10 - 2) / (3 * math.sqrt(2)))
+    for f in (pp_ppk, cp_cpk):
+        assert all(math.isnan(x) for x in f(pd.Series([1.0]), 0.0, 2.0))
+        assert all(math.isnan(x) for x in f(pd.Series([1.0, 1.0]), 0.0, 2.0))
+    pp, ppk = pp_ppk(pd.Series([1.0, 3.0]), None, 10.0)  # one-sided: Ppu only
+    assert math.isnan(pp) and ppk == pytest.approx((10 - 2) / (3 * math.sqrt(2)))
+    cp, cpk = cp_cpk(pd.Series([1.0, 3.0]), None, 10.0)  # moving range 2: σ = 2 / 1.128
+    assert math.isnan(cp) and cpk == pytest.approx((10 - 2) / (3 * 2 / 1.128))
 
 
 def test_lot_report_cli_pdf_and_html(sqlite_store: Store, tmp_path: Path) -> None:
