@@ -28,6 +28,7 @@ from typing import Any, Literal
 from common.clock import Clock, WallClock
 from drivers.instruments.registry import get_dialect
 from drivers.instruments.roles import ROLE_KEYS
+from stations.deadman import HEARTBEAT, arm_deadman
 from stations.open import Station, StationRefused, _open_role, _pack_ports
 from stations.schema import (
     RATED_KEYS,
@@ -186,6 +187,7 @@ def _check_bench(report: CheckReport, file: Path, config: StationFile, pack: boo
     try:
         for role in ROLE_KEYS:
             _identify(report, station, role)
+        _deadman_item(report, station)
         _relay_items(report, station)
         if pack:
             _pack_items(report, station)
@@ -257,6 +259,24 @@ def _read_relays(station: Station) -> int | None:
     return int(float(answer))
 
 
+def _deadman_item(report: CheckReport, station: Station) -> None:
+    """Feed the fixture's dead-man as a run does, so the watchdog relay holds the fixture
+    while the check works (and says whether one is fitted)."""
+    cfg = station.config.fixture.deadman
+    if cfg is None:
+        report.add("dead-man", "WARN", "no [fixture.deadman]: a killed station leaves the fixture on")
+        return
+    if "daq" not in station.identities:
+        report.add("dead-man", "SKIP", "the DAQ did not open")
+        return
+    try:
+        arm_deadman(station)
+    except Exception as exc:
+        report.add("dead-man", "PROBLEM", f"heartbeat on output {cfg.output}: {type(exc).__name__}: {exc}")
+        return
+    report.add("dead-man", "OK", f"heartbeat fed on output {cfg.output} (relay drops after {cfg.timeout_s:g} s)")
+
+
 def _relay_items(report: CheckReport, station: Station) -> None:
     if "daq" not in station.identities:
         report.add("fixture relays", "SKIP", "the DAQ did not open")
@@ -265,6 +285,8 @@ def _relay_items(report: CheckReport, station: Station) -> None:
     try:
         daq.release_all()
         for name, bit in sorted(daq.output_bits.items(), key=lambda kv: kv[1]):
+            if name == HEARTBEAT:   # fed by the station from now on, not a relay to toggle
+                continue
             item = f"relay {name}"
             try:
                 daq.set_relay(name, True)

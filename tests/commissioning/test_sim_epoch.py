@@ -54,7 +54,7 @@ def test_a_run_is_dated_today_by_default(tmp_path: Path) -> None:
 
 def test_calibration_due_within_30_days_is_a_warning(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VSTATION_EPOCH", "2027-06-10T08:00:00+00:00")
+    monkeypatch.setenv("VSTATION_EPOCH", "2036-12-11T08:00:00+00:00")
     report = run_check(default_station_file())
     assert report.result_of("calibration load") == "WARN"
     assert "in 20 days" in next(i.detail for i in report.items if i.item == "calibration load")
@@ -63,8 +63,8 @@ def test_calibration_due_within_30_days_is_a_warning(tmp_path: Path,
 
 def test_every_date_is_the_bench_clocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """The due-date arithmetic uses the station date (the simulated calendar here)."""
-    monkeypatch.setenv("VSTATION_EPOCH", "2027-07-01T00:00:00+00:00")
+    monkeypatch.setenv("VSTATION_EPOCH", "2037-01-01T00:00:00+00:00")
     report = run_check(default_station_file())
     detail = next(i.detail for i in report.items if i.item == "calibration daq")
     assert report.result_of("calibration daq") == "PROBLEM"
-    assert (date(2027, 7, 1) - timedelta(days=1)).isoformat() in detail
+    assert (date(2037, 1, 1) - timedelta(days=1)).isoformat() in detail

@@ -67,7 +67,7 @@ def test_wrong_serial_is_a_problem_and_the_rest_is_still_checked(tmp_path: Path)
 
 
 def test_expired_calibration_is_reported_not_a_crash(tmp_path: Path) -> None:
-    path = _copy(tmp_path, c=(r'(\[instruments\.chamber\].*?calibration_due = )2027-06-30',
+    path = _copy(tmp_path, c=(r'(\[instruments\.chamber\].*?calibration_due = )2036-12-31',
                               r"\g<1>2020-01-31"))
     report = run_check(path)
     assert report.result_of("calibration chamber") == "PROBLEM"
