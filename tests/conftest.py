@@ -33,12 +33,8 @@ def _admin() -> tuple[psycopg.Connection, str] | tuple[None, str]:
     return None, last
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """URL of a fresh database on 127.0.0.1:5432, dropped after the session."""
-    admin, user = _admin()
-    if admin is None:
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 does not answer: {user}")
+def _database(user: str, admin: psycopg.Connection) -> Iterator[str]:
+    """A database with a random name for the caller, dropped afterwards."""
     name = f"vst_reports_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -46,6 +42,15 @@ def pg_url() -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a fresh database on 127.0.0.1:5432, dropped after the session."""
+    admin, user = _admin()
+    if admin is None:
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 does not answer: {user}")
+    yield from _database(user, admin)
 
 
 @pytest.fixture
@@ -53,12 +58,4 @@ def pg_fresh_url(pg_url: str) -> Iterator[str]:
     """A database of its own for one test (for tests that count every row)."""
     admin, user = _admin()
     assert admin is not None
-    name = f"vst_reports_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_SERVER.format(user=user, db=name)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
+    yield from _database(user, admin)

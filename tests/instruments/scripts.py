@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from drivers.instruments.errors import EnvelopeViolation
 from tests.instruments.protocol import NUM, Step
 
 NO_ERROR = b'+0,"No error"\n'
@@ -24,3 +29,26 @@ def q(command: str, reply: str, sim: bytes | None = None, *, term: str = "\n") -
 def num(command: str, reply: str, *, term: str = "\n") -> list[Step]:
     """A query answered by a live number."""
     return q(command, reply, NUM, term=term)
+
+
+def drive_load(load: Any, idn: str) -> frozenset[str]:
+    """Every command of the ElectronicLoad role once, in the order the load scripts pin."""
+    assert load.identify() == idn
+    load.set_cc(10.0)
+    with pytest.raises(EnvelopeViolation):   # CV without a current cap: nothing is sent
+        load.set_cv(40.0)
+    load.set_cp(500.0)
+    load.set_cr(5.0)
+    load.set_cc(1.0)
+    load.set_input(True)
+    assert load.input_on()
+    assert load.measure_voltage() == 52.582
+    assert load.measure_current() == 1.0
+    assert load.measure_power() == 52.582
+    load.start_capture(100.0, 1.0)
+    assert load.fetch_capture().samples == (1.0,)
+    load._set_short(True)
+    load.safe_state()
+    status = load.protection_status()
+    load.clear_protection()
+    return frozenset(status)

@@ -3,12 +3,9 @@ answering the same script."""
 
 from __future__ import annotations
 
-import pytest
-
-from drivers.instruments.errors import EnvelopeViolation
 from drivers.instruments.itech_it8900a import ItechIT8900A
 from tests.instruments.protocol import replay, run_script
-from tests.instruments.scripts import num, q, w
+from tests.instruments.scripts import drive_load, num, q, w
 
 IDN = "ITECH Ltd.,IT8918A-150-1200,SIM-LOAD-0001,1.23-1.08"
 SCRIPT = [
@@ -28,25 +25,7 @@ SCRIPT = [
 
 
 def drive(load: ItechIT8900A) -> frozenset[str]:
-    assert load.identify() == IDN
-    load.set_cc(10.0)
-    with pytest.raises(EnvelopeViolation):   # CV without a current cap: nothing is sent
-        load.set_cv(40.0)
-    load.set_cp(500.0)
-    load.set_cr(5.0)
-    load.set_cc(1.0)
-    load.set_input(True)
-    assert load.input_on()
-    assert load.measure_voltage() == 52.582
-    assert load.measure_current() == 1.0
-    assert load.measure_power() == 52.582
-    load.start_capture(100.0, 1.0)
-    assert load.fetch_capture().samples == (1.0,)
-    load._set_short(True)
-    load.safe_state()
-    status = load.protection_status()
-    load.clear_protection()
-    return status
+    return drive_load(load, IDN)
 
 
 def test_wire_exchange_is_the_manuals() -> None:
