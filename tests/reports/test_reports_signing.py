@@ -90,6 +90,7 @@ def test_a_station_run_is_signed_with_a_new_key_and_verifies(
         assert any("trusted: key folder" in c for c in result.checked)
 
 
+# docs/reliability.md case "verify-operator-run-id"
 def test_an_operator_named_like_a_run_id_verifies(tmp_path: Path, keys: Path) -> None:
     _, pdf = _station_run(tmp_path / "out", operator=RUN_HEX_OPERATOR)
     assert RUN_HEX_OPERATOR in _text(pdf)   # printed before the record section's run id
@@ -106,6 +107,7 @@ def test_the_same_record_gives_the_same_certificate_bytes(monkeypatch: pytest.Mo
     assert certificate_bytes(r, "b" * 64, "r.json") != a
 
 
+# docs/reliability.md case "verify-recovered"
 def test_a_recovered_run_is_signed_and_verifies(tmp_path: Path, keys: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -127,6 +129,7 @@ def test_a_recovered_run_is_signed_and_verifies(tmp_path: Path, keys: Path) -> N
 
 # -- forgeries -----------------------------------------------------------------------------
 
+# docs/reliability.md case "forge-edited-record"
 def test_edited_record_with_recomputed_hash_matching_store_and_certificate_fails(
         tmp_path: Path, keys: Path) -> None:
     js, pdf = _station_run(tmp_path / "out")
@@ -142,6 +145,7 @@ def test_edited_record_with_recomputed_hash_matching_store_and_certificate_fails
     assert "differ" not in problems.replace("does not match", "")   # store and PDF agree: only the signature tells
 
 
+# docs/reliability.md case "forge-own-key"
 def test_a_record_re_signed_with_the_forgers_key_fails_until_that_key_is_trusted(
         tmp_path: Path, keys: Path) -> None:
     js, pdf = _station_run(tmp_path / "out")
@@ -164,6 +168,7 @@ def test_a_record_re_signed_with_the_forgers_key_fails_until_that_key_is_trusted
     assert fp not in trusted_keys().keys
 
 
+# docs/reliability.md case "forge-regenerated-pdf"
 def test_a_certificate_regenerated_with_other_values_and_the_original_hash_fails(
         tmp_path: Path, keys: Path) -> None:
     js, pdf = _station_run(tmp_path / "out")
@@ -194,6 +199,7 @@ def _edit_page(path: Path, *edits: tuple[bytes, bytes]) -> None:
         writer.write(fh)
 
 
+# docs/reliability.md case "forge-fail-to-pass"
 def test_a_fail_report_byte_edited_into_a_visual_pass_fails(tmp_path: Path, keys: Path) -> None:
     r = make_record(make_serial(72), fail="insulation", station="SIM-01")
     folder = tmp_path / "out"
@@ -271,6 +277,7 @@ def test_the_current_limits_documents_are_released() -> None:
             f"{model}: its limits changed; release them in testplans/limits/released.toml")
 
 
+# docs/reliability.md case "forge-edited-limits"
 def test_edited_limits_keep_their_label_but_make_a_development_run_without_certificate(
         tmp_path: Path, keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "limits"
