@@ -15,9 +15,9 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed  ## the EOL plan on a golden unit on the simulated bench, with its certificate
 	$(BIN)/station run eol --serial $(SERIAL) --out results
 
-test: $(BIN)/.installed  ## lint, then the whole test suite on both cores
+test: $(BIN)/.installed  ## lint, then the whole test suite on both cores (3 workers: the real-time tests mostly wait)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 3 -q
 
 bench: $(BIN)/.installed  ## benchmarks, figures as a table and JSON
 	$(BIN)/python -m benchmarks

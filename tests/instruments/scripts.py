@@ -52,3 +52,21 @@ def drive_load(load: Any, idn: str) -> frozenset[str]:
     status = load.protection_status()
     load.clear_protection()
     return frozenset(status)
+
+
+def drive_supply(supply: Any, idn: str) -> frozenset[str]:
+    """Every command of the DcSupply role once, in the order the supply scripts pin (a
+    supply without a watchdog sends nothing for arm/pet)."""
+    assert supply.identify() == idn
+    supply.arm_watchdog(30.0)
+    supply.set_voltage(52.0)
+    supply.set_current_limits(10.0, 5.0)
+    supply.set_ovp(58.0)
+    supply.set_output(True)
+    assert supply.output_on()
+    assert supply.measure_voltage() == 52.0 and supply.measure_current() == 0.0
+    supply.pet()
+    supply.safe_state()
+    status = supply.protection_status()
+    supply.clear_protection()
+    return frozenset(status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drivers.instruments.itech_it6000c import ItechIT6000C
 from tests.instruments.protocol import replay, run_script
-from tests.instruments.scripts import num, q, w
+from tests.instruments.scripts import drive_supply, num, q, w
 
 IDN = "ITECH Ltd.,IT6006C-80-150,SIM-SUPPLY-0001,A.02.01"
 SCRIPT = [
@@ -19,18 +19,7 @@ SCRIPT = [
 
 
 def drive(supply: ItechIT6000C) -> frozenset[str]:
-    assert supply.identify() == IDN
-    supply.arm_watchdog(30.0)   # no watchdog: nothing on the wire
-    supply.set_voltage(52.0)
-    supply.set_current_limits(10.0, 5.0)
-    supply.set_ovp(58.0)
-    supply.set_output(True)
-    assert supply.output_on()
-    assert supply.measure_voltage() == 52.0 and supply.measure_current() == 0.0
-    supply.pet()
-    supply.safe_state()
-    status = supply.protection_status()
-    supply.clear_protection()
+    status = drive_supply(supply, IDN)
     return status
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drivers.instruments.keysight_rp7900 import KeysightRP7900
 from tests.instruments.protocol import replay, run_script
-from tests.instruments.scripts import NO_ERROR, num, q, w
+from tests.instruments.scripts import NO_ERROR, drive_supply, num, q, w
 
 IDN = "Keysight Technologies,RP7931A,SIM-SUPPLY-0001,A.02.01"
 SCRIPT = [
@@ -22,18 +22,7 @@ SCRIPT = [
 
 
 def drive(supply: KeysightRP7900) -> frozenset[str]:
-    assert supply.identify() == IDN
-    supply.arm_watchdog(30.0)
-    supply.set_voltage(52.0)
-    supply.set_current_limits(10.0, 5.0)
-    supply.set_ovp(58.0)
-    supply.set_output(True)
-    assert supply.output_on()
-    assert supply.measure_voltage() == 52.0 and supply.measure_current() == 0.0
-    supply.pet()
-    supply.safe_state()
-    status = supply.protection_status()
-    supply.clear_protection()
+    status = drive_supply(supply, IDN)
     supply.disarm_watchdog()
     return status
 
