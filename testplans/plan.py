@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,19 +43,7 @@ class PlanDefinition:
 
     def measured_names(self) -> list[str | re.Pattern[str]]:
         """Names passed to ``.measure(...)``: literals, and f-strings as patterns."""
-        tree = ast.parse(self.path.read_text(encoding="utf-8"), str(self.path))
-        out: list[str | re.Pattern[str]] = []
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "measure" and node.args):
-                arg = node.args[0]
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    out.append(arg.value)
-                elif isinstance(arg, ast.JoinedStr):
-                    parts = [re.escape(v.value) if isinstance(v, ast.Constant) else "[a-z0-9_]+"
-                             for v in arg.values]
-                    out.append(re.compile("".join(parts)))
-        return out
+        return list(_measured_names(self.path))
 
     def check_against(self, declared: list[str], where: str) -> None:
         """Refuse a plan that measures an undeclared name or never measures a declared one."""
@@ -71,6 +60,25 @@ class PlanDefinition:
         if never:
             raise PlanError(f"{where} declares {', '.join(never)}, "
                             f"which no step of {self.path.name} measures")
+
+
+@cache
+def _measured_names(path: Path) -> tuple[str | re.Pattern[str], ...]:
+    """Parsed once per process (as its module is imported once): a batch of runs reads the
+    plan's source once."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    out: list[str | re.Pattern[str]] = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "measure" and node.args):
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                out.append(arg.value)
+            elif isinstance(arg, ast.JoinedStr):
+                parts = [re.escape(v.value) if isinstance(v, ast.Constant) else "[a-z0-9_]+"
+                         for v in arg.values]
+                out.append(re.compile("".join(parts)))
+    return tuple(out)
 
 
 def get_plan(name: str) -> PlanDefinition:
