@@ -7,6 +7,7 @@ dotted key, so a technician can fix the file without reading code.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,9 @@ SCHEMA_VERSION = 1
 #: In a simulated station file, the address that means "the in-process bench's instrument".
 SIM_ADDRESS = "sim"
 OUTPUT_NAMES = ("power", "sw", "breaker", "in1")
+#: Relays a fixture may have besides: the reference pack's link cable to the DUT's Link
+#: Port 0 or Port 1 (SPEC §1, manual 5.3.4), so EOL checks both link ports.
+OPTIONAL_OUTPUTS = ("link_port0", "link_port1")
 INPUT_NAMES = ("no2", "no3", "no4")
 
 
@@ -41,6 +45,28 @@ class BenchConfig(_Strict):
     description: str = ""
 
 
+class CalibrationData(_Strict):
+    """What the instrument's calibration certificate states, by measurement function
+    (``dc_voltage``, ``temperature_rtd``, ``current`` ... as in ``docs/instruments.md``):
+    ``offsets`` are corrections the driver applies to every reading of that function (SI),
+    ``uncertainty`` the certificate's standard uncertainty (k = 1, SI), which enters the
+    measurement's budget in place of nothing (the datasheet accuracy enters always)."""
+
+    certificate: str = ""
+    offsets: dict[str, float] = Field(default_factory=dict)
+    uncertainty: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _finite(self) -> CalibrationData:
+        for group in ("offsets", "uncertainty"):
+            for k, v in getattr(self, group).items():
+                if not math.isfinite(v):
+                    raise ValueError(f"{group}.{k}: {v!r} is not a finite number")
+        if any(v < 0 for v in self.uncertainty.values()):
+            raise ValueError("uncertainty: standard uncertainties are >= 0")
+        return self
+
+
 class InstrumentConfig(_Strict):
     dialect: str
     address: str = Field(min_length=1)
@@ -49,6 +75,7 @@ class InstrumentConfig(_Strict):
     timeout_ms: int = Field(2000, ge=50, le=60_000)
     baud: int = Field(57600, gt=0)      # serial dialects only
     options: dict[str, Any] = Field(default_factory=dict)
+    calibration: CalibrationData = Field(default_factory=CalibrationData)
 
 
 class SerialPortConfig(_Strict):
@@ -96,6 +123,9 @@ class EnvelopeConfig(_Strict):
 class FixtureChannels(_Strict):
     pack_voltage: int = Field(ge=101, le=399)
     ambient_tc: int = Field(ge=101, le=399)
+    #: a 4-wire PT100 for the ambient reference (DAQM901A: sense on channel + 10); when
+    #: set, it is the reference and the thermocouple is not used
+    ambient_rtd: int | None = Field(None, ge=101, le=399)
     tc_type: Literal["J", "K", "T", "E", "R", "S", "B", "N"] = "K"
     digital_in: int = Field(ge=101, le=399)
     digital_out: int = Field(ge=101, le=399)
@@ -114,7 +144,7 @@ class DeadmanConfig(_Strict):
 class FixtureConfig(_Strict):
     """The fixture's wiring to the DAQ: relay outputs, contact inputs, channels."""
 
-    outputs: dict[Literal["power", "sw", "breaker", "in1"], int]
+    outputs: dict[Literal["power", "sw", "breaker", "in1", "link_port0", "link_port1"], int]
     inputs: dict[Literal["no2", "no3", "no4"], int]
     channels: FixtureChannels
     fibres: dict[Literal["RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4"], int] = Field(
