@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults import FAULTS, Fault, markdown_table
 
+from sim.faults import FAULTS, Fault, markdown_table
 from sim.unit import default_unit, with_change
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "fault-coverage.md"
@@ -44,4 +44,4 @@ def test_off_spec_unit_fails_first_at_its_measurement(fault: Fault, tmp_path: Pa
 
 def test_docs_carry_the_fault_table() -> None:
     text = DOC.read_text(encoding="utf-8")
-    assert markdown_table() in text, "regenerate with: python tests/plan/faults.py"
+    assert markdown_table() in text, "regenerate with: python -m sim.faults"

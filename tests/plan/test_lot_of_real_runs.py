@@ -8,11 +8,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from faults import FAULTS
 from pypdf import PdfReader
 
 from common.serial_number import make_serial
 from reports.record import Record
+from sim.faults import FAULTS
 from sim.population import generate
 from sim.unit import default_unit, with_change
 

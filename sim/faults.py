@@ -1,5 +1,5 @@
-"""Off-spec units for the fault-coverage test: one value changed each, with the
-measurement of the EOL plan that must be the first to fail for it.
+"""The fault table: off-spec units, one value changed each, with the measurement of the EOL plan
+that must be the first to fail for it (used by the fault-coverage tests and `station study`).
 
 Layer "parameters" changes the BMS's stored parameter set: the CRC catches it first.
 Layer "unit" changes what no CRC sees (sensors, firmware timing, wiring, identity, ...):
