@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from itertools import pairwise
 from statistics import median
+from typing import Any, TypeVar
 
 Edges = Sequence[tuple[float, bool]]   # (t, on) transitions, time-ordered
+
+
+R = TypeVar("R", bound=Any)
 
 
 def level_at(edges: Edges, initial: bool, t: float) -> bool:
@@ -131,3 +136,41 @@ def nearest_error(value: float, allowed: set[float]) -> float:
 def soc_segments(soc_pct: float) -> int:
     """Lit SOC segments for a state of charge [SPEC §3]: ceil(SOC / 25)."""
     return max(0, min(4, math.ceil(soc_pct / 25.0)))
+
+
+def release_time(samples: Sequence[tuple[float, float]], after: float,
+                 flowing_current: float) -> float | None:
+    """The first sample after ``after`` (the trip) with |I| above ``flowing_current``:
+    the instant the pack reclosed, on the same capture as the trip."""
+    return next((t for t, i in samples if t > after and abs(i) > flowing_current), None)
+
+
+def channel_errors(cells_v: Sequence[float], terminal_v: float) -> list[float]:
+    """Each BMS cell channel minus the mean cell voltage the DAQ sees at the terminals at
+    rest (16 cells in series carry no current, so their true sum is the terminal voltage).
+    A closed pack has no cell taps; against the DAQ, unlike against the median of the other
+    channels, one channel's error does not move the reference of another [SPEC §8]. What
+    remains is each cell's own difference from the mean, a term of the budget."""
+    mean_cell = terminal_v / len(cells_v)
+    return [v - mean_cell for v in cells_v]
+
+
+def mean_reading(readings: Sequence[R]) -> R:
+    """The mean of several BMS readings, field by field: the noise and the 1 mV steps of a
+    single reading are larger than a channel's tolerance allows [budget: BMS cell channels]."""
+    first = readings[0]
+    n = len(readings)
+    return replace(
+        first,
+        pack_voltage_v=sum(r.pack_voltage_v for r in readings) / n,
+        cell_voltages_v=tuple(sum(c) / n for c in zip(*(r.cell_voltages_v for r in readings), strict=True)),
+        current_a=sum(r.current_a for r in readings) / n,
+        temperatures_c={k: sum(r.temperatures_c[k] for r in readings) / n for k in first.temperatures_c},
+    )
+
+
+def ratios_to_median(values: Sequence[float]) -> list[float]:
+    """Each value ÷ the median of all: per-cell DC resistance against the pack's cells (ΔI
+    is the same for every cell in series, so the ΔV ratios are the resistance ratios)."""
+    mid = median(values)
+    return [v / mid if mid > 0 else math.inf for v in values]

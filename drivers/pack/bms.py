@@ -126,7 +126,7 @@ class CanAdvertised:
 def _set_flags(frame_id: int, data: bytes, signal_prefix: str, bits: range) -> tuple[str, ...]:
     """Names of the set flags in ``bits`` of a frame: DBC names in snake case, and
     ``bit_<n>`` for a set bit the DBC does not name (so no set bit goes unseen)."""
-    names = {s.start: _snake(s.name) for s in pc.message(frame_id).signals
+    names = {s.start: _snake(s.name.removeprefix(signal_prefix)) for s in pc.message(frame_id).signals
              if s.length == 1 and s.name.startswith(signal_prefix)}
     word = int.from_bytes(data, "little")
     return tuple(names.get(b, f"bit_{b}") for b in bits if word >> b & 1)
