@@ -51,3 +51,4 @@ class EolConditions(BaseModel):
     can_max_age_s: float = Field(gt=0)
     can_settle_s: float = Field(gt=0)
     rest_readings: int = Field(ge=1, le=64)
+    dcr_readings: int = Field(ge=1, le=16)

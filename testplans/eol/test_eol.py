@@ -231,11 +231,11 @@ def test_charge_pulse(step, supply, daq, leds, bms, clock, cond: EolConditions) 
 
 def test_discharge_pulse(step, load, daq, leds, bms, clock, cond: EolConditions) -> None:
     load.set_cc(cond.dcr_current_a)
-    rest = bms.reading()
+    rest = mean_reading([bms.reading() for _ in range(cond.dcr_readings)])
     with _pulse(load.set_input, load.measure_current, daq, clock, cond) as pulse:
         step.measure("discharge_current_a", pulse.current_a)
         step.measure("dcr_discharge_mohm", pulse.dcr_ohm)
-        loaded = bms.reading()
+        loaded = mean_reading([bms.reading() for _ in range(cond.dcr_readings)])
         steps_v = [a - b for a, b in zip(rest.cell_voltages_v, loaded.cell_voltages_v, strict=True)]
         for n, ratio in enumerate(ratios_to_median(steps_v), start=1):
             step.measure(f"cell_{n:02d}_dcr_ratio", ratio)
