@@ -41,7 +41,10 @@ class EolConditions(BaseModel):
     alm_capture_s: float = Field(gt=0)
     led_test_capture_s: float = Field(gt=0)
     contact_settle_s: float = Field(gt=0)
-    protection_poll_s: float = Field(gt=0)
+    protection_scan_interval_s: float = Field(gt=0)
+    protection_capture_s: float = Field(gt=0)
+    protection_pre_s: float = Field(ge=0)
+    protection_step_detect_v: float = Field(gt=0)
     cell_thr_offsets_v: tuple[float, float, float]   # release, alarm, protection from the extreme cell
     pack_thr_offsets_v: tuple[float, float, float]   # the same from the pack voltage
     soc_low_margin_pct: tuple[float, float]          # low-SOC off, on above the present SOC

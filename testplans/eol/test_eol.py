@@ -19,6 +19,7 @@ Every number that decides PASS/FAIL, and every condition above, is in the limits
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -384,15 +385,39 @@ def test_release(step, load, clock, state: EolState, cond: EolConditions) -> Non
         load.set_input(False)
 
 
+@dataclass(frozen=True)
+class Stimulus:
+    """The step that makes a protection's condition true: a source switched on and off, and
+    the sign of the terminal-voltage step it causes (+1 charge, -1 discharge)."""
+
+    on: Callable[[], None]
+    off: Callable[[], None]
+    sign: int
+
+
 def _timed_protection(tm: TestMode, daq, clock, cond: EolConditions, group: str,
-                      volts: tuple[float, float, float]) -> float:
-    """Set ``group``'s release, alarm and protection so the protection starts now; seconds
-    until NO3 closes (the timeout, which fails the limit, if it never does)."""
+                      volts: tuple[float, float, float], stimulus: Stimulus) -> tuple[float, str]:
+    """Thresholds set so the condition is false at rest and true under a 50 A step; one DAQ
+    scan times the step on the terminals and NO3 closing, both on the DAQ's own clock."""
     tm.set_thresholds(group, release_v=volts[0], alarm_v=volts[1], protection_v=volts[2])
-    t_set = clock.now()
-    wait_until(clock, lambda: daq.inputs()["no3"], cond.protection_timeout_s,
-               cond.protection_poll_s)
-    return clock.now() - t_set
+    v_rest = daq.pack_voltage()
+    daq.start_capture(("pack_voltage", "inputs"), cond.protection_scan_interval_s,
+                      cond.protection_capture_s)
+    clock.sleep(cond.protection_pre_s)
+    stimulus.on()
+    try:
+        capture = daq.fetch_capture()
+    finally:
+        stimulus.off()
+    t_step = capture.first("pack_voltage",
+                           lambda v: stimulus.sign * (float(v) - v_rest) >= cond.protection_step_detect_v)
+    if t_step is None:
+        return math.nan, "the DAQ saw no step on the terminals: the source did not reach the pack"
+    t_no3 = capture.first("no3", bool, after_s=t_step)
+    window = capture.times_s[-1] - t_step
+    if t_no3 is None:
+        return window, f"NO3 did not close within {window:.2f} s of the step"
+    return t_no3 - t_step, ""
 
 
 def _clear(tm: TestMode, daq, clock, cond: EolConditions) -> None:
@@ -400,36 +425,51 @@ def _clear(tm: TestMode, daq, clock, cond: EolConditions) -> None:
     wait_until(clock, lambda: not daq.inputs()["no3"], cond.protection_timeout_s, 0.05)
 
 
-def _around(level: float, offsets: tuple[float, float, float], sign: int) -> tuple[float, float, float]:
-    """Release, alarm and protection ``offsets`` below (sign −1) or above (+1) ``level``."""
+def _thresholds(level: float, offsets: tuple[float, float, float], sign: int) -> tuple[float, float, float]:
+    """Release, alarm and protection around ``level``: the protection ``offsets[2]`` beyond
+    it in the direction ``sign`` (+1 over, -1 under), the alarm ``offsets[1]``, the release
+    ``offsets[0]`` back on the other side (so the protection holds once the step ends)."""
     rel, alarm, prot = offsets
-    return level + sign * rel, level + sign * alarm, level + sign * prot
+    return level - sign * rel, level + sign * alarm, level + sign * prot
 
 
-def test_voltage_protection(step, bms, daq, clock, cond: EolConditions) -> None:
+def test_voltage_protection(step, bms, daq, supply, load, clock, cond: EolConditions) -> None:
+    """Each voltage protection started by a real 50 A step across a threshold set just
+    beyond the rest value, timed by the DAQ from the step to NO3 [SPEC §8]."""
+    amps = cond.dcr_current_a
+    supply.set_voltage(cond.supply_charge_voltage_v)
+    supply.set_current_limits(amps, amps)
+    load.set_input(False)
+    load.set_cc(amps)
+    charge = Stimulus(lambda: supply.set_output(True), lambda: supply.set_output(False), +1)
+    discharge = Stimulus(lambda: load.set_input(True), lambda: load.set_input(False), -1)
     with bms.test_mode() as tm:
         pack: BmsReading = bms.reading()
         top, low = max(pack.cell_voltages_v), min(pack.cell_voltages_v)
         cells, packs = cond.cell_thr_offsets_v, cond.pack_thr_offsets_v
 
-        step.measure("cell_ov_protection_s",
-                     _timed_protection(tm, daq, clock, cond, "cell_ov", _around(top, cells, -1)))
+        seconds, why = _timed_protection(tm, daq, clock, cond, "cell_ov",
+                                         _thresholds(top, cells, +1), charge)
+        step.measure("cell_ov_protection_s", seconds, why)
         m = bms.management()
         step.measure("cell_ov_opens_charge_only", not m.charge_enabled and m.discharge_enabled)
         _clear(tm, daq, clock, cond)
 
-        step.measure("cell_uv_protection_s",
-                     _timed_protection(tm, daq, clock, cond, "cell_uv", _around(low, cells, +1)))
+        seconds, why = _timed_protection(tm, daq, clock, cond, "cell_uv",
+                                         _thresholds(low, cells, -1), discharge)
+        step.measure("cell_uv_protection_s", seconds, why)
         m = bms.management()
         step.measure("cell_uv_opens_discharge_only", m.charge_enabled and not m.discharge_enabled)
         _clear(tm, daq, clock, cond)
 
-        step.measure("pack_ov_protection_s", _timed_protection(
-            tm, daq, clock, cond, "pack_ov", _around(pack.pack_voltage_v, packs, -1)))
+        seconds, why = _timed_protection(tm, daq, clock, cond, "pack_ov",
+                                         _thresholds(pack.pack_voltage_v, packs, +1), charge)
+        step.measure("pack_ov_protection_s", seconds, why)
         _clear(tm, daq, clock, cond)
 
-        step.measure("pack_uv_protection_s", _timed_protection(
-            tm, daq, clock, cond, "pack_uv", _around(pack.pack_voltage_v, packs, +1)))
+        seconds, why = _timed_protection(tm, daq, clock, cond, "pack_uv",
+                                         _thresholds(pack.pack_voltage_v, packs, -1), discharge)
+        step.measure("pack_uv_protection_s", seconds, why)
         _clear(tm, daq, clock, cond)
 
         stored, active = tm.parameter_crc()
