@@ -296,7 +296,8 @@ class FirmwareSection(_Section):
     force_charge2_on_pct: float = F(10.0, "%", "force charge II while SOC ≤", ge=0.0, le=100.0)
     force_charge2_off_pct: float = F(15.0, "%", "force charge II until SOC ≥", ge=0.0, le=100.0)
     full_charge_request_days: float = F(30.0, "days", "full-charge request without end of charge for", ge=0.0, le=3650.0)
-    mode_current_a: float = F(0.1, "A", "charging/discharging above this current", ge=0.0, le=10.0)
+    mode_current_a: float = F(0.5, "A", "charging while I > +this, discharging while I < −this "
+                              "(SPEC §3: above the BMS's ±0.3 A zero error)", ge=0.0, le=10.0)
     mode_delay_s: float = F(2.0, "s", "mode changes after", ge=0.0, le=60.0)
     in1_threshold_v: float = F(9.0, "V", "IN1 counts as applied at or above", ge=1.0, le=30.0)
     in1_delay_s: float = F(0.5, "s", "IN1 applied for", ge=0.0, le=60.0)
@@ -358,11 +359,27 @@ LedsSection = _leds_model()
 class HeaterSection(_Section):
     fitted: bool = F(True, "-", "self-heating option fitted")
     power_w: float = F(300.0, "W", "heater power", ge=0.0, le=5000.0)
+    open_element: bool = F(False, "-", "the element is open: the firmware switches it on "
+                           "(console says On) but no current flows and nothing heats")
+
+    @model_validator(mode="after")
+    def _element(self) -> HeaterSection:
+        if self.open_element and not self.fitted:
+            raise ValueError("open_element needs a fitted heater (heater.fitted = true)")
+        return self
 
 
 class BreakerSection(_Section):
     fitted: bool = F(False, "-", "DC breaker 125 V / 125 A on the front (α Plus)")
     closed_at_start: bool = F(False, "-", "breaker position when the unit arrives at the station")
+    welded: bool = F(False, "-", "contacts welded: the breaker is closed whatever "
+                     "closed_at_start says, and opening it does nothing")
+
+    @model_validator(mode="after")
+    def _welded(self) -> BreakerSection:
+        if self.welded and not self.fitted:
+            raise ValueError("welded needs a fitted breaker (breaker.fitted = true, α Plus)")
+        return self
 
 
 class CommsSection(_Section):
