@@ -39,6 +39,7 @@ from common.models import (
     get_model,
 )
 from common.params import PARAMETERS, default_parameters, order_violation
+from common.pylon_can import FRAME_NAMES
 from common.serial_number import InvalidSerialError, make_serial, parse_serial
 from sim.pack.interface import LEDS
 
@@ -382,11 +383,41 @@ class BreakerSection(_Section):
         return self
 
 
+class CanFrameSection(_Section):
+    """One BMS frame as this unit's firmware sends it (SPEC §5: about once a second)."""
+
+    period_s: float = F(1.0, "s", "period of this frame (× timing.clock_gain)", ge=0.05, le=60.0)
+    missing: bool = F(False, "-", "the firmware never sends this frame")
+    dlc: int | None = F(None, "bytes", "sent with this DLC instead of its own: cut short, or "
+                        "padded with 0x00 (absent: its own)", ge=0, le=8)
+
+
+def _can_frames_model() -> type[BaseModel]:
+    fields = {
+        name: (CanFrameSection, Field(default_factory=CanFrameSection, json_schema_extra={"unit": "-"}))
+        for name in FRAME_NAMES
+    }
+    return create_model("CanFramesSection", __base__=_Section, **fields)
+
+
+CanFramesSection = _can_frames_model()
+
+LinkPortState = Literal["normal", "dead"]
+
+
 class CommsSection(_Section):
     rs485_baud: int | None = F(None, "bit/s", "override of the DIP's baud (absent: from DIP bit 4)",
                                allowed="1200..921600 or absent")
     can_bitrate: int = F(500_000, "bit/s", "CAN bitrate", ge=10_000, le=1_000_000)
     console_baud: int = F(115_200, "bit/s", "RS232 console baud", ge=1200, le=921_600)
+    can_frames: CanFramesSection = Field(default_factory=CanFramesSection)  # type: ignore[valid-type]
+    link_port0: LinkPortState = F("normal", "-", "Link Port 0 (to the previous pack's Port 1): "
+                                  "dead = no link is ever made through it")
+    link_port1: LinkPortState = F("normal", "-", "Link Port 1 (to the next pack's Port 0): "
+                                  "dead = no link is ever made through it")
+    link_negotiation_s: float = F(0.3, "s", "a new link (cable, or a pack starting) carries "
+                                  "the stack after this long (the slower end counts)",
+                                  ge=0.0, le=60.0)
 
     @field_validator("rs485_baud")
     @classmethod

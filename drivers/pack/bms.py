@@ -30,10 +30,7 @@ CELL_SENSORS = TEMPERATURE_SENSORS[1:5]
 #: The console prompt outside the debug login (SPEC §7).
 NORMAL_PROMPT = "PYTES>"
 #: The CAN frames the BMS sends about once a second, by their SPEC name.
-CAN_FRAMES: dict[str, int] = {
-    "limits": pc.LIMITS_ID, "soc_soh": pc.SOC_SOH_ID, "measurements": pc.MEASUREMENTS_ID,
-    "alarms": pc.ALARMS_ID, "requests": pc.REQUESTS_ID, "name": pc.NAME_ID,
-}
+CAN_FRAMES: dict[str, int] = dict(pc.FRAME_NAMES)
 _FRAME_NAMES = {fid: name for name, fid in CAN_FRAMES.items()}
 
 
@@ -104,12 +101,16 @@ class Management:
 
 @dataclass(frozen=True)
 class CanFrameView:
-    """One CAN frame as received since the monitor started listening."""
+    """One CAN frame as received since the monitor started listening. A frame whose DLC the
+    DBC refuses is not counted (no period, no values) but shows in ``rejected`` and ``dlc``,
+    so a plan can name what it saw: "sent with DLC 5" is another fault than "never sent"."""
 
     name: str
     count: int
     period_s: float | None   # mean period from the frames' own timestamps
     age_s: float | None      # since the last one, on the station clock (None: never seen)
+    dlc: int | None = None   # DLC of the last frame with this ID, accepted or refused
+    rejected: int = 0        # frames with this ID refused for their DLC
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,8 @@ class Bms:
         out = []
         for name, fid in CAN_FRAMES.items():
             st = self.can.frame(fid)
-            out.append(CanFrameView(name, st.count, st.mean_period, self.can.age(fid)))
+            out.append(CanFrameView(name, st.count, st.mean_period, self.can.age(fid),
+                                    st.dlc, st.rejected))
         return tuple(out)
 
     def wait_for_can_frames(self, count: int, timeout_s: float) -> bool:
@@ -222,6 +224,14 @@ class Bms:
         if age is None or age > max_age_s:
             return None
         return self.can.latest("ProtDischargeOverCurrent").value == 1
+
+    def can_module_count(self, max_age_s: float) -> int | None:
+        """Modules in the pack's stack as the alarms frame says (0x359 byte 4), or None when
+        the latest alarms frame is older than ``max_age_s``."""
+        age = self.can.age(pc.ALARMS_ID)
+        if age is None or age > max_age_s:
+            return None
+        return int(self.can.latest("ModuleCount").value)
 
     def can_age_s(self, frame: str) -> float | None:
         return self.can.age(CAN_FRAMES[frame])
