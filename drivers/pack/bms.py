@@ -90,6 +90,32 @@ class BmsReading:
 
 
 @dataclass(frozen=True)
+class StackModule:
+    """One pack of the stack as the ``FF`` analog values give it (its position, not its
+    serial: 0x42 carries none), in V, A (+ = charge), Ah."""
+
+    index: int               # 0: the master; ADR = master's ADR + index
+    cell_count: int
+    temperature_count: int
+    pack_voltage_v: float
+    current_a: float
+    remaining_ah: float
+    full_ah: float
+
+    @property
+    def soc_pct(self) -> float:
+        return 100.0 * self.remaining_ah / max(self.full_ah, 1e-3)
+
+
+@dataclass(frozen=True)
+class BmsStack:
+    """The stack the pack is in (RS485 0x42 with INFO ``FF``): master first."""
+
+    module_count: int
+    modules: tuple[StackModule, ...]
+
+
+@dataclass(frozen=True)
 class Management:
     """What the pack allows now (RS485 management info): limits in A, both > 0 when allowed."""
 
@@ -282,6 +308,16 @@ class Bms:
             remaining_ah=pack.remaining_mah / 1000,
             full_ah=pack.total_mah / 1000,
         )
+
+    def stack(self) -> BmsStack:
+        """Every pack of the stack, master first (0x42 ``FF`` at the address in use: any
+        address of the stack answers for all of it)."""
+        values = self.rs485.analog_values(all_packs=True)
+        return BmsStack(values.command, tuple(
+            StackModule(index=k, cell_count=len(m.cell_mv), temperature_count=len(m.temps_dc),
+                        pack_voltage_v=m.voltage_mv / 1000, current_a=m.current_da / 10,
+                        remaining_ah=m.remaining_mah / 1000, full_ah=m.total_mah / 1000)
+            for k, m in enumerate(values.modules)))
 
     def management(self) -> Management:
         m = self.rs485.management_info()

@@ -123,6 +123,15 @@ class SimPack:
         return self.power_button and (self.breaker_closed or not self.unit.breaker.fitted)
 
     @property
+    def running_since(self) -> float | None:
+        """When the BMS last started (power-on or wake), while it runs ("on" or "latched");
+        None while it is off or asleep. The link ports need a running BMS (sim.wire.link)."""
+        with self.clock.lock:
+            self._sync()
+            fw = self.firmware
+            return fw.started_at if fw.running else None
+
+    @property
     def version(self) -> int:
         """Bumped whenever an input changes (cached snapshots are per time and version)."""
         return self._version
