@@ -27,8 +27,16 @@ HEARTBEAT_ID = 0x305
 BMS_FRAME_IDS: tuple[int, ...] = (
     LIMITS_ID, SOC_SOH_ID, MEASUREMENTS_ID, ALARMS_ID, REQUESTS_ID, NAME_ID,
 )
+#: The six frames by their SPEC name (the station's and the unit description's word for them).
+FRAME_NAMES: dict[str, int] = {
+    "limits": LIMITS_ID, "soc_soh": SOC_SOH_ID, "measurements": MEASUREMENTS_ID,
+    "alarms": ALARMS_ID, "requests": REQUESTS_ID, "name": NAME_ID,
+}
 #: Nominal period of every BMS frame and of the inverter heartbeat, s.
 PERIOD_S = 1.0
+#: The name frame carries the manufacturer's ASCII bytes, at most this many; its DLC is
+#: their number (SPEC §5: ``PYTES`` DLC 5, a Pylontech pack ``PYLON   `` DLC 8).
+NAME_MAX_BYTES = 8
 HEARTBEAT_DATA = bytes(8)
 
 
@@ -66,8 +74,12 @@ def encode(frame_id: int, signals: dict[str, float]) -> bytes:
 
 
 def decode(frame_id: int, data: bytes) -> dict[str, float]:
-    """Physical signal values of one frame; the DLC must be the DBC's."""
+    """Physical signal values of one frame; the DLC must be the DBC's (the name frame: any
+    DLC up to 8, one ``CharN`` per byte present)."""
     msg = message(frame_id)
+    if frame_id == NAME_ID and len(data) <= NAME_MAX_BYTES:
+        return msg.decode(bytes(data), decode_choices=False,  # type: ignore[return-value]
+                          allow_truncated=True)
     if len(data) != msg.length:
         raise CanCodecError(
             f"{msg.name} (0x{frame_id:03X}) has DLC {len(data)}, expected {msg.length}: "
@@ -76,10 +88,15 @@ def decode(frame_id: int, data: bytes) -> dict[str, float]:
 
 
 def encode_name(name: str) -> bytes:
-    """0x35E data: the manufacturer's name, as many bytes as the DBC's DLC."""
-    raw = name.encode("ascii")[: message(NAME_ID).length]
-    return raw.ljust(message(NAME_ID).length, b" ")
+    """0x35E data: the manufacturer's ASCII bytes as they are, at most 8 (DLC = their
+    number; a pack that pads, as Pylontech's ``PYLON   `` does, has the padding in its name)."""
+    try:
+        return name.encode("ascii")[:NAME_MAX_BYTES]
+    except UnicodeEncodeError:
+        raise CanCodecError(f"manufacturer name {name!r} is not ASCII") from None
 
 
 def decode_name(signals: dict[str, float]) -> str:
-    return "".join(chr(int(signals[f"Char{i}"])) for i in range(message(NAME_ID).length)).rstrip()
+    """The text of a decoded name frame, trailing spaces and NULs removed."""
+    chars = (signals.get(f"Char{i}") for i in range(NAME_MAX_BYTES))
+    return "".join(chr(int(c)) for c in chars if c is not None).rstrip(" \0")

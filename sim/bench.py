@@ -1,9 +1,16 @@
-"""The simulated bench assembled: one pack, its three ports, the instruments, a station file.
+"""The simulated bench assembled: the pack, its three ports, the instruments, a station file,
+and the fixture's golden reference pack on the link relays.
 
 ``SimBench.start()`` brings every endpoint up and returns the description that
 ``station sim serve`` prints: where RS485, the console, CAN and each instrument are, and
 the station file that names them. In-process (``realtime=False``) the station shares
 ``bench.clock``; with ``realtime=True`` the clock follows the wall clock for other processes.
+
+The reference pack (``bench.reference``) is an ordinary simulated pack (golden unit, its own
+serial, DIP group 0), switched on with the bench; only the DUT's RS485, CAN and console are
+wired to the station. The DAQ's outputs :data:`LINK_RELAY_BITS` drive the two link relays
+(``sim.wire.link.LinkRelays``): ``link_port1`` makes the DUT master of a stack of two,
+``link_port0`` its slave.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ import can
 
 from common.clock import VirtualClock, epoch_from_env
 from sim.pack import SimPack
-from sim.unit import UnitDescription, default_unit
+from sim.unit import UnitDescription, default_serial, default_unit
 from sim.wire import console_session, rs485_session
 from sim.wire.can_broadcaster import CanBroadcaster
+from sim.wire.link import Cabling, LinkRelays, Stack
 from sim.wire.serial_server import PtyServer, TcpSerialServer, WireLink
 from sim.wire.socketcand import SocketcandServer
 
@@ -34,6 +42,10 @@ SCHEMA_VERSION = 1
 RS485_TURNAROUND_S = 0.005
 #: How long the bench holds SW to start the pack (SPEC §2.6: 1 s), s.
 SW_HOLD_S = 1.1
+#: The fixture's link relays on the DAQ's digital output (stations/sim.toml says the same).
+LINK_RELAY_BITS = {"link_port0": 5, "link_port1": 6}
+#: The reference pack's serial (a V5°, sequence 9 999 001 of January 2026).
+REFERENCE_SERIAL = default_serial("v5", 9_999_001)
 
 
 def bench_epoch() -> datetime:
@@ -54,12 +66,17 @@ class SimBench:
                  can: Literal["virtual", "socketcand"] = "virtual",
                  station_file: Path | None = None, power_on: bool = False,
                  rs485_port: int = 0, console_port: int = 0, can_port: int = 0,
-                 instruments: bool = True, epoch: datetime | None = None) -> None:
+                 instruments: bool = True, epoch: datetime | None = None,
+                 reference: UnitDescription | None = None) -> None:
         if can not in ("virtual", "socketcand"):
             raise ValueError(f"can must be 'virtual' or 'socketcand', got {can!r}")
         self.unit = unit if unit is not None else default_unit(model)
         self.clock = VirtualClock(epoch=epoch if epoch is not None else bench_epoch())
         self.pack = SimPack(self.unit, self.clock, seed=seed)
+        ref_unit = reference if reference is not None else default_unit("v5", REFERENCE_SERIAL)
+        self.reference = SimPack(ref_unit, self.clock, seed=seed + 1)
+        self.cabling = Cabling(self.clock)
+        self.link_relays = LinkRelays(self.cabling, self.pack, self.reference)
         self.realtime, self.can_mode, self.power_on = realtime, can, power_on
         self._ports_wanted = {"rs485": rs485_port, "console": console_port, "can": can_port}
         self._want_instruments = instruments
@@ -89,8 +106,9 @@ class SimBench:
             self.clock.start_realtime()
         rs485_link = WireLink(self.clock, ident.rs485_baud, RS485_TURNAROUND_S)
         console_link = WireLink(self.clock, ident.console_baud)
-        rs485 = lambda: rs485_session(self.pack)  # noqa: E731
-        console = lambda: console_session(self.pack)  # noqa: E731
+        self._power_reference()
+        rs485 = lambda: rs485_session(self.pack, self.stack)  # noqa: E731
+        console = lambda: console_session(self.pack, self.stack)  # noqa: E731
         self.ports["rs485"] = PtyServer(rs485, rs485_link, "rs485").start()
         self.ports["rs485_tcp"] = TcpSerialServer(
             rs485, rs485_link, self._ports_wanted["rs485"], "rs485").start()
@@ -100,7 +118,8 @@ class SimBench:
 
         self._pack_bus = can.Bus(interface="virtual", channel=self.can_channel,
                                  preserve_timestamps=True)
-        self.broadcaster = CanBroadcaster(self.pack, self._pack_bus, self.clock).start()
+        self.broadcaster = CanBroadcaster(self.pack, self._pack_bus, self.clock,
+                                          module_count=lambda: self.stack().count).start()
         can_desc: dict[str, Any] = {"interface": "virtual", "channel": self.can_channel}
         if self.can_mode == "socketcand":
             server = SocketcandServer(self._bridge_bus, self.clock.now,
@@ -122,6 +141,8 @@ class SimBench:
             "serial": ident.serial,
             "rs485_address": ident.address,
             "rs485_baud": ident.rs485_baud,
+            "reference_serial": self.reference.identity.serial,
+            "fixture_outputs": dict(LINK_RELAY_BITS),
             "instruments": self._start_instruments(),
         }
         desc["station_file"] = self._write_station_file(desc)
@@ -139,8 +160,31 @@ class SimBench:
         except ImportError as exc:  # the instruments are another engineer's work
             log.warning("simulated instruments unavailable: %s", exc)
             return {}
-        self.instruments = start_instruments(self.pack, self.clock)
+        self.attach_instruments(start_instruments(self.pack, self.clock))
         return dict(self.instruments.describe())
+
+    def attach_instruments(self, instruments: Any) -> None:
+        """Take ``instruments`` (``sim.instruments.InstrumentBench``) as the bench's, and
+        wire the DAQ's link-relay outputs to the fixture's link relays."""
+        self.instruments = instruments
+        daq = getattr(instruments, "daq", None)
+        if daq is None:
+            return
+        for name, bit in LINK_RELAY_BITS.items():
+            daq.extra_outputs[bit] = lambda on, name=name: self.link_relays.set(name, on)
+
+    def stack(self) -> Stack:
+        """The DUT's stack now (alone, or with the reference pack over a link relay)."""
+        return self.cabling.stack(self.pack)
+
+    def _power_reference(self) -> None:
+        """The reference pack is switched on with the bench: POWER, SW held for 1.1 s (on
+        the clock's events, so starting the bench takes no simulated time)."""
+        ref = self.reference
+        ref.set_breaker(True)
+        ref.set_power_button(True)
+        ref.set_sw(True)
+        self.clock.call_later(SW_HOLD_S, lambda t: ref.set_sw(False))
 
     def _write_station_file(self, desc: dict[str, Any]) -> str | None:
         try:

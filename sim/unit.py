@@ -39,6 +39,7 @@ from common.models import (
     get_model,
 )
 from common.params import PARAMETERS, default_parameters, order_violation
+from common.pylon_can import FRAME_NAMES
 from common.serial_number import InvalidSerialError, make_serial, parse_serial
 from sim.pack.interface import LEDS
 
@@ -296,7 +297,8 @@ class FirmwareSection(_Section):
     force_charge2_on_pct: float = F(10.0, "%", "force charge II while SOC ≤", ge=0.0, le=100.0)
     force_charge2_off_pct: float = F(15.0, "%", "force charge II until SOC ≥", ge=0.0, le=100.0)
     full_charge_request_days: float = F(30.0, "days", "full-charge request without end of charge for", ge=0.0, le=3650.0)
-    mode_current_a: float = F(0.1, "A", "charging/discharging above this current", ge=0.0, le=10.0)
+    mode_current_a: float = F(0.5, "A", "charging while I > +this, discharging while I < −this "
+                              "(SPEC §3: above the BMS's ±0.3 A zero error)", ge=0.0, le=10.0)
     mode_delay_s: float = F(2.0, "s", "mode changes after", ge=0.0, le=60.0)
     in1_threshold_v: float = F(9.0, "V", "IN1 counts as applied at or above", ge=1.0, le=30.0)
     in1_delay_s: float = F(0.5, "s", "IN1 applied for", ge=0.0, le=60.0)
@@ -358,11 +360,49 @@ LedsSection = _leds_model()
 class HeaterSection(_Section):
     fitted: bool = F(True, "-", "self-heating option fitted")
     power_w: float = F(300.0, "W", "heater power", ge=0.0, le=5000.0)
+    open_element: bool = F(False, "-", "the element is open: the firmware switches it on "
+                           "(console says On) but no current flows and nothing heats")
+
+    @model_validator(mode="after")
+    def _element(self) -> HeaterSection:
+        if self.open_element and not self.fitted:
+            raise ValueError("open_element needs a fitted heater (heater.fitted = true)")
+        return self
 
 
 class BreakerSection(_Section):
     fitted: bool = F(False, "-", "DC breaker 125 V / 125 A on the front (α Plus)")
     closed_at_start: bool = F(False, "-", "breaker position when the unit arrives at the station")
+    welded: bool = F(False, "-", "contacts welded: the breaker is closed whatever "
+                     "closed_at_start says, and opening it does nothing")
+
+    @model_validator(mode="after")
+    def _welded(self) -> BreakerSection:
+        if self.welded and not self.fitted:
+            raise ValueError("welded needs a fitted breaker (breaker.fitted = true, α Plus)")
+        return self
+
+
+class CanFrameSection(_Section):
+    """One BMS frame as this unit's firmware sends it (SPEC §5: about once a second)."""
+
+    period_s: float = F(1.0, "s", "period of this frame (× timing.clock_gain)", ge=0.05, le=60.0)
+    missing: bool = F(False, "-", "the firmware never sends this frame")
+    dlc: int | None = F(None, "bytes", "sent with this DLC instead of its own: cut short, or "
+                        "padded with 0x00 (absent: its own)", ge=0, le=8)
+
+
+def _can_frames_model() -> type[BaseModel]:
+    fields = {
+        name: (CanFrameSection, Field(default_factory=CanFrameSection, json_schema_extra={"unit": "-"}))
+        for name in FRAME_NAMES
+    }
+    return create_model("CanFramesSection", __base__=_Section, **fields)
+
+
+CanFramesSection = _can_frames_model()
+
+LinkPortState = Literal["normal", "dead"]
 
 
 class CommsSection(_Section):
@@ -370,6 +410,14 @@ class CommsSection(_Section):
                                allowed="1200..921600 or absent")
     can_bitrate: int = F(500_000, "bit/s", "CAN bitrate", ge=10_000, le=1_000_000)
     console_baud: int = F(115_200, "bit/s", "RS232 console baud", ge=1200, le=921_600)
+    can_frames: CanFramesSection = Field(default_factory=CanFramesSection)  # type: ignore[valid-type]
+    link_port0: LinkPortState = F("normal", "-", "Link Port 0 (to the previous pack's Port 1): "
+                                  "dead = no link is ever made through it")
+    link_port1: LinkPortState = F("normal", "-", "Link Port 1 (to the next pack's Port 0): "
+                                  "dead = no link is ever made through it")
+    link_negotiation_s: float = F(0.3, "s", "a new link (cable, or a pack starting) carries "
+                                  "the stack after this long (the slower end counts)",
+                                  ge=0.0, le=60.0)
 
     @field_validator("rs485_baud")
     @classmethod

@@ -49,7 +49,8 @@ def start_sim_bench(
     try:
         description = dict(bench.start())
         dialects = {role: cfg.dialect for role, cfg in config.instruments.items()}
-        bench.instruments = start_instruments(bench.pack, bench.clock, dialects=dialects, seed=seed)
+        bench.attach_instruments(start_instruments(bench.pack, bench.clock, dialects=dialects,
+                                                   seed=seed))
         description["instruments"] = bench.instruments.describe()
         station = with_bench_addresses(config, description, source)
     except BaseException:

@@ -30,10 +30,7 @@ CELL_SENSORS = TEMPERATURE_SENSORS[1:5]
 #: The console prompt outside the debug login (SPEC §7).
 NORMAL_PROMPT = "PYTES>"
 #: The CAN frames the BMS sends about once a second, by their SPEC name.
-CAN_FRAMES: dict[str, int] = {
-    "limits": pc.LIMITS_ID, "soc_soh": pc.SOC_SOH_ID, "measurements": pc.MEASUREMENTS_ID,
-    "alarms": pc.ALARMS_ID, "requests": pc.REQUESTS_ID, "name": pc.NAME_ID,
-}
+CAN_FRAMES: dict[str, int] = dict(pc.FRAME_NAMES)
 _FRAME_NAMES = {fid: name for name, fid in CAN_FRAMES.items()}
 
 
@@ -93,6 +90,32 @@ class BmsReading:
 
 
 @dataclass(frozen=True)
+class StackModule:
+    """One pack of the stack as the ``FF`` analog values give it (its position, not its
+    serial: 0x42 carries none), in V, A (+ = charge), Ah."""
+
+    index: int               # 0: the master; ADR = master's ADR + index
+    cell_count: int
+    temperature_count: int
+    pack_voltage_v: float
+    current_a: float
+    remaining_ah: float
+    full_ah: float
+
+    @property
+    def soc_pct(self) -> float:
+        return 100.0 * self.remaining_ah / max(self.full_ah, 1e-3)
+
+
+@dataclass(frozen=True)
+class BmsStack:
+    """The stack the pack is in (RS485 0x42 with INFO ``FF``): master first."""
+
+    module_count: int
+    modules: tuple[StackModule, ...]
+
+
+@dataclass(frozen=True)
 class Management:
     """What the pack allows now (RS485 management info): limits in A, both > 0 when allowed."""
 
@@ -104,12 +127,16 @@ class Management:
 
 @dataclass(frozen=True)
 class CanFrameView:
-    """One CAN frame as received since the monitor started listening."""
+    """One CAN frame as received since the monitor started listening. A frame whose DLC the
+    DBC refuses is not counted (no period, no values) but shows in ``rejected`` and ``dlc``,
+    so a plan can name what it saw: "sent with DLC 5" is another fault than "never sent"."""
 
     name: str
     count: int
     period_s: float | None   # mean period from the frames' own timestamps
     age_s: float | None      # since the last one, on the station clock (None: never seen)
+    dlc: int | None = None   # DLC of the last frame with this ID, accepted or refused
+    rejected: int = 0        # frames with this ID refused for their DLC
 
 
 @dataclass(frozen=True)
@@ -197,7 +224,8 @@ class Bms:
         out = []
         for name, fid in CAN_FRAMES.items():
             st = self.can.frame(fid)
-            out.append(CanFrameView(name, st.count, st.mean_period, self.can.age(fid)))
+            out.append(CanFrameView(name, st.count, st.mean_period, self.can.age(fid),
+                                    st.dlc, st.rejected))
         return tuple(out)
 
     def wait_for_can_frames(self, count: int, timeout_s: float) -> bool:
@@ -222,6 +250,14 @@ class Bms:
         if age is None or age > max_age_s:
             return None
         return self.can.latest("ProtDischargeOverCurrent").value == 1
+
+    def can_module_count(self, max_age_s: float) -> int | None:
+        """Modules in the pack's stack as the alarms frame says (0x359 byte 4), or None when
+        the latest alarms frame is older than ``max_age_s``."""
+        age = self.can.age(pc.ALARMS_ID)
+        if age is None or age > max_age_s:
+            return None
+        return int(self.can.latest("ModuleCount").value)
 
     def can_age_s(self, frame: str) -> float | None:
         return self.can.age(CAN_FRAMES[frame])
@@ -272,6 +308,16 @@ class Bms:
             remaining_ah=pack.remaining_mah / 1000,
             full_ah=pack.total_mah / 1000,
         )
+
+    def stack(self) -> BmsStack:
+        """Every pack of the stack, master first (0x42 ``FF`` at the address in use: any
+        address of the stack answers for all of it)."""
+        values = self.rs485.analog_values(all_packs=True)
+        return BmsStack(values.command, tuple(
+            StackModule(index=k, cell_count=len(m.cell_mv), temperature_count=len(m.temps_dc),
+                        pack_voltage_v=m.voltage_mv / 1000, current_a=m.current_da / 10,
+                        remaining_ah=m.remaining_mah / 1000, full_ah=m.total_mah / 1000)
+            for k, m in enumerate(values.modules)))
 
     def management(self) -> Management:
         m = self.rs485.management_info()

@@ -44,6 +44,8 @@ class FrameStats:
     max_period: float | None = None
     late: int = 0                         # gaps longer than period × (1 + tolerance)
     early: int = 0                        # gaps shorter than period × (1 − tolerance)
+    rejected: int = 0                     # frames of this ID the DBC refused (wrong DLC)
+    dlc: int | None = None                # DLC of the last frame of this ID, refused or not
     last_data: bytes = b""
     signals: dict[str, float] = field(default_factory=dict)
 
@@ -132,10 +134,12 @@ class CanMonitor:
             self.rx.unknown_id += 1
             return
         data = bytes(msg.data)
+        st.dlc = len(data)
         try:
             signals = pc.decode(msg.arbitration_id, data)
         except pc.CanCodecError as exc:
             self.rx.wrong_dlc += 1
+            st.rejected += 1      # seen, but not counted for periods or values
             log.debug("CAN: %s", exc)
             return
         t = msg.timestamp

@@ -29,6 +29,10 @@ from drivers.pack.errors import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: Longest answer of a stack of 16 (0x42 with FF, capacities in the u24 form: 16 blocks of
+#: 63 bytes, hex-coded, plus the frame), bytes: an FF request waits its wire time too.
+STACK_ANSWER_BYTES = 18 + 2 * (2 + 16 * 63)
+
 __all__ = ["Rs485Client", "Rs485Error"]
 
 
@@ -78,25 +82,33 @@ class Rs485Client:
     # -- transactions ----------------------------------------------------------------------
     def transact(self, cid2: int, *, adr: int | None = None,
                  info_adr: int | None = None) -> pr.Frame:
-        """Send one request and return the checked response frame (RTN 00)."""
+        """Send one request and return the checked response frame (RTN 00). A request for
+        the whole stack (INFO ``FF``) waits as long as the answer of 16 packs takes on the
+        wire at the port's baud, on top of the timeout."""
         adr = self.address if adr is None else adr
         request = pr.encode_request(adr, cid2, info_adr)
+        timeout = self.timeout
+        if info_adr == pr.ALL_PACKS:
+            timeout += STACK_ANSWER_BYTES * 10 / float(getattr(self.port, "baudrate", 9600) or 9600)
         last: Rs485Error | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 self.retried += 1
                 log.info("RS485 retry %d of %02X after: %s", attempt, cid2, last)
             try:
-                return self._once(request, adr)
+                return self._once(request, adr, timeout)
             except (Rs485Timeout, Rs485FrameError, ChecksumRejected,
                     LengthChecksumRejected) as exc:  # transmission faults: worth a retry
                 last = exc
         assert last is not None
         raise last
 
-    def _once(self, request: bytes, adr: int) -> pr.Frame:
+    def _once(self, request: bytes, adr: int, timeout: float | None = None) -> pr.Frame:
         self.transactions += 1
+        timeout = self.timeout if timeout is None else timeout
         t0 = self.clock.now()
+        if self.port.timeout != timeout:     # setting it reconfigures a real port: only on change
+            self.port.timeout = timeout
         try:
             self.port.reset_input_buffer()
             self.port.write(request)
@@ -110,12 +122,12 @@ class Rs485Client:
             raise Rs485Error(f"RS485 port failed during {request!r}: {exc}") from exc
         self._last_raw = raw
         if not raw.endswith(b"\r"):
-            remaining = self.timeout - (self.clock.now() - t0)
+            remaining = timeout - (self.clock.now() - t0)
             if remaining > 0:
                 self.clock.sleep(remaining)
             raise Rs485Timeout(
                 f"no complete answer to {request.decode('ascii', 'replace').strip()} "
-                f"within {self.timeout} s", received)
+                f"within {timeout:g} s", received)
         try:
             frame = pr.decode_frame(raw)
         except pr.PylonFrameError as exc:

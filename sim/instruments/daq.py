@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from common.clock import EventHandle, VirtualClock
@@ -56,6 +57,8 @@ class SimDaq:
     deadman_trips: int = 0
     _power_latched_open: bool = False      # the hold circuit after a drop
     _deadman_handle: EventHandle | None = None
+    #: Relays the bench wires to further output bits (sim/bench.py: the link relays): bit → drive.
+    extra_outputs: dict[int, Callable[[bool], None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -94,6 +97,9 @@ class SimDaq:
                 self.pack.set_breaker(on)
             elif name == "in1":
                 self.pack.set_in1(IN1_DRIVE_V if on else 0.0)
+        for bit, drive in sorted(self.extra_outputs.items()):
+            if changed >> bit & 1:
+                drive(bool(self.out_byte >> bit & 1))
 
     def relay(self, name: str) -> bool:
         return bool(self.out_byte >> OUTPUT_BITS[name] & 1)

@@ -71,7 +71,8 @@ def station_document(description: dict[str, Any]) -> dict[str, Any]:
             "can": _can(description.get("can")),
         },
         "envelope": dict(DEFAULT_ENVELOPE),
-        "fixture": {"outputs": OUTPUT_BITS, "inputs": INPUT_BITS, "channels": CHANNELS,
+        "fixture": {"outputs": {**OUTPUT_BITS, **description.get("fixture_outputs", {})},
+                    "inputs": INPUT_BITS, "channels": CHANNELS,
                     "deadman": {"output": HEARTBEAT_BIT, "timeout_s": DEADMAN_S}},
         "instruments": instruments,
     }

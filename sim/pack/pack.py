@@ -76,7 +76,7 @@ class SimPack:
             self._probe: float | None = None
             self._hold = False
             self.power_button = False
-            self.breaker_closed = unit.breaker.closed_at_start
+            self.breaker_closed = unit.breaker.closed_at_start or unit.breaker.welded
             self.in1_volts = 0.0
             self._sw_pressed_at: float | None = None
             self.r_path = (unit.path.r_mosfet_mohm + unit.path.r_busbar_mohm) * 1e-3
@@ -121,6 +121,15 @@ class SimPack:
     def powered(self) -> bool:
         """The BMS has supply: POWER on and (on an α Plus) the breaker closed."""
         return self.power_button and (self.breaker_closed or not self.unit.breaker.fitted)
+
+    @property
+    def running_since(self) -> float | None:
+        """When the BMS last started (power-on or wake), while it runs ("on" or "latched");
+        None while it is off or asleep. The link ports need a running BMS (sim.wire.link)."""
+        with self.clock.lock:
+            self._sync()
+            fw = self.firmware
+            return fw.started_at if fw.running else None
 
     @property
     def version(self) -> int:
@@ -186,8 +195,12 @@ class SimPack:
         return min(STEP_IDLE_MAX, max(STEP_LOADED, STEP_MAX_DK / rate))
 
     def _heater_power(self) -> float:
+        """What the element dissipates: nothing when it is not fitted or open (the
+        firmware's command, and what the console reports, stay as they are)."""
         h = self.unit.heater
-        return h.power_w if h.fitted and self.firmware.outputs.heater_on else 0.0
+        if not h.fitted or h.open_element:
+            return 0.0
+        return h.power_w if self.firmware.outputs.heater_on else 0.0
 
     def _heater_current(self) -> float:
         """The heater hangs on the cell side of the MOSFETs, behind the BMS shunt: it draws
@@ -411,8 +424,8 @@ class SimPack:
     def set_breaker(self, closed: bool) -> None:
         with self.clock.lock:
             self._sync()
-            if not self.unit.breaker.fitted:
-                return
+            if not self.unit.breaker.fitted or self.unit.breaker.welded:
+                return   # no breaker, or welded contacts: the actuator moves nothing
             was = self.powered
             self.breaker_closed = bool(closed)
             if was and not self.powered:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from common.models import CELLS_IN_SERIES, NOMINAL_CAPACITY_AH
 from sim.pack.interface import BmsSnapshot, InvalidValue, NotInTestMode, SimPackApi
+from sim.wire.link import Stack, lone_stack
 from sim.wire.rs485 import SILENT_STATES
 
 log = logging.getLogger(__name__)
@@ -102,8 +103,11 @@ _CELL_WORDS = {"normal": "Normal", "below": "Low", "above": "High"}
 class Console:
     """One console session of one pack."""
 
-    def __init__(self, pack: SimPackApi) -> None:
+    def __init__(self, pack: SimPackApi, stack: Callable[[], Stack] | None = None) -> None:
+        """``stack``: the pack's stack now (``sim.wire.link``), for the address ``info``
+        prints; default a stack of one (the DIP's address)."""
         self.pack = pack
+        self._stack = stack if stack is not None else (lambda: lone_stack(pack))
         self._line = bytearray()
         self._last_cr = False
         self.commands: dict[str, Callable[[list[str]], list[str]]] = {
@@ -191,9 +195,10 @@ class Console:
 
     def _info(self, args: list[str]) -> list[str]:
         i = self.pack.identity
+        address = self._stack().own_address   # a slave's is the master's + its index
         dip = "".join("1" if i.dip >> b & 1 else "0" for b in range(4))
         rows = (
-            ("Device address", str(i.address)),
+            ("Device address", str(address)),
             ("Manufacturer", i.manufacturer),
             ("Device name", i.device_name),
             ("Specification", f"51.2V/{NOMINAL_CAPACITY_AH:.0f}AH"),
@@ -203,7 +208,7 @@ class Console:
             ("Main Soft version", i.fw_main),
             ("Barcode", i.serial),
             ("DIP setting", f"{dip} (bit1..bit4)"),
-            ("Address", f"0x{i.address:02X}"),
+            ("Address", f"0x{address:02X}"),
             ("RS485 baud", str(i.rs485_baud)),
             ("Protocol", "Pylon CAN / Pylon RS485 v3.3"),
         )

@@ -3,24 +3,27 @@
 Transport-free: a transport feeds it received bytes and writes back what it returns, so
 the same responder serves a pty, a TCP gateway and the benchmarks. Wire time is charged
 by the transport (see :mod:`sim.wire.serve`), because only it knows the bytes in flight.
+
+The port answers for the pack's whole stack (``sim.wire.link``): every address of it, each
+with that member's values, and ``FF`` with one block per member, master first. A slave's
+own port answers the same as the master's [A]; an address outside the stack is silence.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from common import pylon_rs485 as pr
 from sim.pack.interface import BmsSnapshot, SimPackApi
+from sim.wire.link import Stack, lone_stack
 
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 4096  # a longer run without CR is noise and is dropped
 #: BMS states in which the board does not talk at all (no supply, or asleep).
 SILENT_STATES = frozenset({"off", "sleep"})
-
-
-def _adr_of(pack: SimPackApi) -> int:
-    return pack.identity.address
 
 
 def module_analog(s: BmsSnapshot) -> pr.ModuleAnalog:
@@ -106,10 +109,12 @@ def _version_pair(text: str) -> tuple[int, int]:
 
 
 class Rs485Responder:
-    """Answers Pylon RS485 requests for one pack (a stack of one)."""
+    """Answers Pylon RS485 requests for one pack's port, on behalf of its stack."""
 
-    def __init__(self, pack: SimPackApi) -> None:
+    def __init__(self, pack: SimPackApi, stack: Callable[[], Stack] | None = None) -> None:
+        """``stack``: the pack's stack now (``Cabling.stack``); default a stack of one."""
         self.pack = pack
+        self._stack = stack if stack is not None else (lambda: lone_stack(pack))
         self._buf = bytearray()
         self.ignored = 0       # frames dropped without answer (noise, foreign address)
         self.rejected = 0      # frames answered with an RTN other than 00
@@ -141,22 +146,23 @@ class Rs485Responder:
         return out
 
     # -- one frame -----------------------------------------------------------------------
-    def accepts(self, adr: int, cid2: int) -> bool:
-        own = _adr_of(self.pack)
-        return adr == own or (adr == 0 and cid2 in pr.ADR0_COMMANDS)
-
     def handle(self, body: bytes) -> bytes | None:
         """Response to one request body (between ``~`` and CR), or None for silence."""
-        own = _adr_of(self.pack)
+        stack = self._stack()
+        own = stack.own_address
+
+        def accepts(adr: int, cid2: int) -> bool:
+            return adr in stack.addresses or (adr == 0 and cid2 in pr.ADR0_COMMANDS)
+
         try:
-            req = pr.parse_request(body, self.accepts)
+            req = pr.parse_request(body, accepts)
         except pr.RequestRejected as rej:
             if self.pack.bms.snapshot().state in SILENT_STATES:
                 self.ignored += 1
                 return None
             self.rejected += 1
             log.debug("RS485 request %r rejected: %s", body, rej)
-            return pr.encode_response(own, rej.rtn)
+            return pr.encode_response(rej.adr if rej.adr in stack.addresses else own, rej.rtn)
         if req is None:
             self.ignored += 1
             return None
@@ -164,33 +170,42 @@ class Rs485Responder:
         if snap.state in SILENT_STATES:
             self.ignored += 1
             return None
+        adr = own if req.adr == 0 else req.adr
         try:
-            info = self._info(req, own, snap)
+            info = self._info(req, adr, stack)
         except Exception:  # a model fault must not kill the port: answer 91 like a real BMS
             log.exception("RS485: internal error answering %r", body)
             self.rejected += 1
-            return pr.encode_response(own, pr.RTN_INTERNAL)
+            return pr.encode_response(adr, pr.RTN_INTERNAL)
         self.answered += 1
-        return pr.encode_response(own, pr.RTN_OK, info)
+        return pr.encode_response(adr, pr.RTN_OK, info)
 
-    def _info(self, req: pr.Request, own: int, snap: BmsSnapshot) -> bytes:
-        pack, cid2 = self.pack, req.cid2
+    def _info(self, req: pr.Request, adr: int, stack: Stack) -> bytes:
+        cid2 = req.cid2
+        member: Any = stack.member(adr)
         if cid2 == pr.CID2_PROTOCOL_VERSION:
             return b""
-        ident = pack.identity
+        ident = member.identity
         if cid2 == pr.CID2_MANUFACTURER_INFO:
             return pr.encode_manufacturer_info(pr.ManufacturerInfo(
                 ident.device_name, _version_pair(ident.fw_main), ident.manufacturer))
         if cid2 == pr.CID2_SERIAL_NUMBER:
-            return pr.encode_serial_number(pr.SerialNumberInfo(own, ident.serial))
+            return pr.encode_serial_number(pr.SerialNumberInfo(adr, ident.serial))
         if cid2 == pr.CID2_SYSTEM_PARAMETERS:
-            return pr.encode_system_parameters(system_parameters(pack.bms.active_parameters()))
-        stack = req.target == pr.ALL_PACKS
-        command = 1 if stack else own
+            return pr.encode_system_parameters(system_parameters(member.bms.active_parameters()))
+        if req.target == pr.ALL_PACKS:
+            snaps = [m.bms.snapshot() for m in stack.members]
+            if cid2 == pr.CID2_ANALOG_VALUES:
+                return pr.encode_analog_values(pr.AnalogValues(
+                    stack.count, tuple(module_analog(x) for x in snaps)))
+            if cid2 == pr.CID2_ALARM_INFO:
+                return pr.encode_alarm_info(pr.AlarmInfo(
+                    stack.count, tuple(module_alarms(x) for x in snaps)))
+        snap = member.bms.snapshot()
         if cid2 == pr.CID2_ANALOG_VALUES:
-            return pr.encode_analog_values(pr.AnalogValues(command, (module_analog(snap),)))
+            return pr.encode_analog_values(pr.AnalogValues(adr, (module_analog(snap),)))
         if cid2 == pr.CID2_ALARM_INFO:
-            return pr.encode_alarm_info(pr.AlarmInfo(command, (module_alarms(snap),)))
+            return pr.encode_alarm_info(pr.AlarmInfo(adr, (module_alarms(snap),)))
         if cid2 == pr.CID2_MANAGEMENT_INFO:
-            return pr.encode_management_info(management_info(own, snap))
+            return pr.encode_management_info(management_info(adr, snap))
         raise AssertionError(f"CID2 {cid2:02X} passed parse_request but has no handler")

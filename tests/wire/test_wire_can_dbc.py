@@ -12,8 +12,8 @@ from common import pylon_can as pc
 from sim.wire.can_frames import encode_frames
 from tests.wire.fake_pack import healthy_snapshot
 
-# SPEC §5 table: ID -> DLC
-SPEC_DLC = {0x351: 8, 0x355: 4, 0x356: 6, 0x359: 7, 0x35C: 2, 0x35E: 5, 0x305: 8}
+# SPEC §5 table: ID -> DLC (0x35E: the name's bytes, at most 8; PYTES is 5)
+SPEC_DLC = {0x351: 8, 0x355: 4, 0x356: 6, 0x359: 7, 0x35C: 2, 0x35E: 8, 0x305: 8}
 
 
 def test_dbc_has_exactly_the_spec_frames_with_their_dlc() -> None:
@@ -103,4 +103,22 @@ def test_any_payload_decodes_or_raises_the_codec_error(fid: int, data: bytes) ->
     try:
         pc.decode(fid, data)
     except pc.CanCodecError:
-        assert len(data) != SPEC_DLC[fid]
+        assert len(data) != SPEC_DLC[fid] and fid != pc.NAME_ID
+
+
+@pytest.mark.parametrize(("text", "data"), [
+    ("PYTES", b"PYTES"),                 # SPEC §5: DLC 5
+    ("PYLON   ", b"PYLON   "),           # a Pylontech pack: DLC 8, its padding is its text
+    ("PYTES ENERGY CO", b"PYTES EN"),    # longer than 8: the first 8 bytes
+    ("", b""),
+])
+def test_name_frame_is_the_text_at_most_eight_bytes(text: str, data: bytes) -> None:
+    assert pc.encode_name(text) == data
+    assert pc.decode_name(pc.decode(pc.NAME_ID, data)) == text[:8].rstrip()
+
+
+def test_name_frame_longer_than_eight_is_refused() -> None:
+    with pytest.raises(pc.CanCodecError, match="DLC 9"):
+        pc.decode(pc.NAME_ID, b"PYTESPYTE")
+    with pytest.raises(pc.CanCodecError, match="not ASCII"):
+        pc.encode_name("PYTÉS")

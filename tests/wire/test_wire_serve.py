@@ -138,6 +138,8 @@ def test_signal_ends_cleanly_with_exit_code_0(sig: signal.Signals) -> None:
         assert station.is_absolute() and station.exists()
         config = load_station_file(station)
         assert config.pack is not None and config.pack.rs485_address == d["rs485_address"]
+        assert config.fixture.outputs["link_port0"] == d["fixture_outputs"]["link_port0"] == 5
+        assert config.fixture.outputs["link_port1"] == d["fixture_outputs"]["link_port1"] == 6
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=15)
     finally:

@@ -63,6 +63,7 @@ class Firmware:
         self.display_state = DisplayState(unit)
         self.console = TestMode(unit)
         self.idle_since = 0.0
+        self.started_at: float | None = None   # the last start (power-on, wake)
         self.last_heartbeat: float | None = None
         self.calendar_offset = timedelta(0)   # the pack's calendar clock = bench clock + this
         self.protections: frozenset[str] = frozenset()
@@ -244,6 +245,7 @@ class Firmware:
     def _start(self, t: float) -> None:
         """Power-on sequence: LEDs all on, MOSFETs close unless a protection holds them."""
         self.state = "on"
+        self.started_at = t
         self.oc.restart()
         self.display_state.power_on(t)
         self.idle_since = t

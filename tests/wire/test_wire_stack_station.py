@@ -1,0 +1,90 @@
+"""Both link ports through the station: the simulated bench's reference pack on the fixture's
+link relays (DAQ outputs ``link_port0`` / ``link_port1``), seen by the ``bms`` role over
+RS485 ``FF`` and CAN 0x359 byte 4, as EOL will check them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from common import pylon_rs485 as pr
+from sim.bench import LINK_RELAY_BITS, REFERENCE_SERIAL
+from sim.unit import default_unit, with_changes
+from stations.open import open_station
+from stations.schema import default_station_file, load_station_file
+
+SERIAL = "PV5S260100000013"
+#: Relay closed → wait the link negotiation (0.3 s) and a little more.
+LINK_SETTLE_S = 0.4
+
+
+@contextmanager
+def station(changes: dict[str, Any]) -> Iterator[Any]:
+    """The default simulated station with a DUT at 40 % SOC (the reference is at 50 %, so
+    their blocks tell apart), powered on."""
+    unit = with_changes(default_unit("v5", SERIAL), {"cells.initial_soc_pct": 40.0, **changes})
+    with open_station(unit=unit) as st:
+        st.daq.set_relay("power", True)
+        st.daq.press("sw", 1.0)
+        st.clock.sleep(1.0)
+        st.bms.listen()
+        yield st
+
+
+def link(st: Any, relay: str | None) -> tuple[int, int | None]:
+    """Close ``relay`` (None: neither); (modules on RS485 FF, modules on CAN)."""
+    for name in ("link_port0", "link_port1"):
+        st.daq.set_relay(name, name == relay)
+    st.clock.sleep(LINK_SETTLE_S)
+    count = st.bms.stack().module_count
+    st.clock.sleep(1.0)                    # a fresh alarms frame
+    return count, st.bms.can_module_count(max_age_s=1.0)
+
+
+def test_dut_alone_master_and_slave() -> None:
+    with station({}) as st:
+        bms = st.bms
+        assert link(st, None) == (1, 1)
+        alone = bms.stack()
+        assert alone.modules[0].soc_pct == pytest.approx(40.0, abs=0.5)
+
+        assert link(st, "link_port1") == (2, 2)          # DUT master, reference slave
+        assert bms.find_address() == 0x02
+        socs = [round(m.soc_pct) for m in bms.stack().modules]
+        assert socs == [40, 50]
+        ref = bms.rs485.transact(pr.CID2_SERIAL_NUMBER, adr=0x03, info_adr=0x03)
+        assert pr.decode_serial_number(ref.info).serial == REFERENCE_SERIAL
+
+        assert link(st, "link_port0") == (2, 2)          # reference master, DUT slave
+        assert bms.find_address() == 0x03                 # ADR 0: its own address in the stack
+        assert bms.serial_number() == SERIAL
+        assert [round(m.soc_pct) for m in bms.stack().modules] == [50, 40]
+        assert bms.console.info().address == 0x03
+        ref = bms.rs485.transact(pr.CID2_SERIAL_NUMBER, adr=0x02, info_adr=0x02)
+        assert pr.decode_serial_number(ref.info).serial == REFERENCE_SERIAL
+
+        st.daq.set_relay("link_port1", True)             # both commanded: the interlock
+        st.clock.sleep(LINK_SETTLE_S)
+        assert st.sim.link_relays.closed == {"link_port0": True, "link_port1": False}
+        st.safe_state()                                   # releases every relay: alone again
+        st.daq.set_relay("power", True)
+        st.daq.press("sw", 1.0)
+        st.clock.sleep(1.0)
+        bms.find_address()
+        assert bms.stack().module_count == 1 and not any(st.sim.link_relays.closed.values())
+
+
+@pytest.mark.parametrize(("dead", "working"), [("link_port0", "link_port1"),
+                                               ("link_port1", "link_port0")])
+def test_a_dead_link_port_gives_one_module_on_that_side(dead: str, working: str) -> None:
+    with station({f"comms.{dead}": "dead"}) as st:
+        assert link(st, dead) == (1, 1)
+        assert link(st, working) == (2, 2)
+
+
+def test_the_station_file_wires_the_link_relays_where_the_bench_has_them() -> None:
+    outputs = load_station_file(default_station_file()).fixture.outputs
+    assert {k: outputs[k] for k in LINK_RELAY_BITS} == LINK_RELAY_BITS
