@@ -173,6 +173,26 @@ FAULTS: tuple[Fault, ...] = (
           "arrives at 40.5 % SOC: below 40 % after the EOL's own discharge"),
     Fault("soc-high-ship", "cells.initial_soc_pct", 61.0, "shipping_soc_pct",
           "arrives at 61 % SOC: above the 60 % shipping window"),
+    # --- what the twin could not express before (issue 12) ------------------------------
+    Fault("can-alarms-slow", "comms.can_frames.alarms.period_s", 1.25, "can_period_alarms_s",
+          "alarms frame (0x359) every 1.25 s, the others on time (1 s ± 20 %)"),
+    Fault("can-limits-fast", "comms.can_frames.limits.period_s", 0.75, "can_period_limits_s",
+          "limits frame (0x351) every 0.75 s"),
+    Fault("can-name-missing", "comms.can_frames.name.missing", True, "can_frames_valid",
+          "name frame (0x35E) never sent"),
+    Fault("can-requests-dlc", "comms.can_frames.requests.dlc", 1, "can_frames_valid",
+          "requests frame (0x35C) cut to one byte"),
+    Fault("breaker-welded", "breaker.welded", True, "breaker_blocks_start",
+          "α Plus breaker welded closed: the pack starts with the breaker open", model="v5-alpha-plus"),
+    Fault("heater-open", "heater.open_element", True, "heater_power_w",
+          "heater element open: reported on, draws nothing"),
+    Fault("link-port1-dead", "comms.link_port1", "dead", "link_port1_modules",
+          "Link Port 1 dead: the next pack of a stack is never seen"),
+    Fault("link-port0-dead", "comms.link_port0", "dead", "link_port0_modules",
+          "Link Port 0 dead: the pack cannot be a slave"),
+    Fault("mode-threshold-low", "firmware.mode_current_a", 0.1, "led_standby_run_on_s",
+          "mode threshold 0.1 A, inside the BMS's zero error: standby shows discharging",
+          ),
 )
 
 

@@ -45,6 +45,7 @@ class EolConditions(BaseModel):
     protection_capture_s: float = Field(gt=0)
     protection_pre_s: float = Field(ge=0)
     protection_step_detect_v: float = Field(gt=0)
+    alarm_thr_offsets_v: tuple[float, float]          # release, alarm below the top cell (a real alarm)
     cell_thr_offsets_v: tuple[float, float, float]   # release, alarm, protection from the extreme cell
     pack_thr_offsets_v: tuple[float, float, float]   # the same from the pack voltage
     soc_low_margin_pct: tuple[float, float]          # low-SOC off, on above the present SOC
@@ -54,4 +55,5 @@ class EolConditions(BaseModel):
     can_max_age_s: float = Field(gt=0)
     can_settle_s: float = Field(gt=0)
     rest_readings: int = Field(ge=1, le=64)
+    link_settle_s: float = Field(gt=0)
     dcr_readings: int = Field(ge=1, le=16)

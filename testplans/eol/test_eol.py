@@ -106,7 +106,6 @@ def test_identity(step, bms, recorder) -> None:
     step.measure("serial_console", info.barcode)
     step.measure("device_name", ident.device_name)
     step.measure("manufacturer_rs485", ident.manufacturer)
-    step.measure("manufacturer_can", bms.can_manufacturer())
     step.measure("fw_main", info.main_version)
     step.measure("fw_boot", info.boot_version)
     step.measure("fw_bms_board", info.board_version)
@@ -119,10 +118,23 @@ def test_identity(step, bms, recorder) -> None:
     step.measure("rs485_address", address)
 
 
+def _frame_problem(frame: Any) -> str:
+    if frame.rejected:
+        return f"{frame.name} sent with DLC {frame.dlc} (refused {frame.rejected}×)"
+    return f"{frame.name} never received" if frame.count == 0 else ""
+
+
 def test_communication(step, bms, cond: EolConditions) -> None:
+    """Each of the six CAN frames on its own: present with its DLC, then its period."""
     bms.wait_for_can_frames(cond.can_min_frames, timeout_s=cond.can_min_frames + 1.0)
-    for frame in bms.can_frames():
-        step.measure(f"can_period_{frame.name}_s", frame.period_s)
+    frames = bms.can_frames()
+    problems = [p for p in map(_frame_problem, frames) if p]
+    step.measure("can_frames_valid", "; ".join(problems) or "all six")
+    step.measure("manufacturer_can", bms.can_manufacturer())
+    for frame in frames:
+        why = _frame_problem(frame) or ("" if frame.period_s is not None else
+                                        f"fewer than two {frame.name} frames")
+        step.measure(f"can_period_{frame.name}_s", frame.period_s, why)
     step.measure("can_protection_flags", ",".join(bms.can_protections()) or "none")
     step.measure("can_request_flags", ",".join(bms.can_requests()) or "none")
     step.measure("console_answers", bms.console_answers())
@@ -345,7 +357,7 @@ def test_test_mode(step, bms, daq, leds, clock, cond: EolConditions, work_order)
             step.measure(f"contact_no{n}_forced", _forced(tm, daq, clock, cond, n))
         tm.restart()   # releases the forced contacts
         pack = bms.reading()
-        rel, alarm, _ = cond.cell_thr_offsets_v
+        rel, alarm = cond.alarm_thr_offsets_v
         top = max(pack.cell_voltages_v)
         tm.set_thresholds("cell_ov", release_v=top - rel, alarm_v=top - alarm)
         step.measure("contact_no2_alarm", wait_until(
@@ -364,6 +376,28 @@ def test_test_mode(step, bms, daq, leds, clock, cond: EolConditions, work_order)
             tm.heater(False)
             step.measure("heater_power_w",
                          (before.current_a - after.current_a) * after.pack_voltage_v)
+
+
+def test_link_ports(step, bms, daq, clock, cond: EolConditions) -> None:
+    """Both link ports against the fixture's reference pack, inside the release window (no
+    current flows, nothing else needs the pack): on Port 1 the unit is the master of two
+    (RS485 ``FF`` and the CAN module count say so), on Port 0 it is the reference's slave
+    and still answers for the stack [manual 5.3.4, SPEC §5-§6]."""
+    for port in ("port1", "port0"):
+        relay = f"link_{port}"
+        daq.set_relay(relay, True)
+        try:
+            clock.sleep(cond.link_settle_s)
+            step.measure(f"link_{port}_modules", bms.stack().module_count)
+            if port == "port1":
+                clock.sleep(cond.can_settle_s)   # a module count sent after the link came up
+                count = bms.can_module_count(cond.can_settle_s - cond.link_settle_s / 2)
+                step.measure("link_can_module_count", count,
+                             "" if count is not None else "no alarms frame since the link came up")
+        finally:
+            daq.set_relay(relay, False)
+    clock.sleep(cond.link_settle_s)
+    step.measure("link_alone_modules", bms.stack().module_count)
 
 
 def test_release(step, load, clock, state: EolState, cond: EolConditions) -> None:
