@@ -8,12 +8,14 @@ adding an instrument means writing the primitives only.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
 from drivers.instruments.daq_capture import DaqCapture
 from drivers.instruments.daq_role import DAQ_FUNCTIONS, Daq
+from drivers.instruments.load_capture import capture_grid
 from drivers.instruments.role_base import Role
 
 LED_NAMES: tuple[str, ...] = ("RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4")
@@ -35,6 +37,10 @@ class Capture:
 class ElectronicLoad(Role):
     role = "load"
     MIN_CAPTURE_HZ: ClassVar[float] = 100.0
+    #: The digitizer's fastest and slowest interval and its memory (the dialect's manual).
+    CAPTURE_MIN_DT_S: ClassVar[float] = 0.0
+    CAPTURE_MAX_DT_S: ClassVar[float] = math.inf
+    CAPTURE_MAX_POINTS: ClassVar[int] = 10**9
 
     def set_cc(self, amps: float) -> None:
         """Constant-current mode at ``amps`` (A drawn from the pack)."""
@@ -65,13 +71,21 @@ class ElectronicLoad(Role):
         finally:
             self.set_input(False)
 
-    def start_capture(self, rate_hz: float, seconds: float) -> None:
-        """Arm a current capture starting now (for trip timing, at >= 100 Hz)."""
-        if not rate_hz >= self.MIN_CAPTURE_HZ:
-            raise ValueError(f"{self.name}: capture rate {rate_hz} Hz below {self.MIN_CAPTURE_HZ} Hz")
-        if not seconds > 0:
-            raise ValueError(f"{self.name}: capture length must be positive, got {seconds}")
-        self._start_capture(1.0 / rate_hz, max(1, round(seconds * rate_hz)))
+    def capture_grid(self, rate_hz: float, seconds: float, *,
+                     min_rate_hz: float | None = None) -> tuple[float, int]:
+        """(interval s, points) a capture of ``seconds`` at ``rate_hz`` will use: the rate
+        asked if the digitizer holds it, else the highest that fits and is at least
+        ``min_rate_hz`` (default :attr:`MIN_CAPTURE_HZ`); :class:`CaptureRefused` when none
+        does. Writes nothing, so a plan can check before it switches anything on."""
+        low = self.MIN_CAPTURE_HZ if min_rate_hz is None else max(self.MIN_CAPTURE_HZ, min_rate_hz)
+        return capture_grid(self.name, rate_hz, seconds, min_rate_hz=low,
+                            min_dt_s=self.CAPTURE_MIN_DT_S, max_dt_s=self.CAPTURE_MAX_DT_S,
+                            max_points=self.CAPTURE_MAX_POINTS)
+
+    def start_capture(self, rate_hz: float, seconds: float, *, min_rate_hz: float | None = None) -> None:
+        """Arm a current capture starting now (trip timing, >= 100 Hz) on the grid
+        :meth:`capture_grid` gives; ``fetch_capture().dt`` is the interval used."""
+        self._start_capture(*self.capture_grid(rate_hz, seconds, min_rate_hz=min_rate_hz))
 
     def fetch_capture(self) -> Capture:
         return self._fetch_capture()
