@@ -337,7 +337,8 @@ def _options(config: StationFile, role: str) -> dict[str, Any]:
     if role == "daq":
         heartbeat = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
         opts.update(outputs={**fx.outputs, **heartbeat}, inputs=dict(fx.inputs),
-                    channels=fx.channels.model_dump())
+                    channels=fx.channels.model_dump(),
+                    calibration_offsets=dict(config.instruments[role].calibration.offsets))
     elif role == "leds":
         opts.update(fibres=dict(fx.fibres))
     return opts

@@ -1,7 +1,9 @@
 """Instrument roles, vendor dialects, the safe envelope and the dialect registry."""
 
+from drivers.instruments.daq_capture import DaqCapture
 from drivers.instruments.envelope import Envelope
 from drivers.instruments.errors import (
+    CaptureRefused,
     EnvelopeViolation,
     InstrumentCommandError,
     InstrumentConnectionError,
@@ -27,8 +29,10 @@ __all__ = [
     "DIALECTS",
     "ROLE_KEYS",
     "Capture",
+    "CaptureRefused",
     "Chamber",
     "Daq",
+    "DaqCapture",
     "DcSupply",
     "ElectronicLoad",
     "Envelope",

@@ -31,3 +31,7 @@ class Chroma63200A(ScpiLoad):
     CAPTURE_INTERVAL = "DIG:SAMP:TIME"
     CAPTURE_POINTS = "DIG:SAMP:POIN"
     CAPTURE_TRIGGER = "DIG:TRIG"
+    #: Digitizer (63200A Series data sheet, "Digitizing function": sampling time 2 µs ~
+    #: 40 ms, 1 ~ 15000 points; not verified against a copy of the manual, see
+    #: docs/instruments.md): 5000 points at 100 Hz (50 s) fit, 150 s at 100 Hz at most.
+    CAPTURE_MIN_DT_S, CAPTURE_MAX_DT_S, CAPTURE_MAX_POINTS = 2e-6, 0.04, 15_000

@@ -34,6 +34,11 @@ class EnvelopeViolation(InstrumentError):
     """A command outside the station's safe envelope, refused before it reached the wire."""
 
 
+class CaptureRefused(InstrumentError, ValueError):
+    """A capture the instrument cannot make (too fast, too long for its memory), refused
+    before anything is written, so the plan learns it before it switches anything on."""
+
+
 class UnknownDialectError(KeyError):
     """A dialect id that the registry does not know."""
 

@@ -8,59 +8,17 @@ adding an instrument means writing the primitives only.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Mapping
+import math
+from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from common.clock import Clock
-from drivers.instruments.envelope import Envelope
-from drivers.instruments.transport import Transport
+from drivers.instruments.daq_capture import DaqCapture
+from drivers.instruments.daq_role import DAQ_FUNCTIONS, Daq
+from drivers.instruments.load_capture import capture_grid
+from drivers.instruments.role_base import Role
 
 LED_NAMES: tuple[str, ...] = ("RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4")
-
-
-class Role(ABC):
-    """What every role object has: a name, the station clock, the envelope, a safe state.
-
-    A dialect is ``class X(<Role>, <LineInstrument subclass>)``: the instrument side
-    provides the transport, ``identify()`` (``*IDN?`` or the vendor's equivalent),
-    ``write``/``query`` and ``close()``.
-    """
-
-    name: str
-
-    role: ClassVar[str]
-    #: ``visa`` or ``serial``: how the station opens this dialect's address.
-    transport_kind: ClassVar[str] = "visa"
-    #: True when the instrument has an output watchdog the station must keep fed.
-    has_watchdog: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        name: str,
-        envelope: Envelope,
-        clock: Clock,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.envelope = envelope
-        self.clock = clock
-        self.options = dict(options or {})
-        super().__init__(transport, name=name)  # type: ignore[call-arg]  # the LineInstrument
-
-    @abstractmethod
-    def safe_state(self) -> None:
-        """Put this instrument where it cannot hurt the pack or a person; idempotent."""
-
-    def pet(self) -> None:
-        """Keep an output watchdog fed (no-op for instruments without one)."""
-        return None
-
-    def arm_watchdog(self, delay_s: float) -> None:
-        """Arm the output watchdog (no-op for instruments without one)."""
-        del delay_s
 
 
 # ---------------------------------------------------------------------------------------
@@ -79,6 +37,10 @@ class Capture:
 class ElectronicLoad(Role):
     role = "load"
     MIN_CAPTURE_HZ: ClassVar[float] = 100.0
+    #: The digitizer's fastest and slowest interval and its memory (the dialect's manual).
+    CAPTURE_MIN_DT_S: ClassVar[float] = 0.0
+    CAPTURE_MAX_DT_S: ClassVar[float] = math.inf
+    CAPTURE_MAX_POINTS: ClassVar[int] = 10**9
 
     def set_cc(self, amps: float) -> None:
         """Constant-current mode at ``amps`` (A drawn from the pack)."""
@@ -109,13 +71,21 @@ class ElectronicLoad(Role):
         finally:
             self.set_input(False)
 
-    def start_capture(self, rate_hz: float, seconds: float) -> None:
-        """Arm a current capture starting now (for trip timing, at >= 100 Hz)."""
-        if not rate_hz >= self.MIN_CAPTURE_HZ:
-            raise ValueError(f"{self.name}: capture rate {rate_hz} Hz below {self.MIN_CAPTURE_HZ} Hz")
-        if not seconds > 0:
-            raise ValueError(f"{self.name}: capture length must be positive, got {seconds}")
-        self._start_capture(1.0 / rate_hz, max(1, round(seconds * rate_hz)))
+    def capture_grid(self, rate_hz: float, seconds: float, *,
+                     min_rate_hz: float | None = None) -> tuple[float, int]:
+        """(interval s, points) a capture of ``seconds`` at ``rate_hz`` will use: the rate
+        asked if the digitizer holds it, else the highest that fits and is at least
+        ``min_rate_hz`` (default :attr:`MIN_CAPTURE_HZ`); :class:`CaptureRefused` when none
+        does. Writes nothing, so a plan can check before it switches anything on."""
+        low = self.MIN_CAPTURE_HZ if min_rate_hz is None else max(self.MIN_CAPTURE_HZ, min_rate_hz)
+        return capture_grid(self.name, rate_hz, seconds, min_rate_hz=low,
+                            min_dt_s=self.CAPTURE_MIN_DT_S, max_dt_s=self.CAPTURE_MAX_DT_S,
+                            max_points=self.CAPTURE_MAX_POINTS)
+
+    def start_capture(self, rate_hz: float, seconds: float, *, min_rate_hz: float | None = None) -> None:
+        """Arm a current capture starting now (trip timing, >= 100 Hz) on the grid
+        :meth:`capture_grid` gives; ``fetch_capture().dt`` is the interval used."""
+        self._start_capture(*self.capture_grid(rate_hz, seconds, min_rate_hz=min_rate_hz))
 
     def fetch_capture(self) -> Capture:
         return self._fetch_capture()
@@ -286,79 +256,6 @@ class Chamber(Role):
         """``run`` or ``standby``."""
 
 
-class Daq(Role):
-    """Reference voltmeter, ambient thermocouple and the fixture's digital I/O.
-
-    ``options`` (from the station file's fixture section): ``outputs`` name → bit (power, sw,
-    breaker, in1), ``inputs`` name → bit (no2, no3, no4), ``channels`` (pack_voltage,
-    ambient_tc, tc_type, digital_in, digital_out).
-    """
-
-    role = "daq"
-    _out: int = 0
-
-    @property
-    def output_bits(self) -> dict[str, int]:
-        return dict(self.options.get("outputs", {}))
-
-    @property
-    def input_bits(self) -> dict[str, int]:
-        return dict(self.options.get("inputs", {}))
-
-    def _channel(self, key: str) -> Any:
-        try:
-            return self.options["channels"][key]
-        except KeyError:
-            raise KeyError(f"{self.name}: fixture channel {key!r} not in the station file") from None
-
-    def pack_voltage(self) -> float:
-        """Reference measurement of the pack terminals, V."""
-        return self.measure_dc(int(self._channel("pack_voltage")))
-
-    def ambient_temperature(self) -> float:
-        return self.measure_thermocouple(int(self._channel("ambient_tc")), str(self._channel("tc_type")))
-
-    def inputs(self) -> dict[str, bool]:
-        """Contacts as the fixture sees them: name → closed."""
-        byte = self._read_byte(int(self._channel("digital_in")))
-        return {name: bool(byte >> bit & 1) for name, bit in self.input_bits.items()}
-
-    def set_relay(self, name: str, on: bool) -> None:
-        bits = self.output_bits
-        if name not in bits:
-            raise KeyError(f"{self.name}: no fixture output {name!r}; known: {sorted(bits)}")
-        new = (self._out | 1 << bits[name]) if on else (self._out & ~(1 << bits[name]))
-        self._write_byte(int(self._channel("digital_out")), new)
-        self._out = new
-
-    def relays(self) -> dict[str, bool]:
-        return {name: bool(self._out >> bit & 1) for name, bit in self.output_bits.items()}
-
-    def press(self, name: str, seconds: float) -> None:
-        """Hold a relay closed for ``seconds`` of station time (e.g. SW for 1 s)."""
-        self.set_relay(name, True)
-        try:
-            self.clock.sleep(seconds)
-        finally:
-            self.set_relay(name, False)
-
-    def release_all(self) -> None:
-        self._write_byte(int(self._channel("digital_out")), 0)
-        self._out = 0
-
-    def safe_state(self) -> None:
-        self.release_all()
-
-    @abstractmethod
-    def measure_dc(self, channel: int) -> float: ...
-    @abstractmethod
-    def measure_thermocouple(self, channel: int, tc_type: str) -> float: ...
-    @abstractmethod
-    def _read_byte(self, channel: int) -> int: ...
-    @abstractmethod
-    def _write_byte(self, channel: int, value: int) -> None: ...
-
-
 @dataclass(frozen=True)
 class LedReading:
     red: int
@@ -445,3 +342,7 @@ ROLE_CLASSES: dict[str, type[Role]] = {
     c.role: c for c in (ElectronicLoad, DcSupply, Chamber, Daq, LedAnalyser, SafetyTester)
 }
 ROLE_KEYS: tuple[str, ...] = tuple(ROLE_CLASSES)
+
+__all__ = ["DAQ_FUNCTIONS", "LED_NAMES", "ROLE_CLASSES", "ROLE_KEYS", "Capture", "Chamber", "Daq",
+           "DaqCapture", "DcSupply", "ElectronicLoad", "LedAnalyser", "LedReading", "Role",
+           "SafetyTester"]

@@ -134,6 +134,7 @@ class InstrumentBench:
         self.servers.clear()
         self.chamber.close()
         self.supply.close()
+        self.daq.scan.abort()
         with contextlib.suppress(Exception):  # the pack may already be gone at shutdown
             self.pack.set_network(None)
 

@@ -1,9 +1,14 @@
 """Simulated Keysight DAQ970A wired into the test fixture.
 
-Channel 101 reads the pack terminals (with the meter's own gain error and seeded noise),
-102 a type-K thermocouple in the chamber air, 301 the pack's dry contacts NO2/NO3/NO4 (a
-byte), 302 drives the fixture relays: across POWER and SW, the α Plus breaker actuator,
-and the 24 V drive of IN1. The bit maps are the fixture's wiring; the station file must
+Slot 1 holds a DAQM900A solid-state multiplexer (:data:`MODULES`; fast enough for a
+DCV + digital scan every few ms): channel 101 reads the pack terminals (with the meter's
+own gain error and seeded noise), 102 a type-K thermocouple in the chamber air (+0.2 °C),
+103 a 4-wire PT100 in the air (sense on 113; the probe reads :data:`RTD_ERROR_C` high, as
+its certificate :data:`RTD_CALIBRATION` states, 0.001 °C resolution). Slot 3 holds the
+DAQM907A: 301 reads the pack's dry contacts NO2/NO3/NO4 (a byte), 302 drives the fixture
+relays: across POWER and SW, the α Plus breaker actuator, and the 24 V drive of IN1. The
+timed scan (``sim.instruments.daq_scan``) samples the same quantities at its own instants;
+302 stays writable while it runs. The bit maps are the fixture's wiring; the station file must
 say the same (``write_station_file`` writes :data:`OUTPUT_BITS` / :data:`INPUT_BITS`).
 
 Bit :data:`HEARTBEAT_BIT` drives the fixture's watchdog relay, a retriggerable timer relay
@@ -23,13 +28,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from common.clock import EventHandle, VirtualClock
+from sim.instruments.daq_scan import (
+    RESOLUTION,
+    ChannelConfig,
+    ScanEngine,
+    add_scan_commands,
+    channel_list,
+)
 from sim.instruments.load import SimLoad
 from sim.instruments.scpi import ScpiDevice, ScpiError, number
 from sim.pack.interface import SimPackApi
 
 OUTPUT_BITS = {"power": 0, "sw": 1, "breaker": 2, "in1": 3}
 INPUT_BITS = {"no2": 0, "no3": 1, "no4": 2}
-CHANNELS = {"pack_voltage": 101, "ambient_tc": 102, "tc_type": "K", "digital_in": 301, "digital_out": 302}
+CHANNELS = {"pack_voltage": 101, "ambient_tc": 102, "tc_type": "K", "ambient_rtd": 103,
+            "digital_in": 301, "digital_out": 302}
+#: The modules in the simulated DAQ's slots (what the station file's options.modules says).
+MODULES = {1: "DAQM900A", 3: "DAQM907A"}
+#: The simulated PT100's own error, and the certificate that states (and corrects) it.
+RTD_ERROR_C = 0.08
+RTD_CALIBRATION = {"certificate": "SIM-PT100-0001: simulated 4-wire PT100 on DAQ 103/113, "
+                                  "reads +0.080 °C against the reference (k = 2: 0.04 °C)",
+                   "offsets": {"temperature_rtd": -RTD_ERROR_C},
+                   "uncertainty": {"temperature_rtd": 0.02}}
+#: 2-wire PT100 leads, Ω (what a 2-wire reading of the 4-wire probe adds), and alpha.
+RTD_LEADS_OHM = 0.5
+PT100_ALPHA = {"85": 0.00385, "91": 0.00391}
 IN1_DRIVE_V = 24.0
 #: The heartbeat output and the watchdog relay's set time (``[fixture.deadman]``).
 HEARTBEAT_BIT = 4
@@ -47,6 +71,8 @@ class SimDaq:
     gain_error: float = 2e-5       # DAQM901A 100 V range, within its 1-year accuracy
     noise_v: float = 0.0005
     tc_offset_c: float = 0.2
+    rtd_error_c: float = RTD_ERROR_C
+    modules: dict[int, str] = field(default_factory=lambda: dict(MODULES))
     out_byte: int = 0
     received: list[str] = field(default_factory=list)
     network: object | None = None
@@ -59,9 +85,11 @@ class SimDaq:
     _deadman_handle: EventHandle | None = None
     #: Relays the bench wires to further output bits (sim/bench.py: the link relays): bit → drive.
     extra_outputs: dict[int, Callable[[bool], None]] = field(default_factory=dict)
+    scan: ScanEngine = field(init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self.scan = ScanEngine(self)
 
     def terminal_volts(self) -> float:
         v = self.pack.terminal_voltage()
@@ -74,6 +102,38 @@ class SimDaq:
 
     def read_tc(self) -> float:
         return self.pack.ambient() + self.tc_offset_c
+
+    def read_rtd(self, four_wire: bool = True, alpha: str = "85") -> float:
+        """The PT100 in the air: its own error, 2-wire leads if read 2-wire, and the
+        conversion of the alpha asked (the probe is a 0.00385 one), 0.001 °C steps."""
+        t = self.pack.ambient() + self.rtd_error_c
+        ohm = 100.0 * (1 + PT100_ALPHA["85"] * t) + (0.0 if four_wire else RTD_LEADS_OHM)
+        return round((ohm / 100.0 - 1) / PT100_ALPHA[alpha], 3)
+
+    def check_channel(self, ch: int, function: str) -> None:
+        """What the modules can do on ``ch`` (``-222`` otherwise)."""
+        module = self.modules.get(ch // 100)
+        n = ch % 100
+        ok = module is not None and (
+            (function == "DIG" and module == "DAQM907A" and n in (1, 2))
+            or (function in ("VOLT", "TC") and module != "DAQM907A" and 1 <= n <= 20)
+            or (function == "FRTD" and module in ("DAQM900A", "DAQM901A") and 1 <= n <= 10))
+        if not ok:
+            raise ScpiError(-222, f"Data out of range; channel {ch} ({module or 'empty slot'}) "
+                                  f"cannot measure {function}")
+
+    def scan_value(self, ch: int, cfg: ChannelConfig) -> float:
+        """One reading of a scan, now: the quantity wired to ``ch`` at the configured
+        range and integration (DCV resolution by its integration time)."""
+        if cfg.function == "DIG":
+            return float(self.read_inputs()) if ch == CHANNELS["digital_in"] else 0.0
+        if cfg.function == "TC":
+            return self.read_tc()
+        if cfg.function == "FRTD":
+            return self.read_rtd()
+        volts = self.read_voltage() if ch == CHANNELS["pack_voltage"] else self._rng.gauss(0.0, self.noise_v)
+        step = cfg.range_v * next(r for limit, r in RESOLUTION if cfg.nplc < limit)
+        return round(volts / step) * step
 
     def read_inputs(self) -> int:
         return sum(1 << bit for name, bit in INPUT_BITS.items() if self.pack.contact_closed(int(name[2])))
@@ -138,6 +198,7 @@ class SimDaq:
     def close(self) -> None:
         if self._deadman_handle is not None:
             self._deadman_handle.cancel()
+        self.scan.abort()
 
 
 def _channel(arg: str, allowed: tuple[int, ...]) -> int:
@@ -152,26 +213,42 @@ def _channel(arg: str, allowed: tuple[int, ...]) -> int:
 
 def daq970a_device(daq: SimDaq) -> ScpiDevice:
     dev = ScpiDevice(f"Keysight Technologies,DAQ970A,{daq.serial},A.03.02-01.00-03.02-00.02")
+    scan = daq.scan
 
     def volt(arg: str) -> str:
         _channel(arg, (CHANNELS["pack_voltage"],))
+        scan.measured()
         return f"{daq.read_voltage():+.9E}"
 
     def temp(arg: str) -> str:
         parts = arg.replace(" ", "").split(",")
-        if len(parts) < 3 or parts[0].upper() != "TC" or parts[1].upper() not in "JKTERSBN":
+        kind = parts[0].upper() if parts else ""
+        if len(parts) < 3 or kind not in ("TC", "TCOUPLE", "FRTD", "RTD"):
             raise ScpiError(-224, "Illegal parameter value")
-        _channel(arg, (CHANNELS["ambient_tc"],))
-        return f"{daq.read_tc():+.6E}"
+        if kind.startswith("TC"):
+            if parts[1].upper() not in "JKTERSBN":
+                raise ScpiError(-224, "Illegal parameter value")
+            _channel(arg, (CHANNELS["ambient_tc"],))
+            scan.measured()
+            return f"{daq.read_tc():+.6E}"
+        if parts[1] not in PT100_ALPHA:
+            raise ScpiError(-224, "Illegal parameter value; RTD type 85 or 91")
+        ch = channel_list(arg)[0]
+        daq.check_channel(ch, "FRTD")
+        _channel(arg, (CHANNELS["ambient_rtd"],))
+        scan.measured()
+        return f"{daq.read_rtd(kind == 'FRTD', parts[1]):+.9E}"
 
     def din(arg: str) -> str:
         _channel(arg, (CHANNELS["digital_in"],))
+        scan.measured()
         return str(daq.read_inputs())
 
     def dout(arg: str) -> None:
         value, _, rest = arg.partition(",")
         byte = int(number(value, 0, 255))
-        _channel(rest, (CHANNELS["digital_out"],))
+        ch = _channel(rest, (CHANNELS["digital_out"],))
+        scan.guard([ch])          # an output port not in the scan list is written while it runs
         daq.write_outputs(byte)
 
     def dout_q(arg: str) -> str:
@@ -183,4 +260,6 @@ def daq970a_device(daq: SimDaq) -> ScpiDevice:
     dev.add("MEASure:DIGital:BYTE?", din)
     dev.add("SOURce:DIGital:DATA[:BYTE]", dout)
     dev.add("SOURce:DIGital:DATA[:BYTE]?", dout_q)
+    add_scan_commands(dev, scan)
+    dev.on_reset = scan.reset
     return dev

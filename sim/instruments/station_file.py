@@ -16,7 +16,15 @@ from typing import Any
 
 import tomli_w
 
-from sim.instruments.daq import CHANNELS, DEADMAN_S, HEARTBEAT_BIT, INPUT_BITS, OUTPUT_BITS
+from sim.instruments.daq import (
+    CHANNELS,
+    DEADMAN_S,
+    HEARTBEAT_BIT,
+    INPUT_BITS,
+    MODULES,
+    OUTPUT_BITS,
+    RTD_CALIBRATION,
+)
 
 #: Simulated instruments do not drift: their calibration is due far in the future.
 SIM_CALIBRATION_DUE = "2099-12-31"
@@ -48,6 +56,9 @@ def station_document(description: dict[str, Any]) -> dict[str, Any]:
             "serial": entry.get("serial", f"SIM-{role.upper()}"),
             "calibration_due": due,
         }
+        if role == "daq":   # its modules, and its PT100's certificate (sim.toml says the same)
+            instruments[role]["options"] = {"modules": {str(k): v for k, v in MODULES.items()}}
+            instruments[role]["calibration"] = RTD_CALIBRATION
     serial = description.get("serial", "")
     # one id per served bench (its RS485 gateway port tells two benches apart): the
     # station's lock is per id, and two benches are two stations

@@ -14,7 +14,7 @@ from drivers.instruments.registry import get_dialect
 from drivers.instruments.roles import Role
 from drivers.instruments.transport import open_transport
 from sim.instruments import InstrumentBench, start_instruments
-from sim.instruments.daq import CHANNELS, INPUT_BITS, OUTPUT_BITS
+from sim.instruments.daq import CHANNELS, INPUT_BITS, MODULES, OUTPUT_BITS
 from tests.instruments.fakepack import FakePack
 
 #: An envelope wider than any instrument, to reach the instruments' own limits.
@@ -22,7 +22,7 @@ WIDE = dict(max_voltage_v=1000.0, max_current_a=5000.0, max_power_w=1e6,
             chamber_min_c=-100.0, chamber_max_c=300.0)
 STATION = dict(max_voltage_v=60.0, max_current_a=250.0, max_power_w=13_000.0,
                chamber_min_c=-20.0, chamber_max_c=60.0, short_steps=("short_circuit",))
-FIXTURE = {"outputs": OUTPUT_BITS, "inputs": INPUT_BITS, "channels": CHANNELS}
+FIXTURE = {"outputs": OUTPUT_BITS, "inputs": INPUT_BITS, "channels": CHANNELS, "modules": MODULES}
 
 
 class Rig:

@@ -11,7 +11,8 @@ def test_daq_reads_terminals_ambient_and_contacts(rig) -> None:
     daq = rig.open("daq")
     assert "DAQ970A" in daq.identify()
     assert daq.pack_voltage() == pytest.approx(52.6, abs=0.005)
-    assert daq.ambient_temperature() == pytest.approx(25.2, abs=0.01)
+    assert daq.ambient_temperature() == pytest.approx(25.08, abs=1e-9)   # the PT100, uncorrected
+    assert daq.measure_thermocouple(102, "K") == pytest.approx(25.2, abs=0.01)
     assert daq.inputs() == {"no2": False, "no3": False, "no4": False}
     rig.pack.contacts[3] = True
     assert daq.inputs() == {"no2": False, "no3": True, "no4": False}
