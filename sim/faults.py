@@ -190,9 +190,6 @@ FAULTS: tuple[Fault, ...] = (
           "Link Port 1 dead: the next pack of a stack is never seen"),
     Fault("link-port0-dead", "comms.link_port0", "dead", "link_port0_modules",
           "Link Port 0 dead: the pack cannot be a slave"),
-    Fault("mode-threshold-low", "firmware.mode_current_a", 0.1, "led_standby_run_on_s",
-          "mode threshold 0.1 A, inside the BMS's zero error: standby shows discharging",
-          ),
 )
 
 
