@@ -378,6 +378,14 @@ def test_test_mode(step, bms, daq, leds, clock, cond: EolConditions, work_order)
                          (before.current_a - after.current_a) * after.pack_voltage_v)
 
 
+def _sent_since(bms, clock, t: float) -> Callable[[], bool]:
+    """Whether an alarms frame arrived after station time ``t``."""
+    def check() -> bool:
+        age = bms.can_age_s("alarms")
+        return age is not None and age < clock.now() - t
+    return check
+
+
 def test_link_ports(step, bms, daq, clock, cond: EolConditions) -> None:
     """Both link ports against the fixture's reference pack, inside the release window (no
     current flows, nothing else needs the pack): on Port 1 the unit is the master of two
@@ -389,11 +397,11 @@ def test_link_ports(step, bms, daq, clock, cond: EolConditions) -> None:
         try:
             clock.sleep(cond.link_settle_s)
             step.measure(f"link_{port}_modules", bms.stack().module_count)
-            if port == "port1":
-                clock.sleep(cond.can_settle_s)   # a module count sent after the link came up
-                count = bms.can_module_count(cond.can_settle_s - cond.link_settle_s / 2)
+            if port == "port1":   # a module count the pack sent after the link came up
+                fresh = wait_until(clock, _sent_since(bms, clock, clock.now()), cond.can_max_age_s, 0.05)
+                count = bms.can_module_count(cond.can_max_age_s) if fresh else None
                 step.measure("link_can_module_count", count,
-                             "" if count is not None else "no alarms frame since the link came up")
+                             "" if fresh else "no alarms frame since the link came up")
         finally:
             daq.set_relay(relay, False)
     clock.sleep(cond.link_settle_s)
