@@ -3,10 +3,12 @@ mode threshold of SPEC §3 (0.5 A, above the BMS's zero error) on the LEDs and R
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sim.pack import SimPack
-from sim.unit import UnitFileError, default_unit, with_change
+from sim.unit import UnitFileError, default_unit, load_unit, with_change
 from sim.wire.console import Console
 from sim.wire.rs485 import module_alarms
 from tests.sim.conftest import Make, set_current, start
@@ -85,3 +87,14 @@ def test_mode_threshold_is_half_an_ampere(make_pack: Make, amps: float, mode: st
     assert snap.mode == mode
     assert module_alarms(snap).status[2] & 0xC0 == status3
     assert observe_all(pack, 9.0)["RUN"] == run
+
+
+def test_the_fault_example_of_the_schema_doc_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "unit-description.md").read_text()
+    example = doc.split("Faults of the ports and options")[1].split("```toml\n")[1].split("```")[0]
+    path = tmp_path / "fault.toml"
+    path.write_text('model = "v5-alpha-plus"\n' + example)
+    unit = load_unit(path)
+    assert unit.comms.can_frames.alarms.period_s == 1.3 and unit.comms.link_port1 == "dead"
+    assert unit.breaker.welded and unit.heater.open_element
+    assert unit.identity.manufacturer == "PYLON   "

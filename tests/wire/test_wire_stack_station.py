@@ -4,6 +4,7 @@ RS485 ``FF`` and CAN 0x359 byte 4, as EOL will check them."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 
 from common import pylon_rs485 as pr
-from sim.bench import LINK_RELAY_BITS, REFERENCE_SERIAL
-from sim.unit import default_unit, with_changes
+from drivers.pack.rs485 import Rs485Client
+from sim.bench import LINK_RELAY_BITS, REFERENCE_SERIAL, SimBench
+from sim.pack import SimPack
+from sim.unit import default_serial, default_unit, with_changes
 from stations.open import open_station
 from stations.schema import default_station_file, load_station_file
 
@@ -88,3 +91,36 @@ def test_a_dead_link_port_gives_one_module_on_that_side(dead: str, working: str)
 def test_the_station_file_wires_the_link_relays_where_the_bench_has_them() -> None:
     outputs = load_station_file(default_station_file()).fixture.outputs
     assert {k: outputs[k] for k in LINK_RELAY_BITS} == LINK_RELAY_BITS
+
+
+def test_sixteen_packs_through_the_driver_in_real_time() -> None:
+    """The DUT heads 15 more packs; FF through the station's RS485 driver on the pty in
+    real time: 16 blocks (2 kB at 9600 bit/s) take their honest wire time, which the
+    driver waits for beyond its 0.5 s timeout."""
+    bench = SimBench(instruments=False)
+    d = bench.start()
+    others = [SimPack(default_unit("v5", default_serial("v5", 300 + k)), bench.clock, seed=k)
+              for k in range(15)]
+    for up, down in itertools.pairwise([bench.pack, *others]):
+        bench.cabling.connect(up, down)
+    everyone = [bench.pack, *others]
+    for p in everyone:
+        p.set_power_button(True)
+        p.set_sw(True)
+    bench.clock.sleep(1.0)
+    for p in everyone:
+        p.set_sw(False)
+    bench.clock.sleep(0.5)
+    bench.clock.start_realtime()
+    rs485 = Rs485Client.open(d["rs485"], bench.clock, timeout=0.5)
+    try:
+        t0 = bench.clock.now()
+        values = rs485.analog_values(all_packs=True)
+        took = bench.clock.now() - t0
+    finally:
+        rs485.close()
+        bench.close()
+    assert values.command == 16 and len(values.modules) == 16
+    answer = 18 + 2 * (2 + 16 * 63)             # bytes: 16 blocks in the u24 capacity form
+    assert took == pytest.approx((20 + answer) * 10 / 9600 + 0.005, abs=0.15)
+    assert rs485.retried == 0
