@@ -1,0 +1,194 @@
+"""Crossed gauge R&R by the ANOVA method (AIAG MSA 4th ed., chapter III-B and appendix A):
+p parts × o appraisers (operators or stations) × r trials, balanced, random effects.
+
+The two-way ANOVA with interaction (statsmodels) gives the mean squares; the interaction
+is tested against repeatability, and pooled into repeatability when its p-value exceeds
+``alpha_interaction`` (default 0.25). Variance components (negative estimates are zero):
+
+    EV² = MS_E                      INT² = (MS_PO − MS_E) / r
+    AV² = (MS_O − MS_PO) / (p · r)  PV²  = (MS_P − MS_PO) / (o · r)
+    (pooled: MS_E' = (SS_PO + SS_E) / (df_PO + df_E) replaces MS_PO and MS_E, INT = 0)
+    GRR = √(EV² + AV² + INT²)       TV = √(GRR² + PV²)
+    %GRR = 100 · GRR / TV           %GRR of tolerance = 100 · 6 · GRR / T
+    ndc = 1.41 · PV / GRR (the whole number of categories is its integer part)
+
+Targets: %GRR < 10 % (of tolerance and of total variation) and ndc ≥ 5. A one-sided limit
+has no width: its %GRR of tolerance is 100 · 3 · GRR / |limit − x̄| (x̄ the grand mean).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ALPHA_INTERACTION = 0.25
+SIGMAS = 6.0
+NDC_FACTOR = 1.41
+TARGET_PCT = 10.0
+TARGET_NDC = 5
+REL_EPS = 1e-12
+
+ACCEPTABLE = "acceptable"
+MARGINAL = "conditionally acceptable"
+UNACCEPTABLE = "not acceptable"
+NO_VARIATION = "no variation (resolution-limited)"
+
+
+@dataclass(frozen=True)
+class AnovaRow:
+    source: str
+    df: int
+    ss: float
+    ms: float | None
+    f: float | None
+    p: float | None
+
+
+@dataclass(frozen=True)
+class GrrResult:
+    """The figures of one measurement (standard deviations, not 6σ spreads)."""
+
+    name: str
+    unit: str
+    parts: int
+    appraisers: int
+    trials: int
+    anova: tuple[AnovaRow, ...]
+    interaction_p: float | None
+    pooled: bool
+    ev: float
+    av: float
+    interaction: float
+    grr: float
+    pv: float
+    tv: float
+    pct_tv: float | None
+    pct_tolerance: float | None
+    ndc: float | None          # 1.41 · PV / GRR (None: GRR = 0)
+    tolerance: float | None
+    status: str
+    mean: float
+
+    @property
+    def ndc_whole(self) -> int | None:
+        return None if self.ndc is None else math.floor(self.ndc)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ndc_whole"] = self.ndc_whole
+        return d
+
+
+def _frame(data: pd.DataFrame) -> tuple[pd.DataFrame, int, int, int]:
+    """Check the design is crossed and balanced; (frame, parts, appraisers, trials)."""
+    need = {"part", "appraiser", "value"}
+    if not need <= set(data.columns):
+        raise ValueError(f"columns {sorted(need)} are needed, got {sorted(data.columns)}")
+    df = data[["part", "appraiser", "value"]].dropna().copy()
+    df["part"], df["appraiser"] = df.part.astype(str), df.appraiser.astype(str)
+    cells = df.groupby(["part", "appraiser"]).size()
+    p, o = df.part.nunique(), df.appraiser.nunique()
+    if p < 2 or o < 2:
+        raise ValueError(f"a crossed study needs at least 2 parts and 2 appraisers (got {p}, {o})")
+    if len(cells) != p * o or cells.nunique() != 1 or int(cells.iloc[0]) < 2:
+        raise ValueError("the study is not crossed and balanced: every appraiser must measure "
+                         "every part the same number (≥ 2) of times")
+    return df, p, o, int(cells.iloc[0])
+
+
+def anova_table(df: pd.DataFrame) -> dict[str, tuple[int, float]]:
+    """Degrees of freedom and sums of squares: part, appraiser, interaction, error (statsmodels)."""
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    fit = smf.ols("value ~ C(part) * C(appraiser)", data=df).fit()
+    table = anova_lm(fit, typ=1)
+    keys = {"C(part)": "part", "C(appraiser)": "appraiser",
+            "C(part):C(appraiser)": "interaction", "Residual": "error"}
+    return {keys[k]: (round(row.df), max(0.0, float(row.sum_sq)))
+            for k, row in table.iterrows()}
+
+
+def _p(f: float | None, df1: int, df2: int) -> float | None:
+    from scipy.stats import f as fdist
+
+    return None if f is None or df2 <= 0 else float(fdist.sf(f, df1, df2))
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b > 0 else None
+
+
+def _status(pct_tv: float | None, pct_tol: float | None, ndc: float | None) -> str:
+    worst = max(x for x in (pct_tv, pct_tol, 0.0) if x is not None)
+    if worst < TARGET_PCT and (ndc is None or ndc >= TARGET_NDC):
+        return ACCEPTABLE
+    return MARGINAL if worst <= 30.0 else UNACCEPTABLE
+
+
+def grr(data: pd.DataFrame, *, name: str = "", unit: str = "", low: float | None = None,
+        high: float | None = None, alpha_interaction: float = ALPHA_INTERACTION) -> GrrResult:
+    """Gauge R&R of a long frame with columns part, appraiser, value (one row per trial)."""
+    df, p, o, r = _frame(data)
+    mean = float(df.value.mean())
+    spread = float(df.value.std(ddof=0))
+    tol = (high - low) if low is not None and high is not None else None
+    if spread <= REL_EPS * max(1.0, abs(mean)):
+        return GrrResult(name, unit, p, o, r, (), None, True, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                         None, None, None, tol, NO_VARIATION, mean)
+    t = anova_table(df)
+    (df_p, ss_p), (df_o, ss_o) = t["part"], t["appraiser"]
+    (df_po, ss_po), (df_e, ss_e) = t["interaction"], t["error"]
+    ms = {k: ss / d for k, (d, ss) in t.items()}
+    f_po = _ratio(ms["interaction"], ms["error"])
+    p_po = _p(f_po, df_po, df_e) if f_po is not None else 1.0
+    pooled = p_po is None or p_po > alpha_interaction
+    rows = [AnovaRow("part", df_p, ss_p, ms["part"], None, None),
+            AnovaRow("appraiser", df_o, ss_o, ms["appraiser"], None, None)]
+    if pooled:
+        ms_e = (ss_po + ss_e) / (df_po + df_e)
+        f_pa, f_oa = _ratio(ms["part"], ms_e), _ratio(ms["appraiser"], ms_e)
+        rows[0] = AnovaRow("part", df_p, ss_p, ms["part"], f_pa, _p(f_pa, df_p, df_po + df_e))
+        rows[1] = AnovaRow("appraiser", df_o, ss_o, ms["appraiser"], f_oa,
+                           _p(f_oa, df_o, df_po + df_e))
+        rows.append(AnovaRow("repeatability", df_po + df_e, ss_po + ss_e, ms_e, None, None))
+        ev2, int2 = ms_e, 0.0
+        av2 = (ms["appraiser"] - ms_e) / (p * r)
+        pv2 = (ms["part"] - ms_e) / (o * r)
+    else:
+        f_pa = _ratio(ms["part"], ms["interaction"])
+        f_oa = _ratio(ms["appraiser"], ms["interaction"])
+        rows[0] = AnovaRow("part", df_p, ss_p, ms["part"], f_pa, _p(f_pa, df_p, df_po))
+        rows[1] = AnovaRow("appraiser", df_o, ss_o, ms["appraiser"], f_oa, _p(f_oa, df_o, df_po))
+        rows += [AnovaRow("part × appraiser", df_po, ss_po, ms["interaction"], f_po, p_po),
+                 AnovaRow("repeatability", df_e, ss_e, ms["error"], None, None)]
+        ev2 = ms["error"]
+        int2 = (ms["interaction"] - ms["error"]) / r
+        av2 = (ms["appraiser"] - ms["interaction"]) / (p * r)
+        pv2 = (ms["part"] - ms["interaction"]) / (o * r)
+    rows.append(AnovaRow("total", df_p + df_o + df_po + df_e, ss_p + ss_o + ss_po + ss_e,
+                         None, None, None))
+    ev, av, inter, pv = (math.sqrt(max(0.0, x)) for x in (ev2, av2, int2, pv2))
+    g = math.sqrt(ev * ev + av * av + inter * inter)
+    tv = math.sqrt(g * g + pv * pv)
+    pct_tv = 100.0 * g / tv if tv > 0 else None
+    if tol is not None:
+        pct_tol = 100.0 * SIGMAS * g / tol if tol > 0 else None
+    else:
+        limit = low if low is not None else high
+        d = abs(limit - mean) if limit is not None else 0.0
+        pct_tol = 100.0 * SIGMAS / 2.0 * g / d if d > 0 else None
+    ndc = NDC_FACTOR * pv / g if g > 0 else None
+    return GrrResult(name, unit, p, o, r, tuple(rows), p_po, pooled, ev, av, inter, g, pv, tv,
+                     pct_tv, pct_tol, ndc, tol, _status(pct_tv, pct_tol, ndc), mean)
+
+
+def long_frame(values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    """(part, appraiser) → trials as the long frame :func:`grr` takes."""
+    rows = [(part, appr, float(v)) for (part, appr), vs in values.items() for v in vs]
+    return pd.DataFrame(rows, columns=["part", "appraiser", "value"]).astype(
+        {"value": np.float64})
