@@ -258,11 +258,10 @@ def _unit_files(units: Sequence[Path], parts: int, seed: int, model: str, folder
 
 def grr_command(*, parts: int, units: Sequence[Path], seed: int, model: str,
                 stations: Sequence[Path], operators: Sequence[str], repeats: int, alpha: float,
-                jobs: int, out: Path, all_plots: bool) -> int:
+                jobs: int, out: Path, all_plots: bool, plots: int) -> int:
     from reports.msa import grr_doc
-    from reports.msa.grr import grr, long_frame
+    from reports.msa.grr import from_records
     from reports.msa.runs import RunSpec, run_folder
-    from reports.msa.values import numeric_series
 
     console, err = _consoles()
     files = [_station_file(s) for s in (stations or [None])]
@@ -297,25 +296,12 @@ def grr_command(*, parts: int, units: Sequence[Path], seed: int, model: str,
             labelled.append((cell[d.spec.label], record))
         else:
             missing.append(d.spec.label)
-    series = numeric_series([r for _, r in labelled])
-    results, data, skipped = [], {}, {}
-    for name, s in series.items():
-        cells: dict[tuple[str, str], list[float]] = {}
-        for (key, _), v in zip(labelled, s.values, strict=True):
-            if v is not None:
-                cells.setdefault(key, []).append(v)
-        frame = long_frame(cells)
-        try:
-            results.append(grr(frame, name=name, unit=s.unit, low=s.low, high=s.high,
-                               alpha_interaction=alpha))
-            data[name] = frame
-        except ValueError as exc:
-            skipped[name] = str(exc)
+    results, data, skipped = from_records(labelled, alpha)
     study = grr_doc.GrrStudy([sn for sn, _ in part_files], [lab for _, _, lab in appraisers],
                              repeats, alpha, results, data, skipped,
                              [str(d.record_path) for d in done if d.record_path])
     _print_grr(console, study)
-    pdf, js = grr_doc.write(study, folder, "grr", all_plots=all_plots)
+    pdf, js = grr_doc.write(study, folder, "grr", all_plots=all_plots, plots=plots)
     _written(console, pdf, js)
     if missing:
         err.print(f"[bold red]runs without a verdict[/]: {', '.join(missing)}", soft_wrap=True)
@@ -482,13 +468,14 @@ def register(app: typer.Typer) -> None:
         alpha_interaction: Annotated[float, typer.Option(help="pool the part × appraiser interaction when its p-value is above this")] = 0.25,
         jobs: Annotated[int, typer.Option(help="runs in parallel processes (simulated bench only)")] = 1,
         out: Annotated[Path, typer.Option(help=OUT_HELP)] = Path("results/msa"),
-        all_plots: Annotated[bool, typer.Option("--all-plots", help="plot every measurement, not only those missing a target")] = False,
+        plots: Annotated[int, typer.Option(help="plot at most this many of the measurements missing a target, worst first")] = 12,
+        all_plots: Annotated[bool, typer.Option("--all-plots", help="plot every measurement that varies, met targets or not")] = False,
     ) -> None:
         """Crossed gauge R&R (ANOVA): parts × appraisers (every station × operator) × trials."""
         _guarded(lambda: grr_command(parts=parts, units=unit or [], seed=seed, model=model,
                                      stations=station or [], operators=operator or ["A", "B", "C"],
                                      repeats=repeats, alpha=alpha_interaction, jobs=jobs,
-                                     out=out, all_plots=all_plots))
+                                     out=out, all_plots=all_plots, plots=plots))
 
     @app.command("study")
     def study(

@@ -1,7 +1,7 @@
 """Crossed gauge R&R by the ANOVA method (AIAG MSA 4th ed., chapter III-B and appendix A):
 p parts × o appraisers (operators or stations) × r trials, balanced, random effects.
 
-The two-way ANOVA with interaction (statsmodels) gives the mean squares; the interaction
+The two-way ANOVA with interaction (numpy, balanced layout) gives the mean squares; the interaction
 is tested against repeatability, and pooled into repeatability when its p-value exceeds
 ``alpha_interaction`` (default 0.25). Variance components (negative estimates are zero):
 
@@ -12,6 +12,9 @@ is tested against repeatability, and pooled into repeatability when its p-value 
     %GRR = 100 · GRR / TV           %GRR of tolerance = 100 · 6 · GRR / T
     ndc = 1.41 · PV / GRR (the whole number of categories is its integer part)
 
+Values that never vary are resolution-limited (no ANOVA); parts that differ but each read
+the same every time have GRR = 0 at the recorded resolution (no ndc).
+
 Targets: %GRR < 10 % (of tolerance and of total variation) and ndc ≥ 5. A one-sided limit
 has no width: its %GRR of tolerance is 100 · 3 · GRR / |limit − x̄| (x̄ the grand mean).
 """
@@ -19,6 +22,7 @@ has no width: its %GRR of tolerance is 100 · 3 · GRR / |limit − x̄| (x̄ th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -36,6 +40,9 @@ ACCEPTABLE = "acceptable"
 MARGINAL = "conditionally acceptable"
 UNACCEPTABLE = "not acceptable"
 NO_VARIATION = "no variation (resolution-limited)"
+#: The parts differ but every part reads the same every time: no gauge variation at the
+#: recorded resolution (no ndc: it would be infinite).
+NO_GAUGE_VARIATION = "no gauge variation (resolution-limited)"
 
 
 @dataclass(frozen=True)
@@ -101,16 +108,22 @@ def _frame(data: pd.DataFrame) -> tuple[pd.DataFrame, int, int, int]:
 
 
 def anova_table(df: pd.DataFrame) -> dict[str, tuple[int, float]]:
-    """Degrees of freedom and sums of squares: part, appraiser, interaction, error (statsmodels)."""
-    import statsmodels.formula.api as smf
-    from statsmodels.stats.anova import anova_lm
-
-    fit = smf.ols("value ~ C(part) * C(appraiser)", data=df).fit()
-    table = anova_lm(fit, typ=1)
-    keys = {"C(part)": "part", "C(appraiser)": "appraiser",
-            "C(part):C(appraiser)": "interaction", "Residual": "error"}
-    return {keys[k]: (round(row.df), max(0.0, float(row.sum_sq)))
-            for k, row in table.iterrows()}
+    """Degrees of freedom and sums of squares of the balanced two-way layout (AIAG MSA
+    appendix A): part, appraiser, interaction, error (checked against statsmodels' OLS
+    ANOVA in tests/msa)."""
+    cube = df.pivot_table(index="part", columns="appraiser", values="value",
+                          aggfunc=list).map(np.asarray)
+    y = np.stack([np.stack(list(row)) for row in cube.to_numpy()])   # part × appraiser × trial
+    p, o, r = y.shape
+    grand = y.mean()
+    part_means, appr_means, cell_means = y.mean(axis=(1, 2)), y.mean(axis=(0, 2)), y.mean(axis=2)
+    ss_p = o * r * float(((part_means - grand) ** 2).sum())
+    ss_o = p * r * float(((appr_means - grand) ** 2).sum())
+    ss_cells = r * float(((cell_means - grand) ** 2).sum())
+    ss_e = float(((y - cell_means[:, :, None]) ** 2).sum())
+    return {"part": (p - 1, ss_p), "appraiser": (o - 1, ss_o),
+            "interaction": ((p - 1) * (o - 1), max(0.0, ss_cells - ss_p - ss_o)),
+            "error": (p * o * (r - 1), ss_e)}
 
 
 def _p(f: float | None, df1: int, df2: int) -> float | None:
@@ -144,9 +157,13 @@ def grr(data: pd.DataFrame, *, name: str = "", unit: str = "", low: float | None
     (df_p, ss_p), (df_o, ss_o) = t["part"], t["appraiser"]
     (df_po, ss_po), (df_e, ss_e) = t["interaction"], t["error"]
     ms = {k: ss / d for k, (d, ss) in t.items()}
+    # a mean square at the level of float rounding (values exactly repeated) is zero
+    eps = 1e-9 * max(ms.values())
+    ms = {k: (v if v > eps else 0.0) for k, v in ms.items()}
+    # no repeatability at all: the interaction cannot be tested, and is kept
     f_po = _ratio(ms["interaction"], ms["error"])
-    p_po = _p(f_po, df_po, df_e) if f_po is not None else 1.0
-    pooled = p_po is None or p_po > alpha_interaction
+    p_po = _p(f_po, df_po, df_e) if f_po is not None else None
+    pooled = ms["error"] > 0 and (p_po is None or p_po > alpha_interaction)
     rows = [AnovaRow("part", df_p, ss_p, ms["part"], None, None),
             AnovaRow("appraiser", df_o, ss_o, ms["appraiser"], None, None)]
     if pooled:
@@ -172,7 +189,7 @@ def grr(data: pd.DataFrame, *, name: str = "", unit: str = "", low: float | None
         pv2 = (ms["part"] - ms["interaction"]) / (o * r)
     rows.append(AnovaRow("total", df_p + df_o + df_po + df_e, ss_p + ss_o + ss_po + ss_e,
                          None, None, None))
-    ev, av, inter, pv = (math.sqrt(max(0.0, x)) for x in (ev2, av2, int2, pv2))
+    ev, av, inter, pv = (math.sqrt(x) if x > eps else 0.0 for x in (ev2, av2, int2, pv2))
     g = math.sqrt(ev * ev + av * av + inter * inter)
     tv = math.sqrt(g * g + pv * pv)
     pct_tv = 100.0 * g / tv if tv > 0 else None
@@ -183,8 +200,9 @@ def grr(data: pd.DataFrame, *, name: str = "", unit: str = "", low: float | None
         d = abs(limit - mean) if limit is not None else 0.0
         pct_tol = 100.0 * SIGMAS / 2.0 * g / d if d > 0 else None
     ndc = NDC_FACTOR * pv / g if g > 0 else None
+    status = NO_GAUGE_VARIATION if g == 0 else _status(pct_tv, pct_tol, ndc)
     return GrrResult(name, unit, p, o, r, tuple(rows), p_po, pooled, ev, av, inter, g, pv, tv,
-                     pct_tv, pct_tol, ndc, tol, _status(pct_tv, pct_tol, ndc), mean)
+                     pct_tv, pct_tol, ndc, tol, status, mean)
 
 
 def long_frame(values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
@@ -192,3 +210,27 @@ def long_frame(values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
     rows = [(part, appr, float(v)) for (part, appr), vs in values.items() for v in vs]
     return pd.DataFrame(rows, columns=["part", "appraiser", "value"]).astype(
         {"value": np.float64})
+
+
+def from_records(labelled: Sequence[tuple[tuple[str, str], Any]], alpha: float = ALPHA_INTERACTION
+                 ) -> tuple[list[GrrResult], dict[str, pd.DataFrame], dict[str, str]]:
+    """Gauge R&R of every numeric measurement of ``labelled`` records ((part, appraiser),
+    record): the results, each measurement's long frame, and why a measurement was not
+    analysed (a missing value makes the design unbalanced)."""
+    from reports.msa.values import numeric_series
+
+    series = numeric_series([r for _, r in labelled])
+    results, data, skipped = [], {}, {}
+    for name, s in series.items():
+        cells: dict[tuple[str, str], list[float]] = {}
+        for (key, _), v in zip(labelled, s.values, strict=True):
+            if v is not None:
+                cells.setdefault(key, []).append(v)
+        frame = long_frame(cells)
+        try:
+            results.append(grr(frame, name=name, unit=s.unit, low=s.low, high=s.high,
+                               alpha_interaction=alpha))
+            data[name] = frame
+        except ValueError as exc:
+            skipped[name] = str(exc)
+    return results, data, skipped

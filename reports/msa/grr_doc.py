@@ -12,7 +12,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.msa.grr import ACCEPTABLE, NO_VARIATION, TARGET_NDC, TARGET_PCT, GrrResult
+from reports.msa.grr import (
+    ACCEPTABLE,
+    NO_GAUGE_VARIATION,
+    NO_VARIATION,
+    TARGET_NDC,
+    TARGET_PCT,
+    GrrResult,
+)
 from reports.msa.output import BAD, DIM, GOOD, Doc, num, pct, write_json
 
 #: D4 of a range of r trials (upper control limit of the range chart = D4 · R̄).
@@ -22,6 +29,8 @@ FORMULA = ("Two-way ANOVA with interaction, random effects (AIAG MSA 4th ed.); t
            "GRR, PV, TV are standard deviations; %GRR of TV = 100·GRR/TV; %GRR of tolerance = "
            "100·6·GRR/T (one-sided: 100·3·GRR/|limit − x̄|); ndc = 1.41·PV/GRR (whole number: "
            f"its integer part). Targets: %GRR < {TARGET_PCT:g} %, ndc ≥ {TARGET_NDC}.")
+RESOLUTION_LIMITED = (NO_VARIATION, NO_GAUGE_VARIATION)
+MAX_PLOTS = 12
 HEADER = ["measurement", "unit", "EV", "AV", "INT", "GRR", "PV", "TV", "%GRR TV", "%GRR tol",
           "ndc", "p int.", "result"]
 
@@ -39,7 +48,7 @@ class GrrStudy:
 
     @property
     def all_acceptable(self) -> bool:
-        return all(r.status in (ACCEPTABLE, NO_VARIATION) for r in self.results)
+        return all(r.status in (ACCEPTABLE, *RESOLUTION_LIMITED) for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {"study": "gauge R&R (crossed, ANOVA)", "parts": self.parts,
@@ -62,7 +71,7 @@ def rows(study: GrrStudy) -> list[list[str]]:
 
 
 def colour(status: str) -> str:
-    return GOOD if status == ACCEPTABLE else DIM if status == NO_VARIATION else BAD
+    return GOOD if status == ACCEPTABLE else DIM if status in RESOLUTION_LIMITED else BAD
 
 
 def figure(r: GrrResult, data: pd.DataFrame) -> Figure:
@@ -102,13 +111,19 @@ def figure(r: GrrResult, data: pd.DataFrame) -> Figure:
     return fig
 
 
-def plotted(results: Sequence[GrrResult], everything: bool) -> list[GrrResult]:
-    """The measurements drawn: every one with variation, or only those missing a target."""
-    return [r for r in results if r.status != NO_VARIATION
-            and (everything or r.status != ACCEPTABLE)]
+def plotted(results: Sequence[GrrResult], everything: bool,
+            most: int = MAX_PLOTS) -> list[GrrResult]:
+    """The measurements drawn: every one with variation, or the (at most ``most``) worst
+    of those missing a target."""
+    if everything:
+        return [r for r in results if r.status != NO_VARIATION]
+    missing = [r for r in results if r.status not in (ACCEPTABLE, *RESOLUTION_LIMITED)]
+    missing.sort(key=lambda r: -max(r.pct_tv or 0.0, r.pct_tolerance or 0.0))
+    return missing[:max(0, most)]
 
 
-def write(study: GrrStudy, out: Path, stem: str, *, all_plots: bool = False) -> tuple[Path, Path]:
+def write(study: GrrStudy, out: Path, stem: str, *, all_plots: bool = False,
+          plots: int = MAX_PLOTS) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     doc = Doc(f"Gauge R&R (crossed, ANOVA): {len(study.parts)} parts × "
               f"{len(study.appraisers)} appraisers × {study.trials} trials", wide=True)
@@ -122,8 +137,10 @@ def write(study: GrrStudy, out: Path, stem: str, *, all_plots: bool = False) -> 
     col = HEADER.index("result")
     doc.table([HEADER, *rows(study)], size=6,
               colours=[(col, i + 1, colour(r.status)) for i, r in enumerate(study.results)])
-    drawn = plotted(study.results, all_plots)
-    doc.heading("Plots" + ("" if all_plots else ": the measurements that miss a target"))
+    drawn = plotted(study.results, all_plots, plots)
+    doc.heading("Plots" + ("" if all_plots else
+                           f": the measurements that miss a target (the {plots} worst at most; "
+                           "--all-plots draws every one)"))
     if not drawn:
         doc.text("Every measurement meets the targets (or does not vary): nothing to draw.")
     for r in drawn:

@@ -97,9 +97,12 @@ def colour(status: str) -> str:
 
 def run_charts(results: Sequence[Type1Result]) -> Iterator[Figure]:
     """Values in run order against x_m, x_m ± K/2·T (the ±10 % T band) and the spec limits
-    (drawn when in view, else named at the edge they lie beyond); not capable first."""
-    drawn = [r for r in results if r.values and r.mean is not None]
-    drawn.sort(key=lambda r: (r.status != NOT_CAPABLE, r.status != NO_VARIATION))
+    (drawn when in view, else named at the edge they lie beyond), for every measurement
+    that varies or is not capable (a constant reading is all in the table); not capable
+    first."""
+    drawn = [r for r in results if r.values and r.mean is not None
+             and (r.status != NO_VARIATION or r.status == NOT_CAPABLE)]
+    drawn.sort(key=lambda r: r.status != NOT_CAPABLE)
     for start in range(0, len(drawn), PER_FIGURE):
         chunk = drawn[start:start + PER_FIGURE]
         fig, axes = plt.subplots(2, 4, figsize=(11.0, 5.6))
@@ -167,7 +170,7 @@ def write(study: Type1Study, out: Path, stem: str) -> tuple[Path, Path]:
     doc.table([["measurement", "x_m", "basis"]] +
               [[r.name, num(r.reference, 6), r.reference_basis] for r in study.results],
               size=6, widths=[0.22, 0.1, 0.68])
-    doc.heading("Run charts")
+    doc.heading("Run charts (every measurement that varies; a constant reading is in the table)")
     for fig in run_charts(study.results):
         doc.figure(fig)
     pdf = doc.write(out / f"{stem}.pdf")
