@@ -91,7 +91,7 @@ class Progress:
         self.err, self.total, self.n = err, total, 0
         self.bar = Bar("[progress.description]{task.description}", BarColumn(),
                        MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                       disable=not err.is_terminal)
+                       disable=not err.is_terminal, auto_refresh=False)   # no thread: runs fork
         self.task = self.bar.add_task(what, total=total)
 
     def __enter__(self) -> Progress:
@@ -104,6 +104,7 @@ class Progress:
     def __call__(self, done: Any) -> None:
         self.n += 1
         self.bar.advance(self.task)
+        self.bar.refresh()
         if not self.err.is_terminal:
             record = done.record() if done.record_path is not None else None
             verdict = record.verdict if record is not None else (done.refused or done.error

@@ -116,7 +116,7 @@ class Doc:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100)
         plt.close(fig)
-        width = self.width if self.wide else min(self.width, 180 * mm)
+        width = min(self.width, w * 72.0)   # the figure's own size, at most the page's width
         height = width * h / w
         if height > self.height:   # a tall figure on a landscape page: fit the frame
             width, height = width * self.height / height, self.height

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ def run_all(specs: Sequence[RunSpec], *, jobs: int = 1,
             done[i] = run_one(spec)
             _report(done[i], progress)
     else:
-        ctx = multiprocessing.get_context("spawn")   # a fresh interpreter: no forked threads
+        ctx = _context()
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             futures = {pool.submit(run_one, spec): i for i, spec in rest}
             try:
@@ -102,6 +103,14 @@ def run_all(specs: Sequence[RunSpec], *, jobs: int = 1,
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
     return [done[i] for i in sorted(done)]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork when this process has no other thread (cheap: the engine is imported already,
+    and the first run's bench has closed its threads), else a fresh interpreter."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _report(done: RunDone, progress: Callable[[RunDone], None] | None) -> None:
