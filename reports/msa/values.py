@@ -67,9 +67,12 @@ def numeric_series(records: Sequence[Record]) -> dict[str, Series]:
 def resolution_of(values: Iterable[float]) -> float | None:
     """The finest step the recorded values show: the smallest gap between distinct values,
     or, for constant values, the last decimal place of the value as recorded."""
-    distinct = sorted({float(f"{v:.10g}") for v in values})
+    given = list(values)
+    distinct = sorted({float(f"{v:.10g}") for v in given})
     if not distinct:
         return None
+    if len(distinct) == 1 and all(isinstance(v, int) for v in given):
+        return 1.0   # a count
     if len(distinct) > 1:
         return min(float(f"{b - a:.6g}") for a, b in itertools.pairwise(distinct))
     exponent = Decimal(repr(distinct[0])).as_tuple().exponent   # "1.0" → 0.1, "2" → 1
