@@ -26,17 +26,17 @@ def _study(out: Path, *args: str) -> tuple[object, dict, str]:
 
 
 def test_good_units_pass_and_faults_are_caught_where_they_should(tmp_path: Path) -> None:
-    result, data, text = _study(tmp_path, "--population", "2", "--seed", "11",
+    result, data, text = _study(tmp_path, "--population", "1", "--seed", "11",
                                 "--fault", "blink1", "--fault", "fw-main")
     assert result.exit_code == 0, result.output
-    assert (data["good"], data["good_passed"], data["false_rejects"]) == (2, 2, 0)
+    assert (data["good"], data["good_passed"], data["false_rejects"]) == (1, 1, 0)
     assert (data["faulty"], data["caught"], data["escapes"], data["wrong_catches"]) == (2, 2, 0, 0)
     faults = {r["case"]["id"]: r for r in data["results"] if r["case"]["kind"] == "fault"}
     for fid, r in faults.items():
         assert r["first_failure"] == EXPECTED[fid] and r["outcome"] == "ok"
         assert r["fault_named"], "the record names the fault it saw"
     out = result.stdout
-    assert "good units (2)" in out and "false-reject rate 0.0 %" in out
+    assert "good units (1)" in out and "false-reject rate 0.0 %" in out
     assert "blink1" in out and EXPECTED["blink1"] in out
     assert "Confusion matrix" in text and "false-reject rate 0.0 %" in text
     assert "2 of 2 faults caught at their covering measurement." in text
