@@ -18,14 +18,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from reports.msa.console import Progress, print_grr, print_study, print_type1
 
 GOLDEN_SERIAL = "PV5S260100000013"
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
-STYLE = {"capable": "green", "acceptable": "green", "not capable": "bold red",
-         "not acceptable": "bold red", "conditionally acceptable": "yellow", "ok": "green",
-         "false reject": "bold red", "escape": "bold red", "wrong catch": "bold red",
-         "error": "bold magenta"}
 
 
 OUT_HELP = "folder for the study (a new <kind>-NNN inside: runs, PDF and JSON report)"
@@ -81,38 +78,6 @@ def _check_jobs(jobs: int, stations: Sequence[Path]) -> None:
         raise Refused("--jobs > 1 needs simulated stations: a real bench runs one pack at a time")
 
 
-class Progress:
-    """One line per finished run (a bar on a terminal): label, verdict, count."""
-
-    def __init__(self, err: Console, total: int, what: str) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
-        from rich.progress import Progress as Bar
-
-        self.err, self.total, self.n = err, total, 0
-        self.bar = Bar("[progress.description]{task.description}", BarColumn(),
-                       MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                       disable=not err.is_terminal, auto_refresh=False)   # no thread: runs fork
-        self.task = self.bar.add_task(what, total=total)
-
-    def __enter__(self) -> Progress:
-        self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
-
-    def __call__(self, done: Any) -> None:
-        self.n += 1
-        self.bar.advance(self.task)
-        self.bar.refresh()
-        if not self.err.is_terminal:
-            record = done.record() if done.record_path is not None else None
-            verdict = record.verdict if record is not None else (done.refused or done.error
-                                                                  or f"exit {done.exit_code}")
-            self.err.print(f"[{self.n}/{self.total}] {done.spec.label} {done.spec.serial}: "
-                           f"{verdict}", highlight=False, soft_wrap=True)
-
-
 def _run(specs: Sequence[Any], jobs: int, err: Console, what: str) -> list[Any]:
     from reports.msa.runs import StudyRefused, run_all
 
@@ -146,8 +111,10 @@ def _guarded(body: Callable[[], int]) -> None:
     except (Refused, ReferenceFileError) as exc:
         err.print(f"[bold red]refused:[/] {exc}", soft_wrap=True, highlight=False)
         raise typer.Exit(3) from None
-    except StudyStopped as exc:
-        err.print(f"[yellow]stopped:[/] {exc}; no report written", soft_wrap=True)
+    except (StudyStopped, KeyboardInterrupt) as exc:
+        why = str(exc) or "operator stop"
+        err.print(f"[yellow]stopped:[/] {why}; the runs so far are kept, no report written",
+                  soft_wrap=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
 
@@ -217,28 +184,12 @@ def type1_command(*, repeats: int, serial: str | None, station: Path | None, mod
         seeds=[s.seed for s in specs], reference_file=str(ref_file), stated_by=ref.stated_by,
         results=analyse(series, ref, fallback), reference_runs=reference_runs if fallback else 0,
         runs=[str(d.record_path) for d in done if d.record_path], not_finished=missing)
-    _print_type1(console, study)
+    print_type1(console, study)
     pdf, js = type1_doc.write(study, folder, "type1")
     _written(console, pdf, js)
     if missing:
         return 2
     return 0 if study.all_capable else 1
-
-
-def _print_type1(console: Console, study: Any) -> None:
-    from reports.msa import type1_doc
-
-    t = Table(title=f"Type-1 study: {study.serial} on {study.station}, {study.repeats} runs "
-                    f"(K = 20 %, L = 6 s, target ≥ 1.33)", title_justify="left")
-    for h in type1_doc.HEADER:
-        t.add_column(h, justify="right" if h not in ("measurement", "unit", "result") else "left",
-                     no_wrap=h != "result")
-    for r, row in zip(study.results, type1_doc.rows(study), strict=True):
-        t.add_row(*row[:-1], f"[{STYLE.get(r.status, 'dim')}]{row[-1]}[/]")
-    console.print(t)
-    counts = ", ".join(f"{v} {k}" for k, v in sorted(study.counts().items()))
-    console.print(f"{counts}" + (f"; * x_m from reference runs: {', '.join(study.flagged)}"
-                                 if study.flagged else ""), soft_wrap=True)
 
 
 # -- gauge R&R -----------------------------------------------------------------------------
@@ -301,29 +252,13 @@ def grr_command(*, parts: int, units: Sequence[Path], seed: int, model: str,
     study = grr_doc.GrrStudy([sn for sn, _ in part_files], [lab for _, _, lab in appraisers],
                              repeats, alpha, results, data, skipped,
                              [str(d.record_path) for d in done if d.record_path])
-    _print_grr(console, study)
+    print_grr(console, study)
     pdf, js = grr_doc.write(study, folder, "grr", all_plots=all_plots, plots=plots)
     _written(console, pdf, js)
     if missing:
         err.print(f"[bold red]runs without a verdict[/]: {', '.join(missing)}", soft_wrap=True)
         return 2
     return 0 if study.all_acceptable else 1
-
-
-def _print_grr(console: Console, study: Any) -> None:
-    from reports.msa import grr_doc
-
-    t = Table(title=f"Gauge R&R: {len(study.parts)} parts × {len(study.appraisers)} appraisers "
-                    f"× {study.trials} trials (targets %GRR < 10 %, ndc ≥ 5)",
-              title_justify="left")
-    for h in grr_doc.HEADER:
-        t.add_column(h, justify="right" if h not in ("measurement", "unit", "result") else "left",
-                     no_wrap=True)
-    for r, row in zip(study.results, grr_doc.rows(study), strict=True):
-        t.add_row(*row[:-1], f"[{STYLE.get(r.status, 'dim')}]{row[-1]}[/]")
-    console.print(t)
-    for name, why in study.skipped.items():
-        console.print(f"[dim]not analysed: {name}: {why}[/]", soft_wrap=True)
 
 
 # -- decision study ------------------------------------------------------------------------
@@ -396,39 +331,10 @@ def study_command(*, population: int, seed: int, model: str, fault_ids: Sequence
     meta = {"population": population, "population seed": seed, "model": model,
             "faults": len(faults), "fault table": str(fault_file or "sim/faults.py FAULTS"),
             "station": str(file), "runs": len(done)}
-    _print_study(console, summary)
+    print_study(console, summary)
     pdf, js = study_doc.write(summary, good_records, meta, folder, "study")
     _written(console, pdf, js)
     return 0 if summary.clean else 1
-
-
-def _print_study(console: Console, s: Any) -> None:
-    from reports.msa import study_doc
-
-    m = Table(title="Confusion matrix", title_justify="left")
-    for h in study_doc.matrix_rows(s)[0]:
-        m.add_column(h)
-    for row in study_doc.matrix_rows(s)[1:]:
-        m.add_row(*row)
-    console.print(m)
-    for r in s.results:
-        if r.outcome == "false reject":
-            why = "; ".join(f"{f.name} = {f.value} ({f.limit})" for f in r.failing)
-            console.print(f"[bold red]false reject[/] {r.case.serial}: {why}", soft_wrap=True)
-        elif r.outcome == "error":
-            console.print(f"[bold magenta]no verdict[/] {r.case.id}: {r.fault_named}",
-                          soft_wrap=True)
-    if s.faulty:
-        t = Table(title="Faults: where caught, against where they should be",
-                  title_justify="left")
-        for h in ("fault", "should fail first", "failed first", "result", "fault named"):
-            t.add_column(h)
-        for row in study_doc.fault_rows(s)[1:]:
-            t.add_row(row[0], row[2], row[3], f"[{STYLE.get(row[4], '')}]{row[4]}[/]", row[5])
-        console.print(t)
-    console.print(f"false-reject rate {study_doc.rate(s.false_reject_rate)}, escape rate "
-                  f"{study_doc.rate(s.escape_rate)}, wrong catches {s.wrong_catches}, "
-                  f"no verdict {s.errors}")
 
 
 # -- registration --------------------------------------------------------------------------

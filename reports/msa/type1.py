@@ -103,6 +103,8 @@ def study(name: str, unit: str, values: Sequence[float], *, reference: float,
     mean = statistics.fmean(xs) if xs else None
     s = statistics.stdev(xs) if n >= 2 else None
     bias = None if mean is None else mean - reference
+    if bias is not None and abs(bias) <= 1e-9 * max(1.0, abs(reference)):
+        bias = 0.0   # the mean of equal values differs from one of them only by rounding
     cg = cgk = None
     if n < 2 or mean is None or s is None:
         status = TOO_FEW
