@@ -378,10 +378,12 @@ def open_station(
             _open_role(station, role)
         _leave_stale_test_mode(station)
         station.safe_state()
-        _clear_dead_station_trips(station)
         for role in station.watchdog_roles():
             role.arm_watchdog(config.watchdog_s)
         arm_deadman(station)
+        # after the first heartbeat: a dead station's relay that dropped while this one
+        # opened (its 2 s ran out during the open) has latched the supply's INH by now
+        _clear_dead_station_trips(station)
     except BaseException:
         station.close()
         raise
