@@ -4,6 +4,7 @@
 - ``station run ...``: test plans (``stations.cli_run``)
 - ``station verify``, ``station report ...``: records and analytics (``reports.cli``)
 - ``station keys ...``: the station's record-signing key (``stations.cli_keys``)
+- ``station limits capability``: U and acceptance limits on a station (``stations.cli_limits``)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typer
 from reports.cli import register as register_reports
 from stations.cli_check import register as register_check
 from stations.cli_keys import register as register_keys
+from stations.cli_limits import register as register_limits
 from stations.cli_run import register as register_run
 from stations.cli_sim import register as register_sim
 
@@ -30,6 +32,7 @@ register_run(app)
 register_reports(app)
 register_keys(app)
 register_check(app)
+register_limits(app)
 
 
 def main() -> None:

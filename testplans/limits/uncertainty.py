@@ -223,21 +223,34 @@ def _instrument(term: InstrumentTerm, fig: Figure) -> list[Part]:
     rng = acc.range_for(term.at)
     a = rng.limit(term.at)
     n = f", {term.count} readings" if term.count > 1 else ""
-    name = f"{term.what} ({fig.dialect} {term.function})"
-    parts = [Part(name, a / SQRT3 * k,
-                  f"±{a:.3g} {acc.unit} at {term.at:g} {acc.unit} ({rng.upper:g} {acc.unit} range), "
-                  f"rectangular{n}", acc.source)]
+    q = lambda x: quantity(x, acc.unit)  # noqa: E731
+    which = f"{fig.dialect} {term.function}"
+    parts = [Part(f"{term.what} ({which})", a / SQRT3 * k,
+                  f"±{q(a)} at {q(term.at)} ({q(rng.upper)} range), rectangular{n}", acc.source)]
     if rng.resolution > 0:
-        parts.append(Part(f"{name}: resolution", rng.resolution / SQRT12 * k,
-                          f"step {rng.resolution:g} {acc.unit}/√12{n}", acc.source))
+        parts.append(Part(f"{which}: resolution", rng.resolution / SQRT12 * k,
+                          f"step {q(rng.resolution)}/√12{n}", acc.source))
     if fig.calibration_u is not None:
-        parts.append(Part(f"{name}: calibration", fig.calibration_u * k,
-                          f"u = {fig.calibration_u:g} {acc.unit} (k = 1, station file){n}"))
+        parts.append(Part(f"{which}: calibration (station file)", fig.calibration_u * k,
+                          f"u = {q(fig.calibration_u)} (k = 1){n}"))
     elif term.without_calibration is not None:
-        parts.append(Part(f"{name}: no calibration data", term.without_calibration / SQRT3,
-                          f"±{term.without_calibration:g} rectangular (the station file states "
-                          f"no {term.function} uncertainty)"))
+        parts.append(Part(f"{which}: no calibration data in the station file",
+                          term.without_calibration / SQRT3,
+                          f"±{term.without_calibration:g} rectangular"))
     return parts
+
+
+_PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"))
+
+
+def quantity(x: float, unit: str) -> str:
+    """``x`` (SI) for people: an SI prefix for Ω, V, A and s (5e5 Ω → 500 kΩ)."""
+    if unit not in ("Ω", "V", "A", "s") or x == 0:
+        return f"{x:.3g} {unit}"
+    for factor, prefix in _PREFIXES:
+        if abs(x) >= factor:
+            return f"{x / factor:.3g} {prefix}{unit}"
+    return f"{x / 1e-6:.3g} µ{unit}"
 
 
 def _interval(key: str | None, conditions: Mapping[str, Any]) -> float:
