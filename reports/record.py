@@ -192,11 +192,11 @@ class Limit(_Model):
         return f"≤ {_num(self.accept_high)}"
 
     def text(self) -> str:
-        """Spec limit, U and acceptance limit in one line, e.g. ``51.5 … 53.6 (U 0.0032:
-        accepted 51.5032 … 53.5968)``; the spec limit alone where there is no U."""
+        """Spec limit, U and acceptance limit in one line, e.g. ``51.5 … 53.6, U 0.0032,
+        accepted 51.5032 … 53.5968``; the spec limit alone where there is no U."""
         if self.uncertainty is None:
             return self.spec_text()
-        return f"{self.spec_text()} (U {self.uncertainty_text()}: accepted {self.acceptance_text()})"
+        return f"{self.spec_text()}, U {self.uncertainty_text()}, accepted {self.acceptance_text()}"
 
 
 def _equal(a: Value, b: Value) -> bool:

@@ -260,7 +260,7 @@ def _interval(key: str | None, conditions: Mapping[str, Any]) -> float:
     if key and key.endswith("_hz"):
         return 1.0 / float(value)
     if key and key.endswith("_ms"):
-        return float(value) / 1000.0
+        return float(value) * 1e-3
     if key and key.endswith("_s"):
         return float(value)
     raise BudgetError(f"interval_from {key!r}: a condition ending in _hz, _ms or _s")

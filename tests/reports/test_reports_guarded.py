@@ -102,3 +102,17 @@ def test_migration_0003_upgrades_a_store_of_0002_that_holds_runs(url: str | None
         new = make_record(make_serial(66))
         _record_run(s, new)
         assert s.load_record(new.run_id).measurement("ocv").limit.accept_high == 53.5968
+
+
+def test_lot_capability_judges_the_process_against_the_spec_limits(sqlite_store: Store) -> None:
+    """Cp/Cpk are the process's: the spec limits, never the station's acceptance limits."""
+    from reports.analytics import capability, indices
+
+    for k in range(30):
+        sqlite_store.finish_run(make_record(make_serial(100 + k)), None)
+    row = capability(sqlite_store.measurements()).set_index("name").loc["ocv"]
+    assert (row["low"], row["high"]) == (51.5, 53.6)
+    values = list(row["values"])
+    mu = sum(values) / len(values)
+    s = (sum((v - mu) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    assert row["ppk"] == pytest.approx(indices(mu, s, 51.5, 53.6)[1])
