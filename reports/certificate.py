@@ -109,20 +109,24 @@ def _styles() -> dict[str, ParagraphStyle]:
                                alignment=1, textColor=OUTCOME_COLOURS["FAIL"]),
         "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=7.5, leading=9.5),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
+        "small": ParagraphStyle("small", parent=base, fontSize=7, leading=8.5),
     }
 
 
-def _grid(data: list[list[object]], widths: list[float], header: bool = True) -> Table:
+def _grid(data: list[list[object]], widths: list[float], header: bool = True,
+          size: float = 7.5) -> Table:
     t = Table(data, colWidths=widths, repeatRows=1 if header else 0)
-    style = [
-        ("FONT", (0, 0), (-1, -1), SANS, 7.5),
+    style: list[tuple[object, ...]] = [
+        ("FONT", (0, 0), (-1, -1), SANS, size),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#9a9a9a")),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
     ]
+    if size < 7.5:   # the wide measurement table: narrow side padding
+        style += [("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]
     if header:
-        style += [("FONT", (0, 0), (-1, 0), BOLD, 7.5),
+        style += [("FONT", (0, 0), (-1, 0), BOLD, size),
                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6"))]
     t.setStyle(TableStyle(style))
     return t
@@ -205,15 +209,24 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
     counts = record.counts()
     story.append(Paragraph(
         "Measurements: " + ", ".join(f"{n} {k}" for k, n in counts.items()), s["h2"]))
-    rows: list[list[object]] = [["Step", "Measurement", "Value", "Unit", "Limits", "Outcome"]]
+    story.append(Paragraph(escape(
+        "Spec limit: what a good pack does. U: the expanded uncertainty of the measurement "
+        "on this station (k = 2). Accepted: the spec limit shrunk by U on each side; a value "
+        "between the two is in the guard band and does not pass (ISO 14253-1)."), s["base"]))
+    story.append(Spacer(1, 1.5 * mm))
+    rows: list[list[object]] = [["Step", "Measurement", "Value", "Unit", "Spec limit", "U (k = 2)",
+                                 "Accepted", "Outcome"]]
     style: list[tuple[object, ...]] = []
+    outcome = len(rows[0]) - 1
     for r, m in enumerate(record.measurements, start=1):
-        rows.append([Paragraph(escape(m.step), s["cell"]), Paragraph(escape(m.name), s["cell"]),
-                     Paragraph(escape(m.value_text()), s["cell"]), m.unit,
-                     Paragraph(escape(m.limit.text()), s["cell"]), m.outcome])
-        style.append(("TEXTCOLOR", (5, r), (5, r), OUTCOME_COLOURS[m.outcome]))
-        style.append(("FONT", (5, r), (5, r), BOLD, 7.5))
-    table = _grid(rows, [32 * mm, 46 * mm, 32 * mm, 12 * mm, 30 * mm, 18 * mm])
+        lim = m.limit
+        cells = (m.step, m.name, m.value_text(), m.unit, lim.spec_text(),
+                 lim.uncertainty_text(), lim.acceptance_text())
+        rows.append([Paragraph(escape(c), s["small"]) for c in cells] + [m.outcome])
+        style.append(("TEXTCOLOR", (outcome, r), (outcome, r), OUTCOME_COLOURS[m.outcome]))
+        style.append(("FONT", (outcome, r), (outcome, r), BOLD, 7))
+    table = _grid(rows, [20 * mm, 41 * mm, 29 * mm, 8 * mm, 27 * mm, 12 * mm, 27 * mm, 16 * mm],
+                  size=7)
     table.setStyle(TableStyle(style))
     story.append(table)
 
@@ -261,7 +274,7 @@ def certificate_bytes(record: Record, record_sha256: str, record_file: str = "")
     buf = io.BytesIO()
     verdict = record.verdict or "RUNNING"
     doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=16 * mm,
+        buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=16 * mm,
         bottomMargin=16 * mm, title=f"{record.serial} {PLAN_TITLES.get(record.plan, record.plan)}",
         author=f"station {record.station.id}", subject=f"{record.serial} {verdict}",
         keywords=qr_payload(record, record_sha256), creator="vstation reports",
@@ -272,8 +285,8 @@ def certificate_bytes(record: Record, record_sha256: str, record_file: str = "")
         canvas.saveState()
         canvas.setFont(SANS, 7)
         label = "certificate" if is_certificate(record) else "NOT A CERTIFICATE"
-        canvas.drawString(20 * mm, 9 * mm, f"{record.serial}  ·  {verdict}  ·  {label}")
-        canvas.drawRightString(190 * mm, 9 * mm, f"page {doc_.page}")
+        canvas.drawString(15 * mm, 9 * mm, f"{record.serial}  ·  {verdict}  ·  {label}")
+        canvas.drawRightString(195 * mm, 9 * mm, f"page {doc_.page}")
         canvas.restoreState()
 
     story = build_story(record, record_sha256, record_file)

@@ -58,7 +58,8 @@ def write_record_json(record: Record, path: str | Path) -> str:
 COLUMNS = [
     "run_id", "serial", "model", "plan", "station", "retest_index", "verdict", "seq", "step",
     "name", "unit", "outcome", "value_text", "value_type", "value_num", "comparison", "low",
-    "high", "expect", "pattern", "allowed", "critical", "message", "t", "taken_at",
+    "high", "uncertainty", "accept_low", "accept_high", "expect", "pattern", "allowed",
+    "critical", "message", "t", "taken_at",
 ]
 
 
@@ -85,7 +86,9 @@ def _row(r: Record, seq: int, m: Measurement) -> dict[str, object]:
         "seq": seq, "step": m.step, "name": m.name, "unit": m.unit, "outcome": m.outcome,
         "value_text": _value_text(v), "value_type": _type_name(v),
         "value_num": float(v) if numeric else None, "comparison": m.limit.comparison,
-        "low": m.limit.low, "high": m.limit.high, "expect": _value_text(m.limit.expect),
+        "low": m.limit.low, "high": m.limit.high, "uncertainty": m.limit.uncertainty,
+        "accept_low": m.limit.accept_low, "accept_high": m.limit.accept_high,
+        "expect": _value_text(m.limit.expect),
         "pattern": m.limit.pattern or "",
         "allowed": json.dumps(m.limit.allowed) if m.limit.allowed is not None else "",
         "critical": m.critical, "message": m.message, "t": m.t, "taken_at": m.taken_at,
@@ -99,7 +102,8 @@ def measurements_frame(records: Record | Iterable[Record]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["value_num"] = frame["value_num"].astype("float64")
     frame["low"] = frame["low"].astype("float64")
-    frame["high"] = frame["high"].astype("float64")
+    for col in ("high", "uncertainty", "accept_low", "accept_high"):
+        frame[col] = frame[col].astype("float64")
     frame["t"] = frame["t"].astype("float64")
     frame["taken_at"] = pd.to_datetime(frame["taken_at"], utc=True)
     return frame

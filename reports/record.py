@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: a Limit keeps its uncertainty and acceptance limits (1 still loads)
 
 Outcome = Literal["PASS", "FAIL", "NOT_RUN", "ERROR"]
 Verdict = Literal["PASS", "FAIL", "ABORTED", "ERROR"]
@@ -42,9 +42,27 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _absent(v: object) -> bool:
+    """Fields added to a schema are left out of the JSON when unset, so a record written
+    before them keeps its exact bytes (and its signature) when it is read and written again."""
+    return v is None
+
+
+def _clean(x: float) -> float:
+    """A limit computed from two decimals, without the binary noise (53.6 − 0.012)."""
+    return float(f"{x:.12g}")
+
+
 class Limit(_Model):
     """A measurement's acceptance rule, resolved once when the run starts (work order,
-    released firmware): the very object that is judged, recorded, stored and printed."""
+    released firmware, the station's uncertainty): the very object that is judged,
+    recorded, stored and printed.
+
+    ``low``/``high`` are the spec limits (what a good pack does); a numeric limit resolved
+    with its measurement's expanded uncertainty ``uncertainty`` (U, k = 2) accepts only
+    inside ``accept_low``/``accept_high``, the spec limits shrunk by U (guarded acceptance,
+    ISO 14253-1). Records written before U was kept have none of the three: they judge
+    against the spec limits, as they were judged."""
 
     low: float | None = None
     high: float | None = None
@@ -52,6 +70,9 @@ class Limit(_Model):
     pattern: str | None = None  # regex for strings ("regex")
     comparison: Comparison
     allowed: list[str | float | int | bool] | None = None  # the choices of "in"
+    uncertainty: float | None = Field(None, ge=0, allow_inf_nan=False, exclude_if=_absent)
+    accept_low: float | None = Field(None, allow_inf_nan=False, exclude_if=_absent)
+    accept_high: float | None = Field(None, allow_inf_nan=False, exclude_if=_absent)
 
     @field_validator("expect", "low", "high", mode="before")
     @classmethod
@@ -63,9 +84,45 @@ class Limit(_Model):
     def _plain_allowed(cls, v: Any) -> Any:
         return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
 
+    @model_validator(mode="after")
+    def _guard_inside_spec(self) -> Limit:
+        """An acceptance limit exists only with U, on the side a spec limit has, inside it."""
+        guarded = (self.accept_low, self.accept_high)
+        if self.uncertainty is None:
+            if guarded != (None, None):
+                raise ValueError("an acceptance limit needs its uncertainty")
+            return self
+        if self.comparison not in ("range", "ge", "le"):
+            raise ValueError(f"a {self.comparison!r} limit has no uncertainty")
+        for spec, accept, side in ((self.low, self.accept_low, "low"), (self.high, self.accept_high, "high")):
+            if (spec is None) != (accept is None):
+                raise ValueError(f"accept_{side} goes with a spec limit {side}")
+        if self.accept_low is not None and self.low is not None and self.accept_low < self.low:
+            raise ValueError(f"accept_low {self.accept_low:g} is outside the spec limit {self.low:g}")
+        if self.accept_high is not None and self.high is not None and self.accept_high > self.high:
+            raise ValueError(f"accept_high {self.accept_high:g} is outside the spec limit {self.high:g}")
+        if (self.accept_low is not None and self.accept_high is not None
+                and self.accept_low > self.accept_high):
+            raise ValueError("the acceptance limits leave no interval")
+        return self
+
+    def guarded(self, uncertainty: float) -> Limit:
+        """This spec limit with expanded uncertainty U and its acceptance limits (spec
+        limits shrunk by U on each side); ValueError when nothing is left to accept."""
+        if self.comparison not in ("range", "ge", "le"):
+            raise ValueError(f"a {self.comparison!r} limit takes no uncertainty")
+        u = float(uncertainty)
+        low = None if self.low is None else _clean(self.low + u)
+        high = None if self.high is None else _clean(self.high - u)
+        if low is not None and high is not None and not low < high:
+            raise ValueError(f"U {u:g} leaves no acceptance interval inside {self.text()}")
+        return self.model_copy(update={"uncertainty": u, "accept_low": low, "accept_high": high})
+
     def judge(self, value: Value, unit: str = "") -> tuple[Outcome, str]:
         """PASS or FAIL of ``value``, with a short reason when it is not PASS. A value that
-        is missing, of the wrong kind or not finite is ERROR: it never reaches a comparison."""
+        is missing, of the wrong kind or not finite is ERROR: it never reaches a comparison.
+        A value inside the spec limits but outside the acceptance limits is in the guard
+        band: FAIL, and the reason says so."""
         if value is None:
             return "ERROR", "no value"
         if isinstance(value, float) and not math.isfinite(value):
@@ -74,11 +131,7 @@ class Limit(_Model):
             case "range" | "ge" | "le":
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     return "ERROR", f"expected a number, got {value!r}"
-                if self.low is not None and value < self.low:
-                    return "FAIL", f"{value:g} {unit} below {self.low:g}".replace("  ", " ")
-                if self.high is not None and value > self.high:
-                    return "FAIL", f"{value:g} {unit} above {self.high:g}".replace("  ", " ")
-                return "PASS", ""
+                return self._judge_number(float(value), unit)
             case "regex":
                 if re.fullmatch(self.pattern or "", str(value)):
                     return "PASS", ""
@@ -92,8 +145,23 @@ class Limit(_Model):
             return "PASS", ""
         return "FAIL", f"{value!r}, expected {self.expect!r}"
 
-    def text(self) -> str:
-        """Human form for certificates and reports, e.g. ``51.5 … 53.6`` or ``≥ 10``."""
+    def _judge_number(self, value: float, unit: str) -> tuple[Outcome, str]:
+        shown = f"{value:g} {unit}".strip()
+        if self.low is not None and value < self.low:
+            return "FAIL", f"{shown} below {self.low:g}"
+        if self.high is not None and value > self.high:
+            return "FAIL", f"{shown} above {self.high:g}"
+        u = _num(self.uncertainty)
+        if self.accept_low is not None and value < self.accept_low:
+            return "FAIL", (f"{shown} in the guard band: spec ≥ {self.low:g}, U {u}, "
+                            f"accepted ≥ {self.accept_low:g}")
+        if self.accept_high is not None and value > self.accept_high:
+            return "FAIL", (f"{shown} in the guard band: spec ≤ {self.high:g}, U {u}, "
+                            f"accepted ≤ {self.accept_high:g}")
+        return "PASS", ""
+
+    def spec_text(self) -> str:
+        """The spec limit for people, e.g. ``51.5 … 53.6`` or ``≥ 10``."""
         match self.comparison:
             case "range":
                 return f"{_num(self.low)} … {_num(self.high)}"
@@ -108,6 +176,27 @@ class Limit(_Model):
             case "in":
                 return "∈ {" + ", ".join(_num(a) for a in (self.allowed or [])) + "}"
         return self.comparison  # pragma: no cover - Literal covers every case
+
+    def uncertainty_text(self) -> str:
+        """U (k = 2) for people, ``—`` where there is none."""
+        return "—" if self.uncertainty is None else _num(self.uncertainty)
+
+    def acceptance_text(self) -> str:
+        """The acceptance limit for people, ``—`` where there is no guard band."""
+        if self.uncertainty is None:
+            return "—"
+        if self.accept_low is not None and self.accept_high is not None:
+            return f"{_num(self.accept_low)} … {_num(self.accept_high)}"
+        if self.accept_low is not None:
+            return f"≥ {_num(self.accept_low)}"
+        return f"≤ {_num(self.accept_high)}"
+
+    def text(self) -> str:
+        """Spec limit, U and acceptance limit in one line, e.g. ``51.5 … 53.6, U 0.0032,
+        accepted 51.5032 … 53.5968``; the spec limit alone where there is no U."""
+        if self.uncertainty is None:
+            return self.spec_text()
+        return f"{self.spec_text()}, U {self.uncertainty_text()}, accepted {self.acceptance_text()}"
 
 
 def _equal(a: Value, b: Value) -> bool:

@@ -5,6 +5,7 @@
 - ``station verify``, ``station report ...``: records and analytics (``reports.cli``)
 - ``station keys ...``: the station's record-signing key (``stations.cli_keys``)
 - ``station msa ...``, ``station study``: the station measured (``stations.cli_msa``)
+- ``station limits capability``: U and acceptance limits on a station (``stations.cli_limits``)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from reports.cli import register as register_reports
 from stations.cli_check import register as register_check
 from stations.cli_keys import register as register_keys
 from stations.cli_msa import register as register_msa
+from stations.cli_limits import register as register_limits
 from stations.cli_run import register as register_run
 from stations.cli_sim import register as register_sim
 
@@ -33,6 +35,7 @@ register_reports(app)
 register_keys(app)
 register_check(app)
 register_msa(app)
+register_limits(app)
 
 
 def main() -> None:

@@ -408,7 +408,8 @@ def _measurement_values(m: Measurement) -> dict[str, Any]:
         "name": m.name, "step": m.step, "unit": m.unit, "description": m.description,
         "comparison": m.limit.comparison, "low": m.limit.low, "high": m.limit.high,
         "expect": m.limit.expect, "pattern": m.limit.pattern, "allowed": m.limit.allowed,
-        "critical": m.critical, "outcome": m.outcome, "value": v,
+        "uncertainty": m.limit.uncertainty, "accept_low": m.limit.accept_low,
+        "accept_high": m.limit.accept_high, "critical": m.critical, "outcome": m.outcome, "value": v,
         "value_num": float(v) if numeric else None, "message": m.message, "t": m.t,
         "taken_at": m.taken_at,
     }
@@ -444,7 +445,9 @@ def _record_from_rows(run: Any, instruments: Iterable[Any], measurements: Iterab
             Measurement(
                 name=m.name, step=m.step, unit=m.unit, description=m.description,
                 limit=Limit(low=m.low, high=m.high, expect=m.expect, pattern=m.pattern,
-                            comparison=m.comparison, allowed=m.allowed),
+                            comparison=m.comparison, allowed=m.allowed,
+                            uncertainty=m.uncertainty, accept_low=m.accept_low,
+                            accept_high=m.accept_high),
                 critical=m.critical, outcome=m.outcome, value=m.value, message=m.message,
                 t=m.t, taken_at=m.taken_at,
             )

@@ -153,6 +153,10 @@ class MeasurementRow(Base):
     expect: Mapped[Any] = mapped_column(ExactJSON, nullable=True)  # exact type kept
     pattern: Mapped[str | None] = mapped_column(sa.Text)
     allowed: Mapped[Any] = mapped_column(ExactJSON, nullable=True)
+    # guarded acceptance (SPEC §8): U (k = 2) and the acceptance limits; NULL before 0003
+    uncertainty: Mapped[float | None] = mapped_column(sa.Float)
+    accept_low: Mapped[float | None] = mapped_column(sa.Float)
+    accept_high: Mapped[float | None] = mapped_column(sa.Float)
     critical: Mapped[bool] = mapped_column(sa.Boolean)
     outcome: Mapped[str] = mapped_column(sa.Text)
     value: Mapped[Any] = mapped_column(ExactJSON, nullable=True)  # exact type kept

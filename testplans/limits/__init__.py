@@ -7,6 +7,14 @@ what that model changes. :func:`load_limits` merges the two and validates the re
 :meth:`Limits.resolve` turns each declaration, with the work order and the unit's
 features, into the :class:`reports.record.Limit` that is judged, recorded, stored and
 printed — one object, resolved once. No number that decides PASS/FAIL sits in test code.
+
+``<plan>/budget.toml`` is part of the document (merged at load, under its SHA-256; a model's
+override may replace an entry): every numeric measurement's uncertainty budget
+(:mod:`testplans.limits.uncertainty`). The limits are spec limits; ``resolve`` evaluates
+each budget for the station the run uses and the Limit accepts only inside the spec limits
+shrunk by U (guarded acceptance). The document is refused at load when a numeric
+measurement has no budget, a budget selects nothing, or U, for the worst registered
+dialect, leaves no acceptance interval or breaks the rule of ten without a reason.
 """
 
 from __future__ import annotations
@@ -15,19 +23,35 @@ import hashlib
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reports.record import Limit
+from testplans.limits.uncertainty import (
+    RULE_OF_TEN,
+    Budget,
+    BudgetError,
+    Figures,
+    Uncertainty,
+    any_station_figures,
+    evaluate,
+    half_tolerance,
+    station_figures,
+)
+
+if TYPE_CHECKING:
+    from stations.schema import StationFile
 
 LIMITS_DIR = Path(__file__).parent
 #: The hashes of released documents; beside this module, never in a folder given to load.
 RELEASED_FILE = Path(__file__).with_name("released.toml")
 Scalar = float | int | str | bool
 Feature = Literal["heater", "breaker"]
+NUMERIC = ("range", "ge", "le")
 C = TypeVar("C", bound=BaseModel)
 
 
@@ -101,6 +125,8 @@ class LimitsDocument(_Strict):
     conditions: dict[str, float | int | str | bool | list[float]] = {}
     derating: list[dict[str, float]] = []
     measurement: list[Declaration]
+    #: selector (a measurement's name or a glob) → its uncertainty budget (budget.toml)
+    budget: dict[str, Budget] = {}
 
     @model_validator(mode="after")
     def _unique(self) -> LimitsDocument:
@@ -128,6 +154,7 @@ class MeasurementSpec:
     description: str
     critical: bool
     limit: Limit
+    budget: Uncertainty | None = None   # the evaluated budget behind the limit's U
 
 
 @dataclass(frozen=True)
@@ -137,6 +164,10 @@ class Limits:
     files: tuple[Path, ...]
     sha256: str
     data: LimitsDocument
+    #: numeric measurement → the budget entry that selects it
+    budgets: dict[str, Budget] = field(default_factory=dict)
+    #: (selector, why) of the budget entries waiting for their measurement to be declared
+    pending: tuple[tuple[str, str], ...] = ()
 
     @property
     def version(self) -> str:
@@ -144,23 +175,48 @@ class Limits:
 
     @property
     def label(self) -> str:
-        """The files it came from, for the record: ``eol/base.toml + eol/v5.toml``."""
+        """The files it came from, for the record: ``eol/base.toml + eol/budget.toml + eol/v5.toml``."""
         return " + ".join(_relative(p) for p in self.files)
 
     def declarations(self, features: set[str]) -> list[Declaration]:
         """The measurements that apply to a unit with ``features``, in plan order."""
         return [d for d in self.data.measurement if d.requires is None or d.requires in features]
 
-    def resolve(self, work_order: dict[str, Any], features: set[str]) -> dict[str, MeasurementSpec]:
-        """Every applicable declaration as the limit this run judges; a missing work-order
-        key is an error now, before anything is switched on."""
+    def resolve(self, work_order: dict[str, Any], features: set[str], *,
+                station: StationFile) -> dict[str, MeasurementSpec]:
+        """Every applicable declaration as the limit this run judges on ``station``: its
+        spec limit, U from the budget evaluated with this station's instruments and
+        calibration, and the acceptance limit. A missing work-order key, or a budget this
+        station cannot meet, is an error now, before anything is switched on."""
+        figures = station_figures(station)
         out: dict[str, MeasurementSpec] = {}
         for d in self.declarations(features):
+            limit, budget = self._limit(d, work_order), None
+            if d.name in self.budgets:
+                budget = self._evaluate(d, figures, f"on station {station.id}")
+                limit = limit.guarded(budget.expanded)
             out[d.name] = MeasurementSpec(
                 name=d.name, step=d.step, unit=d.unit, description=d.description,
-                critical=d.critical, limit=self._limit(d, work_order),
+                critical=d.critical, limit=limit, budget=budget,
             )
         return out
+
+    def uncertainty(self, name: str, station: StationFile) -> Uncertainty:
+        """The evaluated budget of numeric measurement ``name`` on ``station``."""
+        d = next((d for d in self.data.measurement if d.name == name), None)
+        if d is None or name not in self.budgets:
+            raise KeyError(f"{self.label}: {name!r} is no numeric measurement of the document")
+        return self._evaluate(d, station_figures(station), f"on station {station.id}")
+
+    def _evaluate(self, d: Declaration, figures: Figures, where: str) -> Uncertainty:
+        try:
+            result = evaluate(self.budgets[d.name], figures, self.data.conditions)
+        except BudgetError as exc:
+            raise LimitsFileError(f"{self.label}: measurement {d.name!r} {where}: {exc}") from None
+        problem = capability_problem(d, result)
+        if problem:
+            raise LimitsFileError(f"{self.label}: measurement {d.name!r} {where}: {problem}")
+        return result
 
     def _limit(self, d: Declaration, work_order: dict[str, Any]) -> Limit:
         expect = d.expect
@@ -190,6 +246,20 @@ class Limits:
             raise LimitsFileError(f"{self.label}: {where}") from None
 
 
+def capability_problem(d: Declaration, result: Uncertainty) -> str:
+    """Why U cannot stand for this limit: no acceptance interval left, or the rule of ten
+    broken without a reason ("" when it can)."""
+    u, half = result.expanded, half_tolerance(d.low, d.high)
+    if half is None:
+        return ""
+    if not u < half:
+        return f"U {u:g} leaves no acceptance interval inside {d.low:g} … {d.high:g}"
+    if u > RULE_OF_TEN * half and not result.reason.strip():
+        return (f"U {u:g} is {100 * u / half:.0f} % of the half tolerance {half:g} (rule of ten: "
+                f"at most {100 * RULE_OF_TEN:.0f} %) and its budget gives no reason")
+    return ""
+
+
 def _relative(p: Path) -> str:
     try:
         return str(p.relative_to(LIMITS_DIR))
@@ -204,20 +274,79 @@ def limits_files(plan: str, model: str, folder: Path | None = None) -> tuple[Pat
 
 
 def load_limits(model: str, plan: str = "eol", *, folder: Path | None = None) -> Limits:
-    """Merge and validate the base document of ``plan`` with ``model``'s override."""
+    """Merge and validate the base document of ``plan``, its budgets and ``model``'s
+    override; refuse a numeric measurement without a budget, a budget that selects nothing
+    (unless ``pending``), and a U that, for the worst registered dialect, leaves no
+    acceptance interval or breaks the rule of ten without a reason."""
     base_path, override_path = limits_files(plan, model, folder)
+    budget_path = base_path.with_name(BUDGET_FILE)
     base, override = _read(base_path), _read(override_path)
     if override.get("model") != model:
         raise LimitsFileError(f"{override_path}: key model must be {model!r}, "
                               f"got {override.get('model')!r}")
-    doc = _merge(base, override, override_path)
+    if "budget" in base:
+        raise LimitsFileError(f"{base_path}: budgets live in {BUDGET_FILE} beside it")
+    budgets = _read(budget_path) if budget_path.exists() else {}
+    if set(budgets) - {"budget"}:
+        raise LimitsFileError(f"{budget_path}: only [budget.<measurement or glob>] tables, "
+                              f"not {', '.join(sorted(set(budgets) - {'budget'}))}")
+    doc = _merge({**base, "budget": budgets.get("budget", {})}, override, override_path)
+    where = f"{base_path} + {budget_path.name} + {override_path.name}"
     try:
         data = LimitsDocument.model_validate(doc)
     except ValidationError as exc:
-        raise LimitsFileError(f"{base_path} + {override_path.name}: {_describe(exc, doc)}") from None
+        raise LimitsFileError(f"{where}: {_describe(exc, doc)}") from None
+    assigned, pending = _assign_budgets(data, where)
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return Limits(files=(base_path, override_path),
-                  sha256=hashlib.sha256(canonical.encode()).hexdigest(), data=data)
+    limits = Limits(files=(base_path, budget_path, override_path),
+                    sha256=hashlib.sha256(canonical.encode()).hexdigest(), data=data,
+                    budgets=assigned, pending=pending)
+    for d in data.measurement:   # the worst station the document may meet
+        if d.name in assigned:
+            limits._evaluate(d, any_station_figures, "for the worst registered dialect")
+    return limits
+
+
+BUDGET_FILE = "budget.toml"
+
+
+def _assign_budgets(data: LimitsDocument, where: str
+                    ) -> tuple[dict[str, Budget], tuple[tuple[str, str], ...]]:
+    """Each numeric measurement's budget: the entry of its name, else the one glob that
+    matches it. Errors name every measurement and entry at fault."""
+    problems: list[str] = []
+    out: dict[str, Budget] = {}
+    used: set[str] = set()
+    missing: list[str] = []
+    globs = [k for k in data.budget if any(c in k for c in "*?[")]
+    for d in data.measurement:
+        if d.comparison not in NUMERIC:
+            if d.name in data.budget:
+                problems.append(f"budget {d.name!r}: a {d.comparison!r} measurement needs no budget")
+            continue
+        keys = [d.name] if d.name in data.budget else [k for k in globs if fnmatchcase(d.name, k)]
+        if len(keys) > 1:
+            problems.append(f"measurement {d.name!r} is selected by several budgets: {', '.join(keys)}")
+        elif keys:
+            out[d.name] = data.budget[keys[0]]
+            used.add(keys[0])
+        else:
+            missing.append(d.name)
+    if missing:
+        problems.append(f"no uncertainty budget for {', '.join(missing)} (add them to {BUDGET_FILE})")
+    pending: list[tuple[str, str]] = []
+    names = {d.name for d in data.measurement}
+    for key, entry in data.budget.items():
+        if key in used or key in names:
+            continue
+        if entry.pending.strip():
+            pending.append((key, entry.pending.strip()))
+        else:
+            problems.append(f"budget {key!r} selects no numeric measurement (a typo? an announced "
+                            "measurement not yet declared says so in `pending`)")
+    if problems:
+        raise LimitsFileError(f"{where}: " + "; ".join(problems))
+    return out, tuple(pending)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -233,7 +362,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 #: What an override may change: conditions and tables key by key, measurements field by field.
 _OVERRIDABLE = {"model", "version", "description", "conditions", "released_firmware",
-                "derating", "measurement"}
+                "derating", "measurement", "budget"}
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -245,7 +374,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any], path: Path) -> dict[s
     for key in ("version", "description", "derating"):
         if key in override:
             doc[key] = override[key]
-    for key in ("conditions", "released_firmware"):
+    for key in ("conditions", "released_firmware", "budget"):   # budget: an entry replaced whole
         doc[key] = {**base.get(key, {}), **override.get(key, {})}
     changes = override.get("measurement", {})
     if not isinstance(changes, dict):

@@ -13,13 +13,24 @@ from common.models import MODELS
 from common.params import golden_crc
 from fixtures.recorder import CriticalFailure, MeasurementError, Recorder, UndeclaredMeasurement
 from reports.record import Firmware, LimitsInfo, Record, StationInfo
+from stations.schema import default_station_file, load_station_file
 from testplans.limits import LIMITS_DIR, LimitsFileError, load_limits
 
 WORK_ORDER = {"serial": "PV5S260100000013", "dip": 0, "address": 2}
+STATION = load_station_file(default_station_file())
 
 
 def _specs(features: set[str] | None = None, work_order: dict | None = None):
-    return load_limits("v5").resolve(work_order or WORK_ORDER, features or set())
+    return load_limits("v5").resolve(work_order or WORK_ORDER, features or set(), station=STATION)
+
+
+def _limits_folder(tmp_path: Path) -> Path:
+    """A copy of the EOL limits documents (base, budgets, the V5° override) to edit."""
+    folder = tmp_path / "limits"
+    (folder / "eol").mkdir(parents=True)
+    for name in ("base.toml", "budget.toml", "v5.toml"):
+        (folder / "eol" / name).write_text((LIMITS_DIR / "eol" / name).read_text())
+    return folder
 
 
 def _record(plan: str = "eol", work_order: dict | None = None) -> Record:
@@ -68,9 +79,7 @@ def test_models_differ_only_in_their_overrides() -> None:
 
 
 def test_an_override_names_only_what_the_base_declares(tmp_path: Path) -> None:
-    folder = tmp_path / "limits"
-    (folder / "eol").mkdir(parents=True)
-    (folder / "eol" / "base.toml").write_text((LIMITS_DIR / "eol" / "base.toml").read_text())
+    folder = _limits_folder(tmp_path)
     (folder / "eol" / "v5.toml").write_text(
         (LIMITS_DIR / "eol" / "v5.toml").read_text() + '\n[measurement.no_such_measurement]\nhigh = 1\n')
     with pytest.raises(LimitsFileError, match=r"v5\.toml.*no_such_measurement.*overrides no measurement"):
@@ -79,11 +88,9 @@ def test_an_override_names_only_what_the_base_declares(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bound", ["nan", "inf", "-inf"])
 def test_a_non_finite_bound_is_refused_at_load(bound: str, tmp_path: Path) -> None:
-    folder = tmp_path / "limits"
-    (folder / "eol").mkdir(parents=True)
+    folder = _limits_folder(tmp_path)
     (folder / "eol" / "base.toml").write_text(
         (LIMITS_DIR / "eol" / "base.toml").read_text().replace("high = 0.1\n", f"high = {bound}\n", 1))
-    (folder / "eol" / "v5.toml").write_text((LIMITS_DIR / "eol" / "v5.toml").read_text())
     with pytest.raises(LimitsFileError, match="ground_bond_ohm"):
         load_limits("v5", folder=folder)
 
@@ -100,9 +107,11 @@ def test_each_measurement_is_resolved_once_into_the_limit_that_is_judged() -> No
 @pytest.mark.parametrize(
     ("name", "value", "outcome"),
     [
-        ("ground_bond_ohm", 0.05, "PASS"), ("ground_bond_ohm", 0.1, "PASS"),
+        ("ground_bond_ohm", 0.05, "PASS"), ("ground_bond_ohm", 0.0965, "PASS"),
+        ("ground_bond_ohm", 0.1, "FAIL"),   # at the spec limit: in the guard band
         ("ground_bond_ohm", 0.1001, "FAIL"), ("insulation_mohm", 9.9, "FAIL"),
-        ("ocv_v", 51.5, "PASS"), ("ocv_v", 53.61, "FAIL"), ("device_name", "V5A", "FAIL"),
+        ("ocv_v", 51.5032, "PASS"), ("ocv_v", 51.5, "FAIL"), ("ocv_v", 53.61, "FAIL"),
+        ("device_name", "V5A", "FAIL"),
         ("device_name", "V5", "PASS"), ("fw_main", "2.3.1", "PASS"), ("fw_main", "1.5.0", "FAIL"),
         ("serial_rs485", "PV5S260100000013", "PASS"), ("serial_rs485", "PV5S260100000021", "FAIL"),
         ("led_standby_others_dark", True, "PASS"), ("led_standby_others_dark", 1, "FAIL"),

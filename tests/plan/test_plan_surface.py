@@ -84,7 +84,8 @@ def test_the_certificate_prints_for_every_measurement_the_limit_that_was_judged(
         assert judged.get(id(m.limit)) is m.limit, f"{m.name}: its limit is not the one judged"
         row = printed.find(m.name)
         assert row >= 0, f"{m.name} is not on the certificate"
-        limit = re.sub(r"\s", "", m.limit.text())
+        lim = m.limit   # spec limit, U and acceptance limit: three columns of its row
+        limit = re.sub(r"\s", "", lim.spec_text() + lim.uncertainty_text() + lim.acceptance_text())
         assert limit in printed[row:row + 400], f"{m.name}: {m.limit.text()} not in its row"
     with open_store(None, tmp_path) as store:
         stored = store.load_record(record.run_id)

@@ -97,7 +97,7 @@ def _limits_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     """A copy of the EOL limits with one replacement in the base or the V5° override."""
     folder = tmp_path / "limits"
     (folder / "eol").mkdir(parents=True)
-    for name, change in (("base.toml", base), ("v5.toml", override)):
+    for name, change in (("base.toml", base), ("budget.toml", None), ("v5.toml", override)):
         text = (limits_mod.LIMITS_DIR / "eol" / name).read_text(encoding="utf-8")
         if change is not None:
             assert change[0] in text, change[0]

@@ -26,18 +26,18 @@ EPOCH = datetime(2026, 1, 5, 8, 0, 0, tzinfo=UTC)
 
 #: (name, step, unit, limit, critical, nominal, sigma): a slice of the EOL plan of SPEC §8.
 DECLARED: list[tuple[str, str, str, Limit, bool, float | str | bool, float]] = [
-    ("ground_continuity", "safety", "Ω", Limit(high=0.1, comparison="le"), True, 0.03, 0.01),
+    ("ground_continuity", "safety", "Ω", Limit(high=0.1, comparison="le").guarded(0.0035), True, 0.03, 0.01),
     ("insulation", "safety", "MΩ", Limit(low=10.0, comparison="ge"), True, 200.0, 30.0),
     ("polarity_voltage", "polarity", "V", Limit(low=45.0, high=58.0, comparison="range"), True, 52.5, 0.3),
     ("serial_rs485", "identity", "", Limit(pattern=r"^PV5[SAP]\d{11}[0-9A-Z]$", comparison="regex"), True, "S", 0.0),
     ("firmware_main", "identity", "", Limit(comparison="in", allowed=["V1.2.0", "V1.2.1"]), False, "V1.2.1", 0.0),
     ("param_crc_match", "identity", "", Limit(expect=True, comparison="eq"), False, True, 0.0),
-    ("ocv", "ocv", "V", Limit(low=51.5, high=53.6, comparison="range"), False, 52.5, 0.25),
+    ("ocv", "ocv", "V", Limit(low=51.5, high=53.6, comparison="range").guarded(0.0032), False, 52.5, 0.25),
     ("cell_spread", "ocv", "mV", Limit(high=30.0, comparison="le"), False, 8.0, 3.0),
     ("bms_pack_voltage_error", "accuracy", "V", Limit(low=-0.25, high=0.25, comparison="range"), False, 0.0, 0.05),
     ("bms_current_error_0a", "accuracy", "A", Limit(low=-0.3, high=0.3, comparison="range"), False, 0.0, 0.06),
     ("dc_resistance", "pulses", "mΩ", Limit(high=25.0, comparison="le"), False, 14.0, 1.5),
-    ("tier_15s_time", "current_protection", "s", Limit(low=15.0, high=16.5, comparison="range"), False, 15.75, 0.1),
+    ("tier_15s_time", "current_protection", "s", Limit(low=15.0, high=16.5, comparison="range").guarded(0.0084), False, 15.75, 0.1),
     ("fast_trip_time", "current_protection", "ms", Limit(high=300.0, comparison="le"), False, 150.0, 10.0),
     ("shipping_soc", "final", "%", Limit(low=40.0, high=60.0, comparison="range"), False, 50.0, 2.0),
 ]
@@ -68,22 +68,8 @@ def make_serial(seq: int, variant: str = "S") -> str:
 
 
 def _passes(limit: Limit, value: object) -> bool:
-    import re
-
-    match limit.comparison:
-        case "range":
-            return limit.low <= value <= limit.high  # type: ignore[operator]
-        case "ge":
-            return value >= limit.low  # type: ignore[operator]
-        case "le":
-            return value <= limit.high  # type: ignore[operator]
-        case "eq":
-            return value == limit.expect
-        case "regex":
-            return bool(re.match(limit.pattern or "", str(value)))
-        case "in":
-            return value in (limit.allowed or [])
-    raise AssertionError(limit.comparison)
+    """The generated value passes its limit (guard band included, as the station judges)."""
+    return limit.judge(value)[0] == "PASS"  # type: ignore[arg-type]
 
 
 def make_record(
@@ -124,8 +110,8 @@ def make_record(
             value = serial
         elif isinstance(nominal, float):
             value = round(rng.gauss(nominal, sigma), 4)
-            low = limit.low if limit.low is not None else float("-inf")
-            high = limit.high if limit.high is not None else float("inf")
+            low = next((x for x in (limit.accept_low, limit.low) if x is not None), float("-inf"))
+            high = next((x for x in (limit.accept_high, limit.high) if x is not None), float("inf"))
             value = min(max(value, low + 0.2 * sigma), high - 0.2 * sigma)
         else:
             value = nominal

@@ -61,12 +61,17 @@ def test_pass_certificate_carries_every_field(tmp_path: Path) -> None:
         f"Record SHA-256: {sha}", pdf.with_suffix(".json").name, "dip=1, heater=False",
     ):
         assert expected in flat, expected
-    # every measurement: name, value, unit, limits and outcome on one table row
+    # every measurement: name, value, unit, spec limit, U, acceptance limit and outcome on one row
+    assert "Spec limit U (k = 2) Accepted Outcome" in flat
     for m in r.measurements:
-        limit = re.escape(m.limit.text()) if m.limit.comparison != "regex" else ".*?"  # wraps
+        lim = m.limit
+        spec = re.escape(lim.spec_text()) if lim.comparison != "regex" else ".*?"  # wraps
         row = re.search(rf"{re.escape(m.name)} {re.escape(m.value_text())} "
-                        rf"(?:{re.escape(m.unit)} )?{limit} PASS", flat)
+                        rf"(?:{re.escape(m.unit)} )?{spec} {re.escape(lim.uncertainty_text())} "
+                        rf"{re.escape(lim.acceptance_text())} PASS", flat)
         assert row, m.name
+    guarded = r.measurement("ocv").limit
+    assert re.search(r"ocv \S+ V 51\.5 … 53\.6 0\.0032 51\.5032 … 53\.5968 PASS", flat), guarded
     assert pypdf.PdfReader(pdf).metadata["/Keywords"] == qr_payload(r, sha)
 
 
@@ -76,7 +81,7 @@ def test_failed_unit_document_says_it_is_not_a_certificate(tmp_path: Path) -> No
     flat = " ".join(_text(pdf).split())
     assert f"{NOT_A_CERTIFICATE}: the unit did not pass (FAIL)" in flat
     assert "End-of-line test report" in flat and "test certificate" not in flat
-    assert "insulation 2.0 MΩ ≥ 10 FAIL" in flat
+    assert "insulation 2.0 MΩ ≥ 10 — — FAIL" in flat   # a limit without U: no guard band
     assert flat.count("NOT_RUN") >= len(DECLARED) - 2
     assert "measurement: safety / insulation" in flat
     info = read_certificate(pdf)

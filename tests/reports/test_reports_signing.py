@@ -282,7 +282,7 @@ def test_edited_limits_keep_their_label_but_make_a_development_run_without_certi
         tmp_path: Path, keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "limits"
     (folder / "eol").mkdir(parents=True)
-    for name in ("base.toml", "v5.toml"):
+    for name in ("base.toml", "budget.toml", "v5.toml"):
         (folder / "eol" / name).write_text((limits_mod.LIMITS_DIR / "eol" / name).read_text("utf-8"))
     base = folder / "eol" / "base.toml"
     text = base.read_text("utf-8")

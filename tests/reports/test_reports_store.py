@@ -139,7 +139,7 @@ def test_sqlite_is_a_wal_file_in_the_output_folder(tmp_path: Path) -> None:
     db = tmp_path / "out" / "station.sqlite"
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0003"
 
 
 @pytest.mark.parametrize(
