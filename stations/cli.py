@@ -17,8 +17,8 @@ import typer
 from reports.cli import register as register_reports
 from stations.cli_check import register as register_check
 from stations.cli_keys import register as register_keys
-from stations.cli_msa import register as register_msa
 from stations.cli_limits import register as register_limits
+from stations.cli_msa import register as register_msa
 from stations.cli_run import register as register_run
 from stations.cli_sim import register as register_sim
 
