@@ -338,6 +338,7 @@ def _options(config: StationFile, role: str) -> dict[str, Any]:
         heartbeat = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
         opts.update(outputs={**fx.outputs, **heartbeat}, inputs=dict(fx.inputs),
                     channels=fx.channels.model_dump(),
+                    shunt=fx.shunt.model_dump() if fx.shunt is not None else None,
                     calibration_offsets=dict(config.instruments[role].calibration.offsets))
     elif role == "leds":
         opts.update(fibres=dict(fx.fibres))

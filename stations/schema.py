@@ -131,6 +131,16 @@ class FixtureChannels(_Strict):
     digital_out: int = Field(ge=101, le=399)
 
 
+class ShuntConfig(_Strict):
+    """A 4-terminal current shunt in the pack's negative lead, read by the DAQ: the current
+    reference for the BMS's current channel (the sources' own read-backs, specified against
+    their full range, are ten times too coarse for ±(1 % + 0.3 A)). ``ohm`` is the value its
+    certificate states; the voltage is positive while the pack charges."""
+
+    channel: int = Field(ge=101, le=399)
+    ohm: float = Field(gt=0, le=0.1)
+
+
 class DeadmanConfig(_Strict):
     """The fixture's watchdog relay (a retriggerable timer relay in series with the POWER
     relay coil and the load's enable): it holds them only while the station toggles
@@ -152,6 +162,8 @@ class FixtureConfig(_Strict):
     )
     #: None: no watchdog relay fitted (a killed station then leaves the fixture as it was)
     deadman: DeadmanConfig | None = None
+    #: None: no shunt; the BMS current is then judged against the sources' read-backs
+    shunt: ShuntConfig | None = None
 
     @model_validator(mode="after")
     def _bits(self) -> FixtureConfig:

@@ -92,6 +92,17 @@ class Daq(Role):
         self._meter_free("pack_voltage()")
         return self.measure_dc(int(self._channel("pack_voltage"))) + self._offset("dc_voltage")
 
+    def pack_current(self) -> float:
+        """The pack's current from the fixture's shunt, A (+ = charge); the shunt's voltage
+        on the DAQ ÷ its certified resistance, with the DAQ's ``dc_voltage`` correction."""
+        self._meter_free("pack_current()")
+        shunt = self.options.get("shunt")
+        if not shunt:
+            raise InstrumentCommandError(self.name, None, "the fixture has no current shunt "
+                                         "([fixture.shunt] in the station file)")
+        volts = self.measure_dc(int(shunt["channel"]))
+        return volts / float(shunt["ohm"])
+
     def ambient_temperature(self) -> float:
         """The ambient reference, °C: the 4-wire PT100 when the fixture has one
         (``ambient_rtd``), else the thermocouple; calibration corrections applied."""

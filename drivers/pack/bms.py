@@ -340,6 +340,11 @@ class Bms:
         finally:
             self.console.logout()
 
+    def console_current_a(self) -> float:
+        """The pack's current as the BMS measures it, from the console's ``pwr`` (mA: finer
+        than the 0.1 A of RS485 analog values), A, + = charge."""
+        return self.console.pwr()[0].current_ma / 1000
+
     def console_answers(self) -> bool:
         """The console answers ``pwr`` with at least one pack, at the normal prompt."""
         return len(self.console.pwr()) >= 1 and self.console_in_normal_mode()

@@ -43,6 +43,9 @@ OUTPUT_BITS = {"power": 0, "sw": 1, "breaker": 2, "in1": 3}
 INPUT_BITS = {"no2": 0, "no3": 1, "no4": 2}
 CHANNELS = {"pack_voltage": 101, "ambient_tc": 102, "tc_type": "K", "ambient_rtd": 103,
             "digital_in": 301, "digital_out": 302}
+#: The fixture's 4-terminal shunt in the pack's negative lead (100 A / 50 mV), on DCV 104.
+SHUNT = {"channel": 104, "ohm": 0.0005}
+SHUNT_NOISE_V = 1e-6
 #: The modules in the simulated DAQ's slots (what the station file's options.modules says).
 MODULES = {1: "DAQM900A", 3: "DAQM907A"}
 #: The simulated PT100's own error, and the certificate that states (and corrects) it.
@@ -100,6 +103,20 @@ class SimDaq:
     def read_voltage(self) -> float:
         return self.terminal_volts() * (1 + self.gain_error) + self._rng.gauss(0.0, self.noise_v)
 
+    def read_shunt(self) -> float:
+        """The shunt's voltage: the pack's current × its resistance (+ charging), the meter's
+        gain error and a microvolt of noise."""
+        volts = self.pack.current() * SHUNT["ohm"]
+        return volts * (1 + self.gain_error) + self._rng.gauss(0.0, SHUNT_NOISE_V)
+
+    def read_dc(self, ch: int) -> float:
+        """DCV on ``ch``: the terminals, the shunt, or an open input's noise."""
+        if ch == CHANNELS["pack_voltage"]:
+            return self.read_voltage()
+        if ch == SHUNT["channel"]:
+            return self.read_shunt()
+        return self._rng.gauss(0.0, self.noise_v)
+
     def read_tc(self) -> float:
         return self.pack.ambient() + self.tc_offset_c
 
@@ -131,7 +148,7 @@ class SimDaq:
             return self.read_tc()
         if cfg.function == "FRTD":
             return self.read_rtd()
-        volts = self.read_voltage() if ch == CHANNELS["pack_voltage"] else self._rng.gauss(0.0, self.noise_v)
+        volts = self.read_dc(ch)
         step = cfg.range_v * next(r for limit, r in RESOLUTION if cfg.nplc < limit)
         return round(volts / step) * step
 
@@ -216,9 +233,9 @@ def daq970a_device(daq: SimDaq) -> ScpiDevice:
     scan = daq.scan
 
     def volt(arg: str) -> str:
-        _channel(arg, (CHANNELS["pack_voltage"],))
+        ch = _channel(arg, (CHANNELS["pack_voltage"], SHUNT["channel"]))
         scan.measured()
-        return f"{daq.read_voltage():+.9E}"
+        return f"{daq.read_dc(ch):+.9E}"
 
     def temp(arg: str) -> str:
         parts = arg.replace(" ", "").split(",")

@@ -24,6 +24,7 @@ from sim.instruments.daq import (
     MODULES,
     OUTPUT_BITS,
     RTD_CALIBRATION,
+    SHUNT,
 )
 
 #: Simulated instruments do not drift: their calibration is due far in the future.
@@ -84,7 +85,8 @@ def station_document(description: dict[str, Any]) -> dict[str, Any]:
         "envelope": dict(DEFAULT_ENVELOPE),
         "fixture": {"outputs": {**OUTPUT_BITS, **description.get("fixture_outputs", {})},
                     "inputs": INPUT_BITS, "channels": CHANNELS,
-                    "deadman": {"output": HEARTBEAT_BIT, "timeout_s": DEADMAN_S}},
+                    "deadman": {"output": HEARTBEAT_BIT, "timeout_s": DEADMAN_S},
+                    "shunt": dict(SHUNT)},
         "instruments": instruments,
     }
 
