@@ -34,6 +34,7 @@ from sim.unit import UnitDescription, unit_from_dict, write_unit
 FRACTION = 0.9
 CAPACITY_SPREAD = 0.015
 RESISTANCE_SPREAD = 0.05
+CELL_SOC_SPREAD = 0.15      # % SOC between the cells of a balanced pack
 CELL_CHANNEL_MV = 10.0
 CELL_SUM_MV = 150.0
 PACK_VOLTAGE_MV = 250.0
@@ -75,7 +76,7 @@ def _cells(rng: np.random.Generator, d: _Draw, soc: float) -> dict[str, Any]:
     r = NOMINAL_R_MOHM * (1.0 + rng.uniform(-RESISTANCE_SPREAD, RESISTANCE_SPREAD, CELLS_IN_SERIES))
     high = int(rng.integers(CELLS_IN_SERIES))   # one cell toward the per-cell resistance limit
     r[high] = float(np.median(np.delete(r, high))) * (1.0 + d.toward(CELL_RESISTANCE_RATIO - 1.0))
-    cell_soc = soc + _spread(rng, 0.3, CELLS_IN_SERIES)
+    cell_soc = soc + _spread(rng, CELL_SOC_SPREAD, CELLS_IN_SERIES)
     return {
         str(i + 1): {"capacity_ah": round(float(cap[i]), 4), "r_ohmic_mohm": round(float(r[i]), 5),
                      "initial_soc_pct": round(float(cell_soc[i]), 4)}

@@ -57,4 +57,5 @@ class EolConditions(BaseModel):
     rest_readings: int = Field(ge=1, le=64)
     link_settle_s: float = Field(gt=0)
     dcr_readings: int = Field(ge=1, le=16)
-    current_readings: int = Field(ge=1, le=16)
+    current_readings: int = Field(ge=1, le=32)
+    current_interval_s: float = Field(gt=0)

@@ -145,13 +145,17 @@ def test_rest(step, daq, bms, limits_table, cond: EolConditions) -> None:
     standby capture runs meanwhile), so each channel's error is seen above its noise."""
     ocv = daq.pack_voltage()
     step.measure("ocv_v", ocv)
-    pack = mean_reading([bms.reading() for _ in range(cond.rest_readings)])
+    readings, currents = [], []
+    for _ in range(cond.rest_readings):     # each a fresh BMS measurement (one a frame time)
+        readings.append(bms.reading())
+        currents.append(bms.console_current_a())
+    pack = mean_reading(readings)
     step.measure("cell_spread_mv", pack.cell_spread_v)
     step.measure("bms_pack_voltage_error_v", pack.pack_voltage_v - ocv)
     step.measure("bms_cell_sum_error_v", pack.cell_sum_v - ocv)
     for n, error in enumerate(channel_errors(pack.cell_voltages_v, ocv), start=1):
         step.measure(f"cell_{n:02d}_channel_error_mv", error)
-    step.measure("bms_current_error_rest_a", _bms_current(bms, cond) - 0.0)
+    step.measure("bms_current_error_rest_a", sum(currents) / len(currents) - 0.0)
     ambient = daq.ambient_temperature()
     for sensor, celsius in pack.temperatures_c.items():
         step.measure(f"temp_error_{sensor}_c", celsius - ambient)
@@ -171,10 +175,14 @@ def test_rest(step, daq, bms, limits_table, cond: EolConditions) -> None:
     step.measure("can_discharge_voltage_v", can.discharge_voltage_v)
 
 
-def _bms_current(bms, cond: EolConditions) -> float:
-    """The BMS's current, mean of a few console readings (mA steps, its noise averaged)."""
-    readings = [bms.console_current_a() for _ in range(cond.current_readings)]
-    return sum(readings) / len(readings)
+def _bms_current_error(bms, daq, clock, cond: EolConditions) -> float:
+    """The BMS's current minus the shunt's, averaged over readings spread in time (the BMS
+    measures afresh every ``current_interval_s``; its noise is larger than the budget)."""
+    errors = []
+    for _ in range(cond.current_readings):
+        errors.append(bms.console_current_a() - daq.pack_current())
+        clock.sleep(cond.current_interval_s)
+    return sum(errors) / len(errors)
 
 
 def test_leds_standby(step, leds, state: EolState, cond: EolConditions) -> None:
@@ -224,7 +232,7 @@ def test_charge_pulse(step, supply, daq, leds, bms, clock, cond: EolConditions) 
     with _pulse(supply.set_output, supply.measure_current, daq, clock, cond) as pulse:
         step.measure("charge_current_a", pulse.current_a)
         step.measure("dcr_charge_mohm", pulse.dcr_ohm)
-        step.measure("bms_current_error_charge_a", _bms_current(bms, cond) - daq.pack_current())
+        step.measure("bms_current_error_charge_a", _bms_current_error(bms, daq, clock, cond))
         _sleep_until(clock, pulse.t_on + cond.mode_settle_s)
         step.measure("led_run_colour", _colour(leds.read()["RUN"]))   # RUN is steady on now
         soc_before = bms.reading().soc_pct
@@ -258,9 +266,8 @@ def test_discharge_pulse(step, load, daq, leds, bms, clock, cond: EolConditions)
         steps_v = [a - b for a, b in zip(rest.cell_voltages_v, loaded.cell_voltages_v, strict=True)]
         for n, ratio in enumerate(ratios_to_median(steps_v), start=1):
             step.measure(f"cell_{n:02d}_dcr_ratio", ratio)
-        bms_a = _bms_current(bms, cond)
-        step.measure("bms_current_discharge_sign", -1 if bms_a < 0 else 1)
-        step.measure("bms_current_error_discharge_a", bms_a - daq.pack_current())
+        step.measure("bms_current_discharge_sign", -1 if bms.console_current_a() < 0 else 1)
+        step.measure("bms_current_error_discharge_a", _bms_current_error(bms, daq, clock, cond))
         _sleep_until(clock, pulse.t_on + cond.mode_settle_s)
         edges = _captured(leds, cond.pulse_capture_s, cond)
     init = _initial(edges)
