@@ -42,6 +42,13 @@ def _edited(old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+def _uncalibrated() -> StationFile:
+    """The simulated station without its DAQ's calibration certificate."""
+    data = STATION.model_dump()
+    data["instruments"]["daq"]["calibration"] = {}
+    return StationFile.model_validate(data)
+
+
 def _calibrated(**uncertainty: float) -> StationFile:
     """The simulated station with calibration data for its DAQ (standard uncertainties, SI)."""
     data = STATION.model_dump()
@@ -93,7 +100,7 @@ def test_u_differs_by_station_with_its_calibration_data() -> None:
     """The PT100 with calibration data: u_cal 0.02 °C replaces the probe's class A ±0.2 °C:
     U = 2·√((0.06/√3)² + (0.001/√12)² + 0.02² + (0.1/√12)²) = 0.0987 → 0.099 °C."""
     limits = load_limits("v5")
-    plain = limits.uncertainty("temp_error_mosfet_c", STATION).expanded
+    plain = limits.uncertainty("temp_error_mosfet_c", _uncalibrated()).expanded
     calibrated = limits.uncertainty("temp_error_mosfet_c", _calibrated(temperature_rtd=0.02))
     assert plain == 0.25 and calibrated.expanded == 0.099
     assert any("calibration (station file)" in p.what for p in calibrated.parts)
@@ -164,11 +171,11 @@ def test_a_budget_leaving_no_acceptance_interval_is_refused(tmp_path: Path) -> N
 
 def test_the_rule_of_ten_broken_without_a_reason_is_refused(tmp_path: Path) -> None:
     text = (LIMITS_DIR / "eol" / "budget.toml").read_text("utf-8")
-    without = re.sub(r'(\[budget\.bms_current_error_rest_a\]\n)reason = """.*?"""\n', r"\1", text,
+    without = re.sub(r'(\[budget\.pack_clock_error_s\]\n)reason = """.*?"""\n', r"\1", text,
                      count=1, flags=re.S)
     assert without != text
-    with pytest.raises(LimitsFileError, match=r"'bms_current_error_rest_a' .*U 0\.058 is 19 % of the "
-                                              r"half tolerance 0\.3 .* gives no reason"):
+    with pytest.raises(LimitsFileError, match=r"'pack_clock_error_s' .*U 0\.58 is 29 % of the "
+                                              r"half tolerance 2 .* gives no reason"):
         load_limits("v5", folder=_folder(tmp_path, without))
 
 
@@ -227,7 +234,7 @@ def test_the_capability_doc_is_the_commands_output_for_the_simulated_station() -
     assert result.output == DOC_PATH.read_text("utf-8"), (
         "docs/measurement-capability.md is stale: station limits capability --out "
         "docs/measurement-capability.md")
-    assert "| `bms_current_error_rest_a` | A | -0.3 … 0.3 | 0.058 | -0.242 … 0.242 | 19.3 % **>10 %** |" \
+    assert "| `led_standby_run_on_s` | s | 0.25 … 0.35 | 0.0083 | 0.2583 … 0.3417 | 16.6 % **>10 %** |" \
         in result.output
     above = result.output.split("Above the rule of ten, and why:")[1].split("## Budgets")[0]
     assert "`pack_clock_error_s`: U 0.58 s, 29.0 %" in above and "`ocv_v`" not in above
