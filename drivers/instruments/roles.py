@@ -97,8 +97,16 @@ class ElectronicLoad(Role):
         self._set_short(bool(on))
 
     def safe_state(self) -> None:
-        self._set_short(False)
-        self._set_input(False)
+        """Input off first (that stops the current), then short mode off; each is tried even
+        when the other fails, and the first failure is raised after both."""
+        failures: list[Exception] = []
+        for action in (lambda: self._set_input(False), lambda: self._set_short(False)):
+            try:
+                action()
+            except Exception as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
     @abstractmethod
     def _set_cc(self, amps: float) -> None: ...

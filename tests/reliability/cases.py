@@ -83,8 +83,8 @@ CASES: tuple[Case, ...] = (
     Case("unexpected-protection", "fault", "300 A discharge surge for 1 s at t = 12 s (pack trips)",
          1, "FAIL", "charge_pulse", "led_run_colour", SAFE,
          "the protected pack fails the next check that needs a closed path"),
-    Case("pack-off", "fault", "pack's POWER switch released at t = 10 s",
-         1, "FAIL", "leds_standby", "led_standby_run_on_s", SAFE),
+    Case("pack-off", "fault", "pack's POWER switch released at t = 10 s (during the rest readings)",
+         2, "ERROR", "rest", "ConsoleTimeout", SAFE),
     # ---- bad input: refused before anything starts (exit 3, no record) ----------------------
     Case("station-malformed", "input", "station file with a TOML syntax error", 3, "-", says="station"),
     Case("station-bad-key", "input", "station file: watchdog_s = \"x\"", 3, "-", says="watchdog_s"),
