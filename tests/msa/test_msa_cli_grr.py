@@ -78,7 +78,9 @@ def test_table_pdf_and_exit_code(study: dict[str, Any]) -> None:
     assert result.exit_code == (1 if missing else 0), result.output
     row = next(line for line in result.stdout.splitlines() if " ocv_v " in line)
     assert study["by_name"]["ocv_v"]["status"] in row
-    assert study["by_name"]["peak_tier_release_s"]["status"] == "no variation (resolution-limited)"
+    # each unit's release timer is its own (the population draws it), and each reads the same
+    # on every trial: the parts differ, the gauge does not
+    assert study["by_name"]["peak_tier_release_s"]["status"] == "no gauge variation (resolution-limited)"
     text = " ".join(p.extract_text() for p in PdfReader(study["folder"] / "grr.pdf").pages)
     assert "Gauge R&R (crossed, ANOVA): 2 parts × 2 appraisers × 2 trials" in text
     assert "%GRR TV" in text and "ocv_v" in text

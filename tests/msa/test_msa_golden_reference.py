@@ -65,6 +65,9 @@ def _truth() -> dict[str, float]:
         "bms_pack_voltage_error_v": u.sensors.pack_voltage.offset / 1000,
         "bms_cell_sum_error_v": n * u.sensors.cell_voltage.offset / 1000,
         "bms_current_error_rest_a": u.sensors.current.offset,
+        # identical cells at one SOC, channels without offset: each cell is the mean cell
+        **{f"cell_{k:02d}_channel_error_mv": u.sensors.cell_voltage.offset for k in range(1, n + 1)},
+        **{f"cell_{k:02d}_dcr_ratio": 1.0 for k in range(1, n + 1)},
     }
 
 
