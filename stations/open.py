@@ -384,7 +384,7 @@ def open_station(
         arm_deadman(station)
         # after the first heartbeat: a dead station's relay that dropped while this one
         # opened (its 2 s ran out during the open) has latched the supply's INH by now
-        _clear_dead_station_trips(station)
+        clear_dead_station_trips(station)
     except BaseException:
         station.close()
         raise
@@ -396,7 +396,7 @@ def open_station(
 DEAD_STATION_TRIPS = frozenset({"WDOG", "INH"})
 
 
-def _clear_dead_station_trips(station: Station) -> None:
+def clear_dead_station_trips(station: Station) -> None:
     """After the safe state (output off), clear a supply latched off only by a station that
     died (watchdog, dead-man inhibit), and say so; other protections stay latched."""
     supply = station.roles.get("supply")

@@ -26,9 +26,10 @@ NOT_CAPTURED = {"pack_clock_error_s"}
 
 @contextmanager
 def _busy_cores(n: int = 2) -> Iterator[None]:
-    """``n`` processes spinning for as long as the block runs (niced a little, so the rest
-    of the suite on the same cores still progresses)."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "import os; os.nice(5)\nwhile True: pass"])
+    """``n`` processes spinning for as long as the block runs: both cores are never idle.
+    Niced to 19 so that the rest of the suite on the same cores still progresses (they take
+    every cycle nobody else wants, and the station's own process competes with them)."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "import os; os.nice(19)\nwhile True: pass"])
             for _ in range(n)]
     try:
         yield
