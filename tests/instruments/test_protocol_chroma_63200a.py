@@ -18,8 +18,7 @@ SCRIPT = [
     *num("MEAS:VOLT?", "52.5820"), *num("MEAS:CURR?", "1.0000"), *num("MEAS:POW?", "52.5820"),
     *w("DIG:SAMP:TIME 0.010000"), *w("DIG:SAMP:POIN 100"), *w("DIG:TRIG"),
     *q("DIG:SAMP:TIME?", "0.010000"), *num("FETC:ARR:CURR?", "1.0000"),
-    *w("LOAD:SHOR ON"), *w("LOAD:SHOR OFF"),
-    *w("LOAD OFF"),
+    *w("LOAD:SHOR ON"), *w("LOAD OFF"), *w("LOAD:SHOR OFF"),   # safe state: input off first
     *q("LOAD:PROT?", "21", rb"\d+"), *w("LOAD:PROT:CLE"),
 ]
 

@@ -18,8 +18,7 @@ SCRIPT = [
     *num("MEAS:VOLT?", "52.5820"), *num("MEAS:CURR?", "1.0000"), *num("MEAS:POW?", "52.5820"),
     *w("SENS:SWE:TINT 0.010000"), *w("SENS:SWE:POIN 100"), *w("TRIG:ACQ"),
     *q("SENS:SWE:TINT?", "0.010000"), *num("FETC:ARR:CURR?", "1.0000"),
-    *w("INP:SHOR ON"), *w("INP:SHOR OFF"),
-    *w("INP OFF"),
+    *w("INP:SHOR ON"), *w("INP OFF"), *w("INP:SHOR OFF"),   # safe state: input off first
     *q("STAT:QUES:COND?", "27", rb"\d+"), *w("PROT:CLE"),
 ]
 
