@@ -7,7 +7,10 @@ be refused here, before a run starts, with one clear line.
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -36,9 +39,7 @@ def resolve_url(url: str | None, out_dir: Path) -> str:
             raise StoreUnavailable(
                 f"results folder {out_dir} cannot be created: {exc.strerror or exc}"
             ) from None
-        path = out_dir / DEFAULT_FILE
-        _check_sqlite_writable(path)
-        return f"sqlite:///{path}"
+        return f"sqlite:///{out_dir / DEFAULT_FILE}"
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("postgresql+psycopg://"):
@@ -47,11 +48,31 @@ def resolve_url(url: str | None, out_dir: Path) -> str:
         path = Path(url[len("sqlite:///"):])
         if not path.parent.is_dir():
             raise StoreUnavailable(f"results database {url}: folder {path.parent} does not exist")
-        _check_sqlite_writable(path)
         return url
     raise StoreUnavailable(
         f"results database URL {url!r} not supported: use postgresql://... or sqlite:///FILE"
     )
+
+
+def _sqlite_path(url: str) -> Path | None:
+    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+
+
+@contextmanager
+def _folder_lock(path: Path | None) -> Iterator[None]:
+    """Serialise the openers of one SQLite file (an exclusive lock on its folder) from the
+    check of the file to the end of the migrations. Without it a second station process
+    sees the first one's file in the instant it is created, still empty, and takes it for
+    a truncated store."""
+    if path is None:
+        yield
+        return
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _check_sqlite_writable(path: Path) -> None:
@@ -142,16 +163,20 @@ def open_engine(url: str | None, out_dir: Path) -> tuple[sa.Engine, sa.Engine, s
     """Resolve, connect, migrate; return (writer, reader, URL) engines or raise
     :class:`StoreUnavailable` with one clear line."""
     full = resolve_url(url, Path(out_dir))
-    engine = create_engine(full)
-    try:
-        migrate(engine)
-        if engine.dialect.name == "sqlite":
-            _check_integrity(engine, full)
-    except sa.exc.DBAPIError as exc:
-        engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise StoreUnavailable(
-            f"results database {safe_url(url or full)} cannot be used: {reason}"
-        ) from None
+    path = _sqlite_path(full)
+    with _folder_lock(path):
+        if path is not None:
+            _check_sqlite_writable(path)
+        engine = create_engine(full)
+        try:
+            migrate(engine)  # on SQLite the file has its header once this returns
+            if engine.dialect.name == "sqlite":
+                _check_integrity(engine, full)
+        except sa.exc.DBAPIError as exc:
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreUnavailable(
+                f"results database {safe_url(url or full)} cannot be used: {reason}"
+            ) from None
     reader = create_engine(full, immediate=False) if engine.dialect.name == "sqlite" else engine
     return engine, reader, full

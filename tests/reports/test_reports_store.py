@@ -285,3 +285,32 @@ def test_migrations_downgrade_and_upgrade_again(tmp_path: Path) -> None:
     with open_store(None, tmp_path) as s:  # opening migrates to head again
         s.finish_run(make_record(make_serial(24)), None)
         assert len(s.runs()) == 1
+
+
+def _open_together(url: str, out_dir: Path, openers: int) -> list[Exception]:
+    """``openers`` threads open ``url`` at the same instant; the errors they met."""
+    import threading
+    start = threading.Barrier(openers)
+    errors: list[Exception] = []
+
+    def opener() -> None:
+        start.wait()
+        try:
+            open_store(url, out_dir).close()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(openers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_station_processes_opening_a_new_sqlite_file_together_all_get_it(tmp_path: Path) -> None:
+    """The first opener creates the file; the others must not see it, still empty, in that
+    instant and take it for a truncated store."""
+    for round_ in range(6):
+        errors = _open_together(f"sqlite:///{tmp_path / f'new{round_}.sqlite'}", tmp_path, 6)
+        assert errors == [], f"round {round_}: {errors[0]}"
