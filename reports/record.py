@@ -45,7 +45,7 @@ class _Model(BaseModel):
 def _absent(v: object) -> bool:
     """Fields added to a schema are left out of the JSON when unset, so a record written
     before them keeps its exact bytes (and its signature) when it is read and written again."""
-    return v is None
+    return v is None or v == []
 
 
 def _clean(x: float) -> float:
@@ -327,6 +327,20 @@ class StepRecord(_Model):
     message: str = ""   # the exception text of a step that raised
 
 
+class Attachment(_Model):
+    """A file a step kept beside the record (a time series, a raw console dump, a photo),
+    bound to it by its SHA-256: the record's hash and signature cover the file's hash, so
+    an edited file is found by ``station verify``."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")   # unique in the record
+    step: str | None = None
+    media_type: str          # "application/vnd.apache.parquet", "text/plain", "image/png", ...
+    sha256: str = Field(pattern=_SHA256.pattern)
+    size: int = Field(ge=0)
+    file: str                # relative to the record file's folder
+    description: str = ""
+
+
 class Record(_Model):
     """One run of one plan on one pack."""
 
@@ -353,6 +367,9 @@ class Record(_Model):
     #: Only some steps selected (``-k``, ``--deselect``, ``--lf``): no certificate, never in yield.
     development: bool = False
     steps: list[StepRecord] = []
+    #: Files kept beside the record, each bound by its hash (left out of the bytes when none,
+    #: so records written before attachments existed keep their hash).
+    attachments: list[Attachment] = Field(default_factory=list, exclude_if=_absent)
     #: Written by the station's JSON sink; None until then (and in the store, which keeps the hash).
     signature: Signature | None = None
 

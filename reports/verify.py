@@ -179,6 +179,7 @@ def verify(path: str | Path, db_url: str | None = None, *,
                         f"{' '.join(first[:3])}")
         else:
             _check_signature(record, trusted or trusted_keys(trust), result)
+            _check_attachments(record, record_path.parent, result)
             if record.development:
                 result.fail(f"record {record_path.name} is a development run (some steps only, "
                             "or limits that are not released): it has no certificate and "
@@ -199,6 +200,20 @@ def verify(path: str | Path, db_url: str | None = None, *,
     if record is not None:
         _check_store(record, file_sha, record_path, db_url, result)
     return result
+
+
+def _check_attachments(record: Record, folder: Path, result: Verification) -> None:
+    """Each file the record lists is beside it with the hash the record (and so its
+    signature) holds."""
+    for a in record.attachments:
+        path = folder / a.file
+        if not path.is_file():
+            result.fail(f"attachment {a.name}: file {path} not found")
+        elif (found := sha256_bytes(path.read_bytes())) != a.sha256:
+            result.fail(f"attachment {a.name}: {path} has SHA-256 {found}, the record says "
+                        f"{a.sha256} (the file was changed)")
+        else:
+            result.checked.append(f"attachment {a.name}: SHA-256 {a.sha256}")
 
 
 def _check_signature(record: Record, trusted: TrustStore, result: Verification) -> None:
