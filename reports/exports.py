@@ -15,10 +15,12 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from reports.record import Measurement, Record
+
+if TYPE_CHECKING:   # pandas only for the frame exports, never in a run's path
+    import pandas as pd
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -97,6 +99,8 @@ def _row(r: Record, seq: int, m: Measurement) -> dict[str, object]:
 
 def measurements_frame(records: Record | Iterable[Record]) -> pd.DataFrame:
     """One row per measurement of ``records``, in plan order (columns: :data:`COLUMNS`)."""
+    import pandas as pd
+
     items = [records] if isinstance(records, Record) else list(records)
     rows = [_row(r, i, m) for r in items for i, m in enumerate(r.measurements)]
     frame = pd.DataFrame(rows, columns=COLUMNS)
@@ -111,6 +115,8 @@ def measurements_frame(records: Record | Iterable[Record]) -> pd.DataFrame:
 
 def write_csv(records: Record | Iterable[Record], path: str | Path) -> pd.DataFrame:
     """Measurements as CSV (UTF-8, ISO 8601 UTC times); returns the frame written."""
+    import pandas as pd
+
     frame = measurements_frame(records)
     out = frame.copy()
     out["taken_at"] = out["taken_at"].map(lambda ts: "" if pd.isna(ts) else ts.isoformat())

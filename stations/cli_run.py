@@ -57,7 +57,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def run(
         plan: Annotated[str, typer.Argument(help="plan to run: eol")],
-        serial: Annotated[str, typer.Option(help="serial number of the unit (scanned)")],
+        serial: Annotated[list[str], typer.Option(help="serial number of the unit (scanned); "
+                          "repeat it to run several units one after the other in this process")],
         station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml]")] = None,
         model: Annotated[str | None, typer.Option(help="v5, v5-alpha or v5-alpha-plus [default: from the serial]")] = None,
         unit: Annotated[Path | None, typer.Option(help="unit description file (simulated bench only)")] = None,
@@ -69,14 +70,23 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
     ) -> None:
-        """Run PLAN on one pack; writes DIR/<serial>_<UTC time>.json and .pdf."""
+        """Run PLAN on one pack (or several, one after the other, ``--serial`` repeated);
+        writes DIR/<serial>_<UTC time>.json and .pdf for each."""
         from fixtures.plugin import DEFAULT_STATION
         from fixtures.session import RunRequest
 
-        req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
-                         model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
-                         seed=seed, dip=dip, heater=heater)
-        raise typer.Exit(run_plan(req, Console(), Console(stderr=True), progress=not quiet))
+        err = Console(stderr=True)
+        if unit is not None and len(serial) > 1:
+            err.print("[bold red]refused:[/] --unit describes one unit: give one --serial with it")
+            raise typer.Exit(3)
+        reqs = [RunRequest(plan=plan, serial=sn, station_file=station or DEFAULT_STATION,
+                           model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
+                           seed=seed, dip=dip, heater=heater) for sn in serial]
+        if len(reqs) == 1:
+            raise typer.Exit(run_plan(reqs[0], Console(), err, progress=not quiet))
+        from stations.lot_run import run_units
+
+        raise typer.Exit(run_units(reqs, Console(), err, progress=not quiet))
 
 
     store_app = typer.Typer(help="The results store: catch it up after an outage.",

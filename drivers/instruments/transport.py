@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Protocol
+import socket
+from typing import Any, Protocol
 
 #: VISA resource strings the station accepts (LAN socket/INSTR, GPIB, USB, serial).
 VISA_RESOURCE = re.compile(
@@ -114,7 +115,25 @@ class SerialTransport:
         return self.read()
 
     def close(self) -> None:
-        self._port.close()
+        close_serial_port(self._port)
+
+
+def close_serial_port(port: Any) -> None:
+    """Close a pyserial port without the fixed wait of its ``socket://`` handler.
+
+    pyserial's socket close sleeps 0.3 s "in case of quick reconnects". A station never
+    reconnects by closing first (a fresh link is opened before the old one is closed), so
+    the wait buys nothing; the socket is shut down and closed here as pyserial would."""
+    sock = getattr(port, "_socket", None)
+    if type(port).__module__ != "serial.urlhandler.protocol_socket" or sock is None:
+        port.close()
+        return
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
+    port._socket = None
+    port.is_open = False
 
 
 def open_transport(kind: str, address: str, *, timeout_ms: int = 2000, baud: int = 57600) -> Transport:

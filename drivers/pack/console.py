@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 import serial
 
 from common.clock import Clock
+from drivers.instruments.transport import close_serial_port
 from drivers.pack import console_parse as cp
 from drivers.pack.errors import ConsoleError, ConsoleRefused, ConsoleTimeout
 
@@ -54,7 +55,7 @@ class ConsoleClient:
         return cls(port, clock, **kwargs)  # type: ignore[arg-type]
 
     def close(self) -> None:
-        self.port.close()
+        close_serial_port(self.port)  # without pyserial's socket:// close wait
 
     def __enter__(self) -> ConsoleClient:
         return self

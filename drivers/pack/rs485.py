@@ -17,6 +17,7 @@ import serial
 
 from common import pylon_rs485 as pr
 from common.clock import Clock
+from drivers.instruments.transport import close_serial_port
 from drivers.pack.errors import (
     ChecksumRejected,
     LengthChecksumRejected,
@@ -71,7 +72,7 @@ class Rs485Client:
         return cls(port, clock, **kwargs)  # type: ignore[arg-type]
 
     def close(self) -> None:
-        self.port.close()
+        close_serial_port(self.port)  # without pyserial's socket:// close wait
 
     def __enter__(self) -> Rs485Client:
         return self

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 DEFAULT_FILE = "station.sqlite"
@@ -123,25 +121,55 @@ def _configure_sqlite(engine: sa.Engine, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(None|[\"'][^\"']+[\"'])", re.M)
+
+
 @cache
-def _head() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+def script_head() -> str | None:
+    """The head revision, read from the migration files' ``revision`` / ``down_revision``
+    lines without Alembic (importing it and executing every script is a tenth of a
+    run's start). None when that reading is not a single line of revisions: Alembic
+    decides then."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        revisions.add(found["revision"].strip("\"'"))
+        down = found.get("down_revision", "None")
+        if down != "None":
+            parents.add(down.strip("\"'"))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
 
 
-def _alembic_config() -> Config:
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
+def _current_revisions(conn: sa.Connection) -> set[str]:
+    """What ``alembic_version`` holds (empty for a new database), read with plain SQL."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return set()
+    return {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+
+
 def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to head; concurrent openers wait for each other, one migrates."""
+    """Bring the schema to head; concurrent openers wait for each other, one migrates.
+    Alembic is imported only when the schema is behind (or its head cannot be read)."""
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
         # On SQLite the first statement began an IMMEDIATE transaction: the write lock.
-        current = MigrationContext.configure(conn).get_current_revision()
-        if current != _head():
+        head = script_head()
+        if head is None or _current_revisions(conn) != {head}:
+            from alembic import command
+
             cfg = _alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

@@ -12,9 +12,8 @@ import functools
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import pandas as pd
 import sqlalchemy as sa
 
 from reports.record import (
@@ -30,6 +29,9 @@ from reports.record import (
 )
 from reports.store.engine import safe_url
 from reports.store.tables import InstrumentRow, MeasurementRow, Run, RunInstrument, Station, Unit
+
+if TYPE_CHECKING:   # pandas only where frames are read (reports), never in a run's path
+    import pandas as pd
 
 RUNS = Run.__table__
 MEAS = MeasurementRow.__table__
@@ -327,6 +329,8 @@ class Store:
         return self._frame(q)
 
     def _frame(self, query: sa.Select[Any]) -> pd.DataFrame:
+        import pandas as pd
+
         with self._reader.connect() as conn:
             result = conn.execute(query)
             keys = list(result.keys())
