@@ -26,18 +26,40 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reports.store import Store
 
 
 @dataclass
+class RunChart:
+    """One station's run chart: cycle time and pass rate in run order. Up to
+    ``reports.lot_sql.RUN_CHART_POINTS`` runs a point is a run (its verdict, the pass rate
+    of the last 10 runs); beyond, a point is a bucket of about ``per_point`` consecutive
+    runs (their mean cycle time and pass rate), so the chart stays the same size."""
+
+    station: str
+    per_point: int = 1
+    # compact arrays: a lot's charts cost the same few kilobytes whatever its size
+    x: array[float] = field(default_factory=lambda: array("d"))  # run number (bucket centre)
+    cycle_s: array[float] = field(default_factory=lambda: array("d"))
+    verdicts: list[str | None] = field(default_factory=list)   # None: a bucket of runs
+    pass_rate: array[float] = field(default_factory=lambda: array("d"))  # 0..1
+
+
+@dataclass
 class LotSummary:
-    runs: pd.DataFrame
-    measurements: pd.DataFrame
+    """A lot's figures. ``runs`` / ``measurements`` are the frames it was computed from
+    (None when computed in the database: ``reports.lot_sql``)."""
+
+    runs: pd.DataFrame | None
+    measurements: pd.DataFrame | None
     units: int
     yield_: float
     first_pass_yield: float
@@ -48,10 +70,10 @@ class LotSummary:
     capability: pd.DataFrame
     stations: pd.DataFrame
     title: str
-
-    @property
-    def n_runs(self) -> int:
-        return len(self.runs)
+    n_runs: int = 0
+    started_min: Any = None
+    started_max: Any = None
+    run_charts: list[RunChart] = field(default_factory=list)
 
 
 def load_lot(store: Store, *, since: date | datetime | str | None = None,
@@ -79,7 +101,8 @@ def summarize(runs: pd.DataFrame, meas: pd.DataFrame, title: str = "Lot") -> Lot
         retest_rate=float((runs.retest_index > 0).sum()) / len(runs),
         verdicts={v: int(n) for v, n in runs.verdict.value_counts().sort_index().items()},
         pareto=pareto(meas), capability=capability(meas), stations=by_station(runs),
-        title=title,
+        title=title, n_runs=len(runs), started_min=runs.started_at.min(),
+        started_max=runs.started_at.max(), run_charts=run_charts(runs),
     )
 
 
@@ -171,7 +194,38 @@ def capability_values(meas: pd.DataFrame) -> pd.DataFrame:
 
 CAPABILITY_COLUMNS = ["model", "name", "step", "unit", "n", "mean", "std", "std_within", "low",
                       "high", "pp", "ppk", "cp", "cpk", "note_p", "note_c", "fails", "excluded",
-                      "values"]
+                      "values", "hist"]
+
+
+def histogram_bins(n: int, lo: float, hi: float) -> tuple[list[int], list[float]]:
+    """Empty counts and the edges of a distribution's histogram: min(20, max(5, n / 4))
+    equal bins from the smallest value to the largest (numpy's rule for equal values:
+    a range of ±0.5 around them)."""
+    import numpy as np
+
+    bins = min(20, max(5, n // 4))
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return [0] * bins, [float(e) for e in np.linspace(lo, hi, bins + 1)]
+
+
+def capability_notes(n: int, mu: float, s_all: float, s_in: float, lo: float | None,
+                     hi: float | None, min_n: int = MIN_N) -> dict[str, Any]:
+    """Pp/Ppk and Cp/Cpk from n, µ and the two σ, or the note that says why not."""
+    pp = ppk = cp = cpk = math.nan
+    note_p = note_c = ""
+    if n < min_n:
+        note_p = note_c = f"n < {min_n}"
+    else:
+        if _near_zero(s_all, mu, lo, hi):
+            note_p = "σ ≈ 0"
+        else:
+            pp, ppk = indices(mu, s_all, lo, hi)
+        if _near_zero(s_in, mu, lo, hi):
+            note_c = "σ ≈ 0"
+        else:
+            cp, cpk = indices(mu, s_in, lo, hi)
+    return {"pp": pp, "ppk": ppk, "cp": cp, "cpk": cpk, "note_p": note_p, "note_c": note_c}
 
 
 def capability(meas: pd.DataFrame, min_n: int = MIN_N) -> pd.DataFrame:
@@ -192,26 +246,14 @@ def capability(meas: pd.DataFrame, min_n: int = MIN_N) -> pd.DataFrame:
         n, mu = len(values), float(values.mean())
         s_all = float(values.std(ddof=1)) if n >= 2 else math.nan
         s_in = sigma_within(values)
-        pp = ppk = cp = cpk = math.nan
-        note_p = note_c = ""
-        if n < min_n:
-            note_p = note_c = f"n < {min_n}"
-        else:
-            if _near_zero(s_all, mu, lo, hi):
-                note_p = "σ ≈ 0"
-            else:
-                pp, ppk = indices(mu, s_all, lo, hi)
-            if _near_zero(s_in, mu, lo, hi):
-                note_c = "σ ≈ 0"
-            else:
-                cp, cpk = indices(mu, s_in, lo, hi)
         excluded = int(((skipped.model == model) & (skipped.name == name)).sum())
+        counts, edges = histogram_bins(n, float(values.min()), float(values.max()))
+        counts = [int(c) for c in np.histogram(values, bins=np.asarray(edges))[0]]
         rows.append({"model": model, "name": name, "step": last.step, "unit": last.unit,
                      "n": n, "mean": mu, "std": s_all, "std_within": s_in, "low": last.low,
-                     "high": last.high, "pp": pp, "ppk": ppk, "cp": cp, "cpk": cpk,
-                     "note_p": note_p, "note_c": note_c,
+                     "high": last.high, **capability_notes(n, mu, s_all, s_in, lo, hi, min_n),
                      "fails": int((g.outcome == "FAIL").sum()), "excluded": excluded,
-                     "values": list(values)})
+                     "values": list(values), "hist": (counts, edges)})
     return pd.DataFrame(rows, columns=CAPABILITY_COLUMNS)
 
 
@@ -225,3 +267,26 @@ def by_station(runs: pd.DataFrame) -> pd.DataFrame:
     })
     out["pass_rate"] = out["passed"] / out["runs"]
     return out.reset_index().rename(columns={"station_id": "station"})
+
+
+def run_charts(runs: pd.DataFrame, max_points: int = 500) -> list[RunChart]:
+    """Each station's run chart from the runs frame, by the rule of :class:`RunChart`."""
+    charts = []
+    for station, g in runs.sort_values("started_at").groupby("station_id"):
+        n = len(g)
+        passed = (g.verdict == "PASS").astype(float).reset_index(drop=True)
+        cycle = g.duration_s.astype(float).reset_index(drop=True)
+        if n <= max_points:
+            charts.append(RunChart(str(station), 1, array("d", range(1, n + 1)),
+                                   array("d", cycle), list(g.verdict),
+                                   array("d", passed.rolling(10, min_periods=1).mean())))
+            continue
+        chart = RunChart(str(station), -(-n // max_points))
+        bucket = pd.Series([i * max_points // n for i in range(n)])
+        for idx in bucket.groupby(bucket).groups.values():
+            chart.x.append(1.0 + idx[0] + (len(idx) - 1) / 2)
+            chart.cycle_s.append(float(cycle[idx].mean()))
+            chart.verdicts.append(None)
+            chart.pass_rate.append(float(passed[idx].mean()))
+        charts.append(chart)
+    return charts

@@ -121,8 +121,8 @@ def register(app: typer.Typer) -> None:
         plan: Annotated[str, typer.Option(help="plan to report on")] = "eol",
     ) -> None:
         """Yield, first-pass yield, retest rate, Pareto, Pp/Ppk and Cp/Cpk per model, run charts of a lot."""
-        from reports.analytics import load_lot, summarize
         from reports.lot_report import write_lot_report
+        from reports.lot_sql import lot_summary
 
         console = _console(stderr=True)
         if out.suffix.lower() not in (".pdf", ".html", ".htm"):
@@ -134,13 +134,13 @@ def register(app: typer.Typer) -> None:
                           soft_wrap=True, highlight=False)
             raise typer.Exit(2)
         start = _since(since)
-        store = _open_existing_store(db, results)
-        with store:
-            runs, meas = load_lot(store, since=start, model=model, plan=plan)
         scope = ", ".join(x for x in (f"plan {plan}", f"model {model}" if model else "",
                                       f"since {since}" if since else "") if x)
-        try:
-            summary = summarize(runs, meas, title=f"Lot report ({scope})")
+        store = _open_existing_store(db, results)
+        try:   # computed in the database: memory flat in the number of runs
+            with store:
+                summary = lot_summary(store, since=start, model=model, plan=plan,
+                                      title=f"Lot report ({scope})")
         except ValueError as exc:
             console.print(f"{exc} ({scope})")
             raise typer.Exit(1) from None

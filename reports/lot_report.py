@@ -54,8 +54,8 @@ def headline_rows(s: LotSummary) -> list[tuple[str, str]]:
         ("First-pass yield", pct(s.first_pass_yield)),
         ("Retest rate", pct(s.retest_rate)),
         ("Verdicts", ", ".join(f"{k} {v}" for k, v in s.verdicts.items())),
-        ("From", str(s.runs.started_at.min())),
-        ("To", str(s.runs.started_at.max())),
+        ("From", str(s.started_min)),
+        ("To", str(s.started_max)),
     ]
 
 
@@ -127,8 +127,8 @@ def distribution_figures(s: LotSummary) -> Iterator[Figure]:
         chunk = cap.iloc[start:start + PER_FIGURE]
         fig, axes = plt.subplots(2, 3, figsize=(7.0, 4.2), dpi=100)
         for ax, row in zip(axes.flat, chunk.itertuples(), strict=False):
-            values = list(row.values)
-            ax.hist(values, bins=min(20, max(5, len(values) // 4)), color="#4a6fa5")
+            counts, edges = row.hist   # binned where computed (in SQL for a large lot)
+            ax.stairs(counts, edges, fill=True, color="#4a6fa5")
             for limit in (row.low, row.high):
                 if limit is not None and not pd.isna(limit):
                     ax.axvline(limit, color="#b3261e", lw=1.2)
@@ -145,21 +145,23 @@ def distribution_figures(s: LotSummary) -> Iterator[Figure]:
 
 def run_chart_figures(s: LotSummary) -> Iterator[Figure]:
     """Per station: cycle time of each run in order, coloured by verdict, and the rolling
-    pass rate, so a drifting station or fixture shows up."""
-    for station, g in s.runs.sort_values("started_at").groupby("station_id"):
+    pass rate, so a drifting station or fixture shows up (a large lot: each point is a
+    bucket of consecutive runs, its mean cycle time and pass rate)."""
+    for chart in s.run_charts:
         fig, ax = plt.subplots(figsize=(7.0, 2.4), dpi=100)
-        x = range(1, len(g) + 1)
-        ax.plot(x, g.duration_s, color="#999999", lw=0.8)
-        ax.scatter(x, g.duration_s, c=[VERDICT_COLOURS.get(v, "grey") for v in g.verdict], s=10,
-                   zorder=3)
-        ax.set_xlabel("run", fontsize=7)
+        x = chart.x
+        ax.plot(x, chart.cycle_s, color="#999999", lw=0.8)
+        ax.scatter(x, chart.cycle_s, s=10, zorder=3,
+                   c=[VERDICT_COLOURS.get(v, "grey") if v else "#4a6fa5" for v in chart.verdicts])
+        ax.set_xlabel("run" if chart.per_point == 1 else f"run (a point: ~{chart.per_point} runs)",
+                      fontsize=7)
         ax.set_ylabel("cycle time (s)", fontsize=7)
         ax2 = ax.twinx()
-        rolling = (g.verdict == "PASS").astype(float).rolling(10, min_periods=1).mean() * 100
-        ax2.plot(x, rolling, color="#1b7f3b", lw=1)
+        ax2.plot(x, [100 * r for r in chart.pass_rate], color="#1b7f3b", lw=1)
         ax2.set_ylim(0, 105)
-        ax2.set_ylabel("pass rate, last 10 (%)", fontsize=7)
-        ax.set_title(f"Run chart: station {station}", fontsize=9)
+        ax2.set_ylabel("pass rate, last 10 (%)" if chart.per_point == 1 else "pass rate (%)",
+                       fontsize=7)
+        ax.set_title(f"Run chart: station {chart.station}", fontsize=9)
         ax.tick_params(labelsize=6)
         ax2.tick_params(labelsize=6)
         fig.subplots_adjust(left=0.09, right=0.9, bottom=0.18, top=0.88)

@@ -86,6 +86,7 @@ class Run(Base):
         sa.UniqueConstraint("run_id", name="uq_runs_run_id"),
         sa.UniqueConstraint("serial", "retest_index", "development", name="uq_runs_serial_retest"),
         sa.Index("ix_runs_started_at", "started_at"),
+        sa.Index("ix_runs_plan_started_at", "plan", "started_at"),   # the lot report's scan
         sa.Index("ix_runs_station_verdict", "station_id", "verdict"),
     )
     pk: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
