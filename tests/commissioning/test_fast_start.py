@@ -1,0 +1,85 @@
+"""A fast start: several units in one `station run` process; a run on a current store
+imports neither the analytics (pandas, matplotlib) nor Alembic; a serial link closes
+without pyserial's fixed wait, as really closed."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import serial
+
+from common.serial_number import make_serial
+from drivers.instruments.transport import close_serial_port
+from reports.store import open_store
+
+GOOD = [make_serial("S", 26, 1, 13), make_serial("S", 26, 1, 21)]
+#: Run the station command, then say which of these modules the process had imported.
+WRAPPER = """
+import atexit, json, sys
+atexit.register(lambda: print("MODULES " + json.dumps(
+    sorted(m for m in ("pandas", "matplotlib", "alembic") if m in sys.modules))))
+from stations.cli import main
+sys.argv = ["station", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def lot(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One process: a good unit, a mistyped serial, another good unit, into a store
+    whose schema is current."""
+    out = tmp_path_factory.mktemp("lot")
+    open_store(None, out).close()
+    env = {**os.environ, "NO_COLOR": "1", "VSTATION_EPOCH": "fixed"}
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, "run", "eol", "--serial", GOOD[0], "--serial",
+         "PV5S260100000014", "--serial", GOOD[1], "--out", str(out), "-q"],
+        capture_output=True, text=True, timeout=300, env=env)
+    return done, out
+
+
+def test_several_units_run_in_one_process_each_with_its_own_record(lot) -> None:  # type: ignore[no-untyped-def]
+    done, out = lot
+    assert done.returncode == 3, done.stdout + done.stderr   # the worst: a unit refused
+    lines = done.stdout.splitlines()
+    assert lines[-5:-1] == [f"{GOOD[0]}: PASS", "PV5S260100000014: refused", f"{GOOD[1]}: PASS",
+                            "2 of 3 units passed"], done.stdout
+    assert "check character" in done.stderr
+    for sn in GOOD:
+        assert len(list(out.glob(f"{sn}_*.json"))) == len(list(out.glob(f"{sn}_*.pdf"))) == 1
+    assert not list(out.glob("PV5S260100000014*"))
+    with open_store(None, out) as store:
+        runs = store.runs()
+    assert sorted(runs.serial) == sorted(GOOD) and set(runs.verdict) == {"PASS"}
+
+
+def test_a_run_on_a_current_store_imports_no_analytics_nor_alembic(lot) -> None:  # type: ignore[no-untyped-def]
+    done, _ = lot
+    found = [line for line in done.stdout.splitlines() if line.startswith("MODULES ")]
+    assert found and json.loads(found[-1].removeprefix("MODULES ")) == [], done.stdout
+
+
+def test_a_socket_serial_link_is_really_closed_without_the_wait() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
+    try:
+        port = serial.serial_for_url(f"socket://127.0.0.1:{server.getsockname()[1]}", timeout=1)
+        peer, _ = server.accept()
+        peer.settimeout(10)
+        port.write(b"*IDN?\n")
+        assert peer.recv(64) == b"*IDN?\n"
+        close_serial_port(port)
+        assert not port.is_open
+        assert peer.recv(64) == b""   # the gateway sees the link closed
+        peer.close()
+        loop = serial.serial_for_url("loop://", timeout=1)   # other ports: pyserial's close
+        close_serial_port(loop)
+        assert not loop.is_open
+    finally:
+        server.close()
