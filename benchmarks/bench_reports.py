@@ -7,7 +7,6 @@ with off-spec units and re-tests), so the figures are what a station would see.
 from __future__ import annotations
 
 import random
-import statistics
 import tempfile
 import time
 import uuid
@@ -19,10 +18,10 @@ import psycopg
 
 from benchmarks.figure import Figure
 from common.serial_number import make_serial
-from reports.analytics import load_lot, summarize
 from reports.certificate import write_certificate
 from reports.exports import write_record_json
 from reports.lot_report import write_lot_report
+from reports.lot_sql import lot_summary
 from reports.record import (
     Failure,
     Firmware,
@@ -69,17 +68,52 @@ def _record(serial: str, fail: int | None, started: datetime, station: str,
     )
 
 
-def bench_certificate(folder: Path) -> Figure:
+FIRST_CERTIFICATE = """
+import sys
+from reports.certificate import write_certificate
+from reports.record import Record
+from pathlib import Path
+p = Path(sys.argv[1])
+write_certificate(Record.from_json_bytes(p.read_bytes()), sys.argv[2], p.with_suffix(".pdf"))
+"""
+
+
+def _one_page(path: Path) -> None:
+    """The reference: reportlab's floor, one paragraph on one page in the same fonts."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    from reports.pdffonts import SANS, register_fonts
+
+    register_fonts()
+    SimpleDocTemplate(str(path)).build([Paragraph("certificate", ParagraphStyle("p", fontName=SANS))])
+
+
+def bench_certificate(folder: Path) -> list[Figure]:
+    """Warm: the certificate against reportlab's one-paragraph page, interleaved. First
+    run: a fresh process that writes one certificate (imports, fonts) against a fresh
+    ``station --help`` process, on one core."""
+    import subprocess
+    import sys
+
+    from benchmarks.ratio import one_core, paired, ratio
+
     r = _record(make_serial("S", 26, 1, 1), None, EPOCH, "eol-1", random.Random(1))
     sha = write_record_json(r, folder / "c.json")
     write_certificate(r, sha, folder / "warm.pdf")
-    times = []
-    for _ in range(10):
-        start = time.perf_counter()
-        write_certificate(r, sha, folder / "c.pdf")
-        times.append(time.perf_counter() - start)
-    return Figure("certificate PDF (60 measurements), median", 1000 * statistics.median(times),
-                  "ms", 300, higher_is_better=False, detail=f"max {1000 * max(times):.0f} ms")
+    _one_page(folder / "page.pdf")
+    warm, page = paired(lambda: write_certificate(r, sha, folder / "c.pdf"),
+                        lambda: _one_page(folder / "page.pdf"), repeats=7)
+    station = str(Path(sys.executable).with_name("station"))
+    with one_core():
+        first, helped = paired(
+            lambda: subprocess.run([sys.executable, "-c", FIRST_CERTIFICATE, str(folder / "c.json"),
+                                    sha], check=True),
+            lambda: subprocess.run([station, "--help"], check=True, capture_output=True))
+    return [ratio("certificate PDF (60 measurements) ÷ one-paragraph reportlab page", warm, page,
+                  "one-paragraph page", None, unit_s="ms", scale=1e3),
+            ratio("first certificate in a fresh process ÷ station --help process", first, helped,
+                  "station --help", None)]
 
 
 def bench_store_rate(url: str | None, folder: Path, label: str, target: float | None) -> Figure:
@@ -130,8 +164,7 @@ def bench_lot(folder: Path, runs_wanted: int = 200) -> list[Figure]:
                 if r.verdict == "PASS" or runs >= runs_wanted:
                     break
         start = time.perf_counter()
-        lot_runs, meas = load_lot(store)
-        summary = summarize(lot_runs, meas)
+        summary = lot_summary(store)   # in the database, as `station report lot`
         write_lot_report(summary, folder / "lot.pdf")
         elapsed = time.perf_counter() - start
     got = dict(zip(summary.pareto.name, summary.pareto["count"], strict=True))
@@ -173,9 +206,9 @@ def run() -> list[Figure]:
     figures = []
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         folder = Path(tmp)
-        figures.append(bench_certificate(folder))
+        figures += bench_certificate(folder)
         (folder / "sqlite").mkdir()
-        figures.append(bench_store_rate(None, folder / "sqlite", "SQLite (WAL)", 2000))
+        figures.append(bench_store_rate(None, folder / "sqlite", "SQLite (WAL)", None))
         figures.append(bench_postgres(folder))
         (folder / "lot").mkdir()
         figures += bench_lot(folder / "lot")

@@ -53,7 +53,7 @@ def can_decoding() -> Figure:
         mon.handle(msg)
     elapsed = time.perf_counter() - started
     assert mon.rx.frames == len(messages) and mon.late() == {}
-    return Figure("can_decode_rate", len(messages) / elapsed, "frames/s", 50_000,
+    return Figure("can_decode_rate", len(messages) / elapsed, "frames/s", None,
                   detail=f"{len(messages)} Pylon frames through CanMonitor.handle, one core")
 
 
@@ -74,7 +74,7 @@ def rs485_transaction() -> list[Figure]:
         Figure("rs485_analog_sim_time", statistics.median(sim) * 1000, "ms", None,
                detail="simulated duration of one 0x42 transaction at 9600 bit/s (wire time "
                       "of 168 bytes + 5 ms turnaround)"),
-        Figure("rs485_analog_wall_time", statistics.median(wall) * 1000, "ms", 5.0,
+        Figure("rs485_analog_wall_time", statistics.median(wall) * 1000, "ms", None,
                higher_is_better=False,
                detail=f"median wall time of {RS485_TRANSACTIONS} transactions over a pty"),
     ]
