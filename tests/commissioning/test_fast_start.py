@@ -83,3 +83,27 @@ def test_a_socket_serial_link_is_really_closed_without_the_wait() -> None:
         assert not loop.is_open
     finally:
         server.close()
+
+
+def test_a_lot_stops_at_a_unit_aborted_or_in_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    import stations.cli_run as cli_run
+    from fixtures.session import RunRequest
+    from stations.lot_run import run_units
+
+    codes = iter([1, 3, 2, 0])   # FAIL and refused go on; an abort stops the lot
+    ran: list[str] = []
+
+    def fake_run_plan(req, console, err, *, progress=True):  # type: ignore[no-untyped-def]
+        ran.append(req.serial)
+        return next(codes)
+
+    monkeypatch.setattr(cli_run, "run_plan", fake_run_plan)
+    reqs = [RunRequest(plan="eol", serial=f"S{i}", station_file=Path("x")) for i in range(4)]
+    out, err = Console(record=True, width=200), Console(record=True, width=200)
+    assert run_units(reqs, out, err) == 3   # the worst: refused
+    assert ran == ["S0", "S1", "S2"]
+    text = out.export_text()
+    assert "S2: aborted or error" in text and "S3: not run" in text and "0 of 4 units passed" in text
+    assert "lot stopped after unit 3: 1 unit(s) not run" in err.export_text()
