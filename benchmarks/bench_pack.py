@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from benchmarks.figure import Figure
+from benchmarks.ratio import ratio
 from common.clock import VirtualClock
 from sim.pack import SimPack
 from sim.pack.networks import ConstantCurrent
@@ -82,4 +83,6 @@ def run() -> list[Figure]:
             idle * 1000.0, "ms", target=None, higher_is_better=False,
             detail="pack on, no current, at ambient",
         ),
+        ratio("pack: an idle simulated hour ÷ a loaded one (1 s steps)", idle, wall / 24.0,
+              "a loaded hour", 0.05, unit_s="ms", scale=1e3),
     ]

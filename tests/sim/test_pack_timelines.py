@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -81,12 +80,11 @@ def test_fet_and_contact_history(make_pack: Make) -> None:
     assert no3 == [(t0, False), (pytest.approx(t0 + 15.75), True)]
 
 
-def test_idle_time_is_cheap(make_pack: Make) -> None:
+def test_a_week_idle_ends_asleep(make_pack: Make) -> None:
+    # its cost is a benchmark (bench_pack: an idle hour ÷ a loaded hour), not a timed test
     pack, _ = make_pack()
-    started = time.perf_counter()
     pack.clock.sleep(7 * 86400)
     pack.sync()
-    assert time.perf_counter() - started < 0.5
     assert pack.state == "sleep"
 
 
