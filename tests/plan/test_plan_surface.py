@@ -123,6 +123,8 @@ def test_the_record_has_a_step_record_per_step_on_the_station_clock(tmp_path: Pa
                                 out_dir=tmp_path))
     rec = result.record
     assert rec is not None and rec.duration_s is not None
+    assert rec.verdict == "PASS", (rec.failure, [(m.name, m.outcome, m.message)
+                                                 for m in rec.measurements if m.outcome != "PASS"][:5])
     names = list(dict.fromkeys(m.step for m in rec.measurements))
     assert [s.name for s in rec.steps] == names
     assert all(s.outcome == "PASS" and s.ended_t is not None for s in rec.steps)
