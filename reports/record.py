@@ -317,6 +317,15 @@ class Failure(_Model):
     message: str = ""
 
 
+class TimeUse(_Model):
+    """Where station-clock seconds went (``stations.time_ledger``): the plan's own waits,
+    instrument and pack-port exchanges, and the rest (waits inside roles, host time)."""
+
+    dwell_s: float
+    io_s: float
+    other_s: float
+
+
 class StepRecord(_Model):
     """One step of the plan as it ran: station-clock times since run start and its outcome."""
 
@@ -325,6 +334,7 @@ class StepRecord(_Model):
     ended_t: float | None = None
     outcome: Literal["PASS", "FAIL", "ERROR", "ABORTED", "NOT_RUN", "RUNNING"] = "RUNNING"
     message: str = ""   # the exception text of a step that raised
+    time_use: TimeUse | None = Field(None, exclude_if=_absent)
 
 
 class Attachment(_Model):
@@ -367,6 +377,8 @@ class Record(_Model):
     #: Only some steps selected (``-k``, ``--deselect``, ``--lf``): no certificate, never in yield.
     development: bool = False
     steps: list[StepRecord] = []
+    #: The cycle time's breakdown (None in records written before it was kept).
+    time_use: TimeUse | None = Field(None, exclude_if=_absent)
     #: Files kept beside the record, each bound by its hash (left out of the bytes when none,
     #: so records written before attachments existed keep their hash).
     attachments: list[Attachment] = Field(default_factory=list, exclude_if=_absent)

@@ -68,6 +68,7 @@ def register(app: typer.Typer) -> None:
         dip: Annotated[int | None, typer.Option(help="work order: expected DIP setting (0-15)")] = None,
         heater: Annotated[bool, typer.Option("--heater/--no-heater", metavar="", help="work order: heater fitted (--no-heater: none)")] = True,
         seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
+        stop_on_fail: Annotated[bool, typer.Option("--stop-on-fail", metavar="", help="end the plan after the step of the first FAIL (the rest NOT RUN)")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
     ) -> None:
         """Run PLAN on one pack (or several, one after the other, ``--serial`` repeated);
@@ -81,7 +82,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(3)
         reqs = [RunRequest(plan=plan, serial=sn, station_file=station or DEFAULT_STATION,
                            model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
-                           seed=seed, dip=dip, heater=heater) for sn in serial]
+                           seed=seed, dip=dip, heater=heater, stop_on_fail=stop_on_fail)
+                for sn in serial]
         if len(reqs) == 1:
             raise typer.Exit(run_plan(reqs[0], Console(), err, progress=not quiet))
         from stations.lot_run import run_units

@@ -77,19 +77,23 @@ class FedPort:
     plan that does I/O without sleeping keeps the fixture up. Anything else (attributes,
     ``close``, ``timeout = ...``) is the wrapped object's."""
 
-    def __init__(self, inner: Any, deadman: Deadman) -> None:
+    def __init__(self, inner: Any, deadman: Deadman, ledger: Any = None) -> None:
         object.__setattr__(self, "_inner", inner)
         object.__setattr__(self, "_deadman", deadman)
+        object.__setattr__(self, "_ledger", ledger)   # a stations.time_ledger.TimeLedger
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._inner, name)
         if name not in _IO_METHODS or not callable(value):
             return value
-        deadman = self._deadman
+        deadman, ledger = self._deadman, self._ledger
 
         def fed(*args: Any, **kwargs: Any) -> Any:
             deadman.feed()
-            return value(*args, **kwargs)
+            if ledger is None:
+                return value(*args, **kwargs)
+            with ledger.spent_on("io"):
+                return value(*args, **kwargs)
 
         return fed
 
@@ -103,6 +107,13 @@ def arm_deadman(station: Any) -> None:
     cfg = station.config.fixture.deadman
     if cfg is None:
         return
-    for role in station.roles.values():
-        role._t = FedPort(role._t, station.deadman)
+    feed_ports(station)
     station.deadman.arm(station.daq, cfg.timeout_s)
+
+
+def feed_ports(station: Any) -> None:
+    """Wrap every instrument's transport (once): its I/O feeds the dead-man (a no-op until
+    armed) and is counted in the station's time ledger."""
+    for role in station.roles.values():
+        if not isinstance(role._t, FedPort):
+            role._t = FedPort(role._t, station.deadman, getattr(station, "ledger", None))

@@ -32,7 +32,7 @@ from drivers.instruments.roles import (
     SafetyTester,
 )
 from drivers.instruments.transport import open_transport
-from stations.deadman import HEARTBEAT, Deadman, FedPort, arm_deadman
+from stations.deadman import HEARTBEAT, Deadman, FedPort, arm_deadman, feed_ports
 from stations.schema import (
     StationFile,
     StationFileError,
@@ -40,6 +40,7 @@ from stations.schema import (
     load_station_file,
     station_envelope,
 )
+from stations.time_ledger import TimeLedger
 
 if TYPE_CHECKING:
     from drivers.pack.bms import Bms
@@ -136,6 +137,8 @@ class Station:
         self._last_pet = clock.now()
         #: The fixture's dead-man heartbeat (armed at open when the fixture has one).
         self.deadman = Deadman(clock)
+        #: Where the station clock's time goes (dwell, I/O, other), for the cycle time.
+        self.ledger = TimeLedger(clock)
         self.envelope = envelope
         self.pack_ports = pack_ports
         self.sim = sim
@@ -259,7 +262,7 @@ class Station:
             else:
                 drv = ConsoleClient.open(p["console"], self.clock, baud=p["console_baud"])
             if key != "bms_can":  # a blocking port read feeds the dead-man first
-                drv.port = FedPort(drv.port, self.deadman)
+                drv.port = FedPort(drv.port, self.deadman, self.ledger)
             self._pack_drivers[key] = drv
         return self._pack_drivers[key]
 
@@ -381,6 +384,7 @@ def open_station(
         station.safe_state()
         for role in station.watchdog_roles():
             role.arm_watchdog(config.watchdog_s)
+        feed_ports(station)
         arm_deadman(station)
         # after the first heartbeat: a dead station's relay that dropped while this one
         # opened (its 2 s ran out during the open) has latched the supply's INH by now

@@ -79,8 +79,9 @@ class ScpiLoad(ElectronicLoad, ScpiInstrument):
     def _start_capture(self, dt: float, points: int) -> None:
         self.write(f"{self.CAPTURE_INTERVAL} {dt:.6f}")
         self.write(f"{self.CAPTURE_POINTS} {points}")
-        self.write(self.CAPTURE_TRIGGER)
+        # the instrument triggers as it reads the command, before the error check answers
         self._capture_t0 = self.clock.now()
+        self.write(self.CAPTURE_TRIGGER)
 
     def _fetch_capture(self) -> Capture:
         dt = float(self.query(f"{self.CAPTURE_INTERVAL}?"))

@@ -27,6 +27,7 @@ from sim.instruments.supply import (
     it6000c_device,
     rp7900_device,
 )
+from sim.instruments.timing import command_time
 from sim.pack.interface import SimPackApi
 
 #: The bench's default instrument per role.
@@ -109,7 +110,8 @@ class InstrumentBench:
         try:
             for role, handler in handlers.items():
                 eol = "\r\n" if role in ("chamber", "leds") and chosen[role] != "watlow-f4t" else "\n"
-                self.servers[role] = LineServer(role, _synced(pack, handler), lock, answer_eol=eol)
+                self.servers[role] = LineServer(role, _synced(pack, handler), lock, answer_eol=eol,
+                                                timing=command_time(chosen[role]), clock=clock)
                 getattr(self, role).received = self.servers[role].received
         except Exception:
             self.close()

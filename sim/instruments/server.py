@@ -15,7 +15,9 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from typing import Any
 
+from sim.instruments.timing import CommandTime
 from sim.wire.tcp import LoopbackTcpServer
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ class LineServer(LoopbackTcpServer):
         *,
         answer_eol: str = "\n",
         host: str = "127.0.0.1",
+        timing: CommandTime | None = None,
+        clock: Any = None,
     ) -> None:
         super().__init__(0, f"sim-{name}", host)
         self.name = name
@@ -41,6 +45,9 @@ class LineServer(LoopbackTcpServer):
         self._bench_lock = lock   # the bench clock's lock: handlers run under it
         self._eol = answer_eol.encode("ascii")
         self.received: list[str] = []
+        #: What each command costs on the real instrument (None: nothing), paid on ``clock``.
+        self._timing, self._clock = (timing, clock) if clock is not None else (None, None)
+        self._owed = 0.0          # writes' costs, paid before the next query is answered
         self.muted = False
         #: Fault injection: ``rewrite(line, answer) -> answer`` sees every command and the
         #: instrument's answer and returns the answer to send (None: no answer).
@@ -82,6 +89,17 @@ class LineServer(LoopbackTcpServer):
         line = raw.decode("ascii", errors="replace").strip("\r\x00 ")
         if not line:
             return None
+        if self._timing is not None:
+            self._owed += self._timing.of_command(line)
+            if self._timing.awaited(line):   # the station waits: the instrument's time passes
+                owed, self._owed = self._owed, 0.0
+                self._clock.sleep(owed)   # outside the bench lock: a paced clock needs it
+        answer = self._handle(line)
+        if answer is not None and self._timing is not None:
+            self._clock.sleep(self._timing.of_answer(answer, self._eol.decode("ascii")))
+        return answer
+
+    def _handle(self, line: str) -> str | None:
         with self._bench_lock:
             self.received.append(line)
             try:

@@ -31,6 +31,12 @@ def num(command: str, reply: str, *, term: str = "\n") -> list[Step]:
     return q(command, reply, NUM, term=term)
 
 
+def nums(command: str, reply: str, *, term: str = "\n") -> list[Step]:
+    """A query answered by a comma-separated list of live numbers (a capture so far: the
+    simulator has sampled as many points as its commands' time allowed)."""
+    return q(command, reply, NUM + rb"(," + NUM + rb")*", term=term)
+
+
 def drive_load(load: Any, idn: str) -> frozenset[str]:
     """Every command of the ElectronicLoad role once, in the order the load scripts pin."""
     assert load.identify() == idn

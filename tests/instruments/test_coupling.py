@@ -79,7 +79,7 @@ def test_a_protection_trip_makes_the_load_read_zero_and_the_capture_times_it(sta
     cap = st.load.fetch_capture()
     start = next(t for t, a in zip(cap.times(), cap.samples, strict=True) if a >= 0.95 * 160)
     trip = next(t for t, a in zip(cap.times(), cap.samples, strict=True) if t > start and a < 2.0)
-    assert start == pytest.approx(t0, abs=0.01)
+    assert t0 <= start <= t0 + 0.02   # the input-on command and its check take their time
     assert 15.0 <= trip - start <= 16.5
     assert trip - start == pytest.approx(15.75, abs=0.02)
     assert st.load.measure_current() == pytest.approx(0.0, abs=0.01)

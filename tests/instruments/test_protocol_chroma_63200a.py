@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drivers.instruments.chroma_63200a import Chroma63200A
 from tests.instruments.protocol import replay, run_script
-from tests.instruments.scripts import drive_load, num, q, w
+from tests.instruments.scripts import drive_load, num, nums, q, w
 
 IDN = "Chroma ATE,63212A-150-1200,SIM-LOAD-0001,1.10"
 SCRIPT = [
@@ -17,7 +17,7 @@ SCRIPT = [
     *w("LOAD ON"), *q("LOAD?", "1"),
     *num("MEAS:VOLT?", "52.5820"), *num("MEAS:CURR?", "1.0000"), *num("MEAS:POW?", "52.5820"),
     *w("DIG:SAMP:TIME 0.010000"), *w("DIG:SAMP:POIN 100"), *w("DIG:TRIG"),
-    *q("DIG:SAMP:TIME?", "0.010000"), *num("FETC:ARR:CURR?", "1.0000"),
+    *q("DIG:SAMP:TIME?", "0.010000"), *nums("FETC:ARR:CURR?", "1.0000"),
     *w("LOAD:SHOR ON"), *w("LOAD OFF"), *w("LOAD:SHOR OFF"),   # safe state: input off first
     *q("LOAD:PROT?", "21", rb"\d+"), *w("LOAD:PROT:CLE"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drivers.instruments.itech_it8900a import ItechIT8900A
 from tests.instruments.protocol import replay, run_script
-from tests.instruments.scripts import drive_load, num, q, w
+from tests.instruments.scripts import drive_load, num, nums, q, w
 
 IDN = "ITECH Ltd.,IT8918A-150-1200,SIM-LOAD-0001,1.23-1.08"
 SCRIPT = [
@@ -17,7 +17,7 @@ SCRIPT = [
     *w("INP ON"), *q("INP?", "1"),
     *num("MEAS:VOLT?", "52.5820"), *num("MEAS:CURR?", "1.0000"), *num("MEAS:POW?", "52.5820"),
     *w("SENS:SWE:TINT 0.010000"), *w("SENS:SWE:POIN 100"), *w("TRIG:ACQ"),
-    *q("SENS:SWE:TINT?", "0.010000"), *num("FETC:ARR:CURR?", "1.0000"),
+    *q("SENS:SWE:TINT?", "0.010000"), *nums("FETC:ARR:CURR?", "1.0000"),
     *w("INP:SHOR ON"), *w("INP OFF"), *w("INP:SHOR OFF"),   # safe state: input off first
     *q("STAT:QUES:COND?", "27", rb"\d+"), *w("PROT:CLE"),
 ]

@@ -35,11 +35,16 @@ def test_off_spec_unit_fails_first_at_its_measurement(fault: Fault, tmp_path: Pa
     # exactly one value differs from the golden unit, and it is the one named
     before, after = _flat(golden.model_dump()), _flat(unit.model_dump())
     assert [k for k in after if after[k] != before.get(k)] == [fault.key]
-    code, record = eol(tmp_path, unit, serial=fault.scanned_serial)
+    # the line's stop-on-fail: what comes after the covering step is not needed to know it
+    code, record = eol(tmp_path, unit, serial=fault.scanned_serial, stop_on_fail=True)
     first = record.first_failure()
     assert record.verdict == "FAIL" and code == 1, (record.verdict, first)
     assert first is not None and first.name == fault.first_failure, first
     assert first.outcome == "FAIL"
+    steps = [s.name for s in record.steps]
+    assert steps[-1] == first.step, steps   # the plan ended with the failing step
+    later = [m for m in record.measurements if m.step not in steps]
+    assert all(m.outcome == "NOT_RUN" for m in later), [m.name for m in later if m.outcome != "NOT_RUN"]
 
 
 def test_docs_carry_the_fault_table() -> None:

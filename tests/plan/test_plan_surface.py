@@ -123,6 +123,8 @@ def test_the_record_has_a_step_record_per_step_on_the_station_clock(tmp_path: Pa
                                 out_dir=tmp_path))
     rec = result.record
     assert rec is not None and rec.duration_s is not None
+    assert rec.verdict == "PASS", (rec.failure, [(m.name, m.outcome, m.message)
+                                                 for m in rec.measurements if m.outcome != "PASS"][:5])
     names = list(dict.fromkeys(m.step for m in rec.measurements))
     assert [s.name for s in rec.steps] == names
     assert all(s.outcome == "PASS" and s.ended_t is not None for s in rec.steps)
@@ -131,6 +133,22 @@ def test_the_record_has_a_step_record_per_step_on_the_station_clock(tmp_path: Pa
     for s in rec.steps:   # each measurement was taken inside its step's interval
         for m in (m for m in rec.measurements if m.step == s.name):
             assert s.started_t - 1e-6 <= (m.t or 0) <= (s.ended_t or 0) + 1e-6, (s, m.name)
+    # the cycle time's breakdown adds up, for the run and for each step
+    use = rec.time_use
+    assert use is not None and use.dwell_s + use.io_s + use.other_s == pytest.approx(
+        rec.duration_s, abs=2e-3)
+    for s in rec.steps:
+        assert s.time_use is not None
+        assert sum(s.time_use.model_dump().values()) == pytest.approx(
+            (s.ended_t or 0) - s.started_t, abs=1e-5), s
+    # honest time: the safety tester's programmed tests (3 s bond; 1 s ramp + 2 s insulation)
+    # take their time, and it is the tester's, not a wait of the plan's
+    safety = next(s for s in rec.steps if s.name == "safety")
+    assert safety.time_use is not None
+    assert safety.ended_t - safety.started_t >= 6.0 and safety.time_use.dwell_s == 0.0
+    # every exchange costs something: the 32 BMS readings of the rest step are I/O
+    rest = next(s for s in rec.steps if s.name == "rest")
+    assert rest.time_use is not None and rest.time_use.io_s > 0.5 * (rest.ended_t - rest.started_t)
 
 
 def test_the_simulated_bench_is_opened_through_a_filled_in_station_file(tmp_path: Path) -> None:

@@ -87,7 +87,10 @@ def _started_run(out: Path, already: list[str]) -> str:
         runs = store.runs()
     open_ids = [r for r, v in zip(runs.run_id, runs.verdict, strict=True)
                 if not isinstance(v, str) and r not in already]   # no verdict: None or NaN
-    assert len(open_ids) == 1, open_ids
+    journals = sorted(q.name for q in out.rglob("*.jsonl"))
+    assert len(open_ids) == 1, (f"unfinished runs {open_ids}; store: "
+                                f"{list(zip(runs.run_id, runs.verdict, strict=True))}; "
+                                f"journals {journals}; killed before {already}")
     return str(open_ids[0])
 
 
