@@ -18,6 +18,9 @@ from reports.record import Record
 from reports.store import Store, StoreUnavailable, open_store
 from reports.store.tables import metadata
 
+#: The store's schema head: the newest migration in reports/migrations/versions.
+HEAD = "0004"
+
 
 def _running(final: Record) -> Record:
     return final.model_copy(deep=True, update={
@@ -139,7 +142,7 @@ def test_sqlite_is_a_wal_file_in_the_output_folder(tmp_path: Path) -> None:
     db = tmp_path / "out" / "station.sqlite"
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0003"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
 
 
 @pytest.mark.parametrize(
