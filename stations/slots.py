@@ -354,6 +354,12 @@ class Line:
         with self._idle:
             return self._idle.wait_for(idle, timeout)
 
+    def wait_idle_any(self, timeout: float | None = None) -> bool:
+        """Wait until some slot is idle (the next unit of a lot may go)."""
+        with self._idle:
+            return self._idle.wait_for(
+                lambda: any(s.status == "idle" for s in self.slots.values()), timeout)
+
     def views(self) -> list[dict[str, Any]]:
         with self._lock:
             return [s.view() for s in self.slots.values()]
