@@ -40,6 +40,10 @@
     } catch (e) { msg.className = "msg error"; msg.textContent = String(e.message || e); }
     scan.focus();
   });
+  // Enter ends a scan, whatever else the form holds (the engineer's step selection)
+  scan.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { ev.preventDefault(); document.getElementById("scan-form").requestSubmit(); }
+  });
   // the scan field keeps the focus: a scanner types wherever the focus is
   document.addEventListener("click", (ev) => {
     if (!ev.target.closest("input, button, a, select, textarea")) scan.focus();
