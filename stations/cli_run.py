@@ -73,7 +73,12 @@ def register(app: typer.Typer) -> None:
         """Run PLAN on one pack; writes DIR/<serial>_<UTC time>.json and .pdf."""
         from fixtures.plugin import DEFAULT_STATION
         from fixtures.session import RunRequest
+        from stations.gate import production_refusal
 
+        refusal = production_refusal(station or DEFAULT_STATION, out)   # docs/line.md: the gate
+        if refusal is not None:
+            Console(stderr=True).print(f"[bold red]refused:[/] {refusal}", soft_wrap=True)
+            raise typer.Exit(3)
         req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
                          model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
                          seed=seed, dip=dip, heater=heater, stop_on_fail=stop_on_fail)
