@@ -203,8 +203,9 @@ class VirtualClock:
             heapq.heappop(self._queue)
 
     # -- real-time mode --------------------------------------------------------------
-    def start_realtime(self, resolution: float = 0.002) -> None:
-        """Follow the wall clock from now on (for a bench served to other processes)."""
+    def start_realtime(self, resolution: float = 0.002, speed: float = 1.0) -> None:
+        """Follow the wall clock from now on (for a bench served to other processes), at
+        ``speed`` virtual seconds per wall second (a paced bench: ``[bench] pace``)."""
         if self._pacer is not None:
             return
         self._realtime = True
@@ -214,7 +215,7 @@ class VirtualClock:
 
         def pace() -> None:
             while not self._stop.is_set():
-                self.advance_to(t0 + (time.monotonic() - wall0))
+                self.advance_to(t0 + speed * (time.monotonic() - wall0))
                 self._stop.wait(resolution)
 
         self._pacer = threading.Thread(target=pace, name="virtual-clock-pacer", daemon=True)

@@ -67,7 +67,7 @@ class SimBench:
                  station_file: Path | None = None, power_on: bool = False,
                  rs485_port: int = 0, console_port: int = 0, can_port: int = 0,
                  instruments: bool = True, epoch: datetime | None = None,
-                 reference: UnitDescription | None = None) -> None:
+                 reference: UnitDescription | None = None, pace: float = 1.0) -> None:
         if can not in ("virtual", "socketcand"):
             raise ValueError(f"can must be 'virtual' or 'socketcand', got {can!r}")
         self.unit = unit if unit is not None else default_unit(model)
@@ -78,6 +78,7 @@ class SimBench:
         self.cabling = Cabling(self.clock)
         self.link_relays = LinkRelays(self.cabling, self.pack, self.reference)
         self.realtime, self.can_mode, self.power_on = realtime, can, power_on
+        self.pace = pace   # realtime: virtual seconds per wall second
         self._ports_wanted = {"rs485": rs485_port, "console": console_port, "can": can_port}
         self._want_instruments = instruments
         self._station_file = Path(station_file).absolute() if station_file else None
@@ -103,7 +104,7 @@ class SimBench:
     def _start(self) -> dict[str, Any]:
         ident = self.pack.identity
         if self.realtime:
-            self.clock.start_realtime()
+            self.clock.start_realtime(speed=self.pace)
         rs485_link = WireLink(self.clock, ident.rs485_baud, RS485_TURNAROUND_S)
         console_link = WireLink(self.clock, ident.console_baud)
         self._power_reference()

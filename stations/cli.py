@@ -6,6 +6,7 @@
 - ``station keys ...``: the station's record-signing key (``stations.cli_keys``)
 - ``station msa ...``, ``station study``: the station measured (``stations.cli_msa``)
 - ``station limits capability``: U and acceptance limits on a station (``stations.cli_limits``)
+- ``station serve``, ``gate``, ``mes``, ``export``, ``line``, ``panel``: the line (``stations.cli_line``)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from reports.cli import register as register_reports
 from stations.cli_check import register as register_check
 from stations.cli_keys import register as register_keys
 from stations.cli_limits import register as register_limits
+from stations.cli_line import register as register_line
 from stations.cli_msa import register as register_msa
 from stations.cli_run import register as register_run
 from stations.cli_sim import register as register_sim
@@ -36,6 +38,7 @@ register_keys(app)
 register_check(app)
 register_msa(app)
 register_limits(app)
+register_line(app)
 
 
 def main() -> None:

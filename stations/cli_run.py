@@ -75,7 +75,12 @@ def register(app: typer.Typer) -> None:
         writes DIR/<serial>_<UTC time>.json and .pdf for each."""
         from fixtures.plugin import DEFAULT_STATION
         from fixtures.session import RunRequest
+        from stations.gate import production_refusal
 
+        refusal = production_refusal(station or DEFAULT_STATION, out)   # docs/line.md: the gate
+        if refusal is not None:
+            Console(stderr=True).print(f"[bold red]refused:[/] {refusal}", soft_wrap=True)
+            raise typer.Exit(3)
         err = Console(stderr=True)
         if unit is not None and len(serial) > 1:
             err.print("[bold red]refused:[/] --unit describes one unit: give one --serial with it")

@@ -380,6 +380,9 @@ def open_station(
         check_calibration(config, clock.utcnow().date())
         for role in ROLE_KEYS:
             _open_role(station, role)
+        from stations.shared import share_roles
+
+        share_roles(station)   # a slot's shared instruments (the chamber): one slot at a time
         _leave_stale_test_mode(station)
         station.safe_state()
         for role in station.watchdog_roles():

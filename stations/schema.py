@@ -43,6 +43,10 @@ class BenchConfig(_Strict):
     model: str = "v5"                   # simulated only: the unit's model
     unit_file: str | None = None        # simulated only: a unit description file
     description: str = ""
+    #: simulated only: the virtual clock follows the wall clock at this many station seconds
+    #: per wall second (unset: as fast as the host runs). A paced bench lets a person (or a
+    #: browser test) act while a run goes on: Stop lands mid-run.
+    pace: float | None = Field(None, gt=0, le=1000)
 
 
 class CalibrationData(_Strict):
@@ -184,6 +188,43 @@ class FixtureConfig(_Strict):
         return self
 
 
+class MesConfig(_Strict):
+    """The line's MES: an MQTT broker that gets every run as IPC-CFX ``UnitsTested`` and the
+    station's state events, through the durable outbox (``fixtures.mes``, docs/line.md)."""
+
+    broker: str = Field("127.0.0.1:1883", pattern=r"^[^\s:]+:\d{1,5}$")   # host:port
+    topic: str = Field("vstation", min_length=1, pattern=r"^[^#+\s]+$")   # topic prefix
+    timeout_s: float = Field(2.0, gt=0, le=30)
+
+
+class GoldenUnit(_Strict):
+    """A known unit for the daily check: its unit description (simulated) and its serial."""
+
+    serial: str = Field(min_length=16, max_length=16)
+    unit_file: str | None = None        # simulated bench: the unit description (relative: here)
+
+
+class GateConfig(_Strict):
+    """Production runs wait for today's golden-unit check (``stations.gate``): ``plan`` on
+    the known-good unit must PASS and on the known-bad one must FAIL."""
+
+    plan: str = "eol"
+    select: list[str] = Field(default_factory=list)     # pytest selection: a short plan
+    good: GoldenUnit
+    bad: GoldenUnit
+    bad_must_fail: str | None = None    # the measurement the bad unit must fail, if fixed
+
+
+class SlotConfig(_Strict):
+    """One test slot: its own fixture and instruments (a role not named here is the
+    station's: shared when listed in ``shared``), its own pack ports."""
+
+    id: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    fixture: FixtureConfig | None = None
+    instruments: dict[str, InstrumentConfig] = Field(default_factory=dict)
+    pack: PackPortsConfig | None = None
+
+
 class StationFile(_Strict):
     schema_version: Literal[1] = SCHEMA_VERSION
     id: str = Field(min_length=1)
@@ -196,6 +237,13 @@ class StationFile(_Strict):
     envelope: EnvelopeConfig
     fixture: FixtureConfig
     instruments: dict[str, InstrumentConfig]
+    mes: MesConfig | None = None                       # the line's MES (docs/line.md)
+    gate: GateConfig | None = None                     # the daily golden-unit check
+    slots: list[SlotConfig] = Field(default_factory=list)   # test slots (stations.slots)
+    #: roles whose instrument all slots share (the chamber): one slot drives it at a time
+    shared: list[str] = Field(default_factory=list)
+    #: set in a slot's own station file (stations.slots): which slot of which station
+    slot_of: str | None = None
 
 
 def _problems(sf: StationFile) -> list[tuple[str, str]]:
@@ -233,7 +281,27 @@ def _problems(sf: StationFile) -> list[tuple[str, str]]:
                            ("pack.can.channel", sf.pack.can.channel)):
             if value == SIM_ADDRESS:
                 out.append((key, "'sim' is only valid with [bench] simulated = true"))
+    out.extend(_line_problems(sf))
     return out or _rating_problems(sf)
+
+
+def _line_problems(sf: StationFile) -> list[tuple[str, str]]:
+    """Slots, shared roles and pacing (docs/line.md)."""
+    out: list[tuple[str, str]] = []
+    if sf.bench.pace is not None and not sf.bench.simulated:
+        out.append(("bench.pace", "pacing is for a simulated bench; hardware runs in real time"))
+    for role in sf.shared:
+        if role not in ROLE_KEYS:
+            out.append(("shared", f"unknown role {role!r}; roles: {', '.join(ROLE_KEYS)}"))
+    ids = [s.id for s in sf.slots]
+    if len(set(ids)) != len(ids):
+        out.append(("slots", f"two slots share an id: {ids}"))
+    for i, slot in enumerate(sf.slots):
+        for role in slot.instruments:
+            if role in sf.shared:
+                out.append((f"slots.{i}.instruments.{role}",
+                            f"{role!r} is shared: it is the station's, not a slot's"))
+    return out
 
 
 #: envelope key → (the dialect's rating attribute, roles whose instrument would carry it)

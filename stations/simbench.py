@@ -45,7 +45,9 @@ def start_sim_bench(
             unit = load_unit(unit_path if unit_path.is_absolute() else source.parent / unit_path)
         else:
             unit = default_unit(model or config.bench.model, serial)
-    bench = SimBench(unit, realtime=False, seed=seed, can="virtual", instruments=False)
+    pace = config.bench.pace   # a paced bench follows the wall clock (Stop lands mid-run)
+    bench = SimBench(unit, realtime=pace is not None, pace=pace or 1.0, seed=seed,
+                     can="virtual", instruments=False)
     try:
         description = dict(bench.start())
         dialects = {role: cfg.dialect for role, cfg in config.instruments.items()}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import sqlalchemy as sa
 
 from reports.record import (
+    Attachment,
     Failure,
     Firmware,
     Instrument,
@@ -26,6 +27,7 @@ from reports.record import (
     Record,
     StationInfo,
     StepRecord,
+    TimeUse,
 )
 from reports.store.engine import safe_url
 from reports.store.tables import InstrumentRow, MeasurementRow, Run, RunInstrument, Station, Unit
@@ -402,6 +404,8 @@ def _run_values(r: Record) -> dict[str, Any]:
         "failure_message": f.message if f else None,
         "development": r.development,
         "steps": [s.model_dump(mode="json") for s in r.steps],
+        "time_use": r.time_use.model_dump(mode="json") if r.time_use is not None else None,
+        "attachments": [a.model_dump(mode="json") for a in r.attachments] or None,
     }
 
 
@@ -460,4 +464,6 @@ def _record_from_rows(run: Any, instruments: Iterable[Any], measurements: Iterab
         failure=failure,
         development=bool(run.development),
         steps=[StepRecord.model_validate(s) for s in (run.steps or [])],
+        time_use=TimeUse.model_validate(run.time_use) if run.time_use else None,
+        attachments=[Attachment.model_validate(a) for a in (run.attachments or [])],
     )

@@ -122,6 +122,8 @@ class Run(Base):
     development: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     steps: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # the per-step record
     owner: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # host, pid of a live run
+    time_use: Mapped[Any] = mapped_column(ExactJSON, nullable=True)      # the cycle time's breakdown
+    attachments: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # files beside the record
 
 
 class RunInstrument(Base):

@@ -21,6 +21,7 @@ import stations.simbench as simbench
 from fixtures.session import RunRequest
 from reports.record import Record
 from reports.store import open_store
+from sim.instruments.daq import HEARTBEAT_BIT
 from stations.cli_run import run_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,10 @@ class BenchState:
     @property
     def safe(self) -> bool:
         return (not self.load_input_on and not self.load_short_on and not self.supply_output_on
-                and self.chamber_mode == "standby" and self.daq_out_byte == 0
+                and self.chamber_mode == "standby"
+                # every fixture output open; the dead-man's heartbeat may still be toggling
+                # (the station is alive and feeds it until it closes)
+                and self.daq_out_byte & ~(1 << HEARTBEAT_BIT) == 0
                 and not self.pack_debug)
 
 
@@ -111,7 +115,7 @@ def run_with_fault(monkeypatch: Any, out: Path, at_s: float | None = None,
                    injected[0] if injected else None)
 
 
-def fast_station(folder: Path, timeout_ms: int = 300) -> Path:
+def fast_station(folder: Path, timeout_ms: int = 800) -> Path:
     """The simulated station with short I/O timeouts, so a silent instrument costs little
     wall time (the default 2 s would be waited for on every query of the safe state)."""
     text = SIM_STATION.read_text(encoding="utf-8")

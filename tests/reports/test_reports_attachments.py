@@ -52,3 +52,19 @@ def test_verify_finds_a_changed_or_missing_attachment(tmp_path: Path) -> None:
     _check_attachments(rec.record, tmp_path, bad)
     assert any("dump_stat.txt" in p and "changed" in p for p in bad.problems)
     assert any("dump_log.txt" in p and "not found" in p for p in bad.problems)
+
+
+def test_the_store_keeps_attachments_and_the_time_breakdown(tmp_path: Path) -> None:
+    from reports.record import TimeUse
+    from reports.store import open_store
+
+    rec = _recorder(tmp_path)
+    rec.attach("trace.parquet", b"PAR1...PAR1", "application/vnd.apache.parquet")
+    record = rec.record
+    record.time_use = TimeUse(dwell_s=50.0, io_s=12.5, other_s=3.25)
+    with open_store(None, tmp_path) as store:
+        store.begin_run(record)
+        store.finish_run(record, "0" * 64)
+        back = store.load_record(record.run_id)
+    assert back.attachments == record.attachments
+    assert back.time_use == record.time_use

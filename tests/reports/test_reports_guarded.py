@@ -18,6 +18,8 @@ from reports.signing import check_signature, sign_record
 from reports.store import Store, open_store
 from reports.store.engine import _alembic_config, script_head
 
+#: The store's schema head: the newest migration in reports/migrations/versions.
+
 GUARDED = "uncertainty", "accept_low", "accept_high"
 
 

@@ -19,6 +19,8 @@ from reports.store import Store, StoreUnavailable, open_store
 from reports.store.engine import script_head
 from reports.store.tables import metadata
 
+#: The store's schema head: the newest migration in reports/migrations/versions.
+
 
 def _running(final: Record) -> Record:
     return final.model_copy(deep=True, update={

@@ -1,0 +1,1 @@
+"""The operator panel: ``station serve`` (docs/operator.md)."""

@@ -1,0 +1,228 @@
+"""The panel as an operator drives it, in real Chromium (Debian's, headless, via Playwright).
+
+One served panel (a two-slot simulated station paced at 4x, so a click lands mid-run;
+docs/operator.md) and one browser for the whole module; a second tiny panel for the
+blocked station. Screenshots of each state go to ``$VSTATION_SCREENSHOTS`` (default:
+``results/screenshots``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Page, expect, sync_playwright
+
+from sim.unit import default_unit, with_change, write_unit
+from stations.panel.app import Panel
+from stations.panel.auth import Users
+from tests.line.helpers import station_file
+
+CHROMIUM = "/usr/bin/chromium"
+GOOD = "PV5S260100000013"
+
+OFF_SPEC = "PV5S260100000021"
+SHOTS = Path(os.environ.get("VSTATION_SCREENSHOTS", "results/screenshots"))
+WEDGE_MS = 8   # a keyboard-wedge scanner: about 8 ms between keys
+
+
+def _serial(seq: int) -> str:
+    from common.serial_number import make_serial
+
+    return make_serial("S", 26, 1, seq)
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    def __init__(self, panel: Panel) -> None:
+        self.panel, self.port = panel, _port()
+        self.server = uvicorn.Server(uvicorn.Config(panel.app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        assert self.panel.line.wait_idle(timeout=60), "slots did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(60)
+
+
+def _panel(folder: Path, **station: Any) -> Panel:
+    path, _ = station_file(folder, **station)
+    users = Users(folder / "users.json")
+    users.add("olga", "operator", "olga-pw")
+    users.add("erik", "engineer", "erik-pw")
+    units = folder / "units"
+    units.mkdir()
+    # an off-spec unit: its BMS carries another pack's serial than the label scanned
+    write_unit(with_change(default_unit("v5", OFF_SPEC), "identity.serial", GOOD), units / f"{OFF_SPEC}.toml")
+    return Panel(path, folder / "out", users_file=folder / "users.json", units_dir=units)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("panel")
+    with Served(_panel(folder, source="sim-line.toml", slots=2, pace=4.0)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, served: Served) -> Iterator[Page]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    _login(pg, served.url, "olga", "olga-pw")
+    yield pg
+    ctx.close()
+
+
+def _login(pg: Page, url: str, name: str, password: str) -> None:
+    pg.goto(url + "/login")
+    pg.fill("#name", name)
+    pg.fill("#password", password)
+    pg.click("#login")
+    expect(pg.locator("body[data-ready='1']")).to_be_attached(timeout=15_000)
+
+
+def _scan(pg: Page, serial: str) -> None:
+    pg.locator("#scan").focus()
+    pg.keyboard.type(serial, delay=WEDGE_MS)
+    pg.keyboard.press("Enter")
+
+
+def _record(served: Served, slot: str) -> dict[str, Any]:
+    res = next(v for v in served.panel.line.views() if v["id"] == slot)["result"]
+    return json.loads(Path(res["record_path"]).read_bytes())
+
+
+def test_login_refuses_a_wrong_password(browser: Any, served: Served) -> None:
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(served.url + "/login")
+    pg.fill("#name", "olga")
+    pg.fill("#password", "not-it")
+    pg.click("#login")
+    expect(pg.locator("#login-error")).to_contain_text("wrong name or password")
+    ctx.close()
+
+
+def test_a_typo_in_the_serial_is_refused_at_once(page: Page) -> None:
+    _scan(page, GOOD[:-1] + "X")
+    expect(page.locator("#scan-msg")).to_contain_text("check character")
+    expect(page.locator("#slot-A")).to_have_attribute("data-status", "idle")
+
+
+def test_scan_and_watch_a_run_to_pass(page: Page, served: Served) -> None:
+    _scan(page, GOOD)
+    slot = page.locator("#slot-A")
+    expect(slot).to_have_attribute("data-status", "testing", timeout=10_000)
+    expect(slot.locator("tr.PASS").first).to_be_visible(timeout=20_000)   # live measurements
+    expect(slot.locator(".step-name")).not_to_have_text("starting")
+    page.screenshot(path=SHOTS / "panel-running.png")
+    expect(page.locator("#verdict-A")).to_have_text("PASS", timeout=90_000)
+    expect(slot.locator(".cert")).to_be_visible()
+    page.screenshot(path=SHOTS / "panel-pass.png")
+    assert _record(served, "A")["verdict"] == "PASS"
+
+
+def test_an_off_spec_unit_fails_with_the_reason(page: Page, served: Served) -> None:
+    _scan(page, OFF_SPEC)
+    expect(page.locator("#verdict-A")).to_have_text("FAIL", timeout=60_000)
+    why = page.locator("#why-A")
+    expect(why).to_contain_text(GOOD)            # what the BMS said, in words
+    expect(why).to_contain_text("identity")      # the step
+    page.screenshot(path=SHOTS / "panel-fail.png")
+    rec = _record(served, "A")
+    assert rec["verdict"] == "FAIL" and rec["failure"]["measurement"] == "serial_rs485"
+
+
+def test_stop_mid_run_leaves_the_bench_safe_and_an_aborted_record(page: Page, served: Served) -> None:
+    _scan(page, GOOD)
+    slot = page.locator("#slot-A")
+    expect(slot.locator("tr.PASS").first).to_be_visible(timeout=20_000)
+    page.click("#stop-A")
+    expect(page.locator("#verdict-A")).to_have_text("ABORTED", timeout=30_000)
+    expect(page.locator("#safe-A")).to_have_text("bench safe")
+    expect(slot.locator(".retest")).to_contain_text("of this serial")
+    page.screenshot(path=SHOTS / "panel-stopped.png")
+    rec = _record(served, "A")
+    assert rec["verdict"] == "ABORTED" and "operator stop" in rec["failure"]["message"]
+    assert any(m["outcome"] == "NOT_RUN" for m in rec["measurements"])
+
+
+def test_two_slots_run_at_once(page: Page, served: Served) -> None:
+    _scan(page, GOOD)
+    _scan(page, _serial(2))
+    for slot in ("A", "B"):
+        expect(page.locator(f"#slot-{slot} tr.PASS").first).to_be_visible(timeout=20_000)
+    both = [v["status"] for v in served.panel.line.views()]
+    assert both == ["testing", "testing"], both
+    page.screenshot(path=SHOTS / "panel-two-slots.png")
+    for slot in ("A", "B"):
+        page.click(f"#stop-{slot}")
+    for slot in ("A", "B"):
+        expect(page.locator(f"#verdict-{slot}")).to_have_text("ABORTED", timeout=30_000)
+
+
+def test_an_operator_cannot_abort_an_engineer_can(browser: Any, page: Page, served: Served) -> None:
+    expect(page.locator(".abort")).to_have_count(0)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    eng = ctx.new_page()
+    _login(eng, served.url, "erik", "erik-pw")
+    eng.on("dialog", lambda d: d.accept())
+    _scan(eng, GOOD)
+    expect(eng.locator("#scan-msg")).to_contain_text("testing in slot")
+    slot = eng.locator("#scan-msg").inner_text().rsplit(" ", 1)[1]
+    expect(eng.locator(f"#slot-{slot} tr.PASS").first).to_be_visible(timeout=20_000)
+    eng.click(f"#abort-{slot}")
+    expect(eng.locator(f"#verdict-{slot}")).to_have_text("ABORTED", timeout=60_000)
+    expect(eng.locator(f"#slot-{slot} .note")).to_contain_text("bench safe", timeout=60_000)
+    eng.screenshot(path=SHOTS / "panel-aborted.png")
+    ctx.close()
+    assert served.panel.line.wait_idle(slot, timeout=60)
+
+
+def test_a_station_with_expired_calibration_is_blocked(browser: Any,
+                                                       tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("blocked")
+    panel = _panel(folder, replace={'serial = "SIM-LOAD-0001"\ncalibration_due = 2036-12-31':
+                                    'serial = "SIM-LOAD-0001"\ncalibration_due = 2025-12-31'})
+    with Served(panel) as served:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+        pg = ctx.new_page()
+        _login(pg, served.url, "olga", "olga-pw")
+        gate = pg.locator("#gate")
+        expect(gate).to_contain_text("STATION BLOCKED")
+        expect(gate).to_contain_text("calibration of the load (serial SIM-LOAD-0001) expired on 2025-12-31")
+        expect(gate).to_contain_text("What to do")
+        _scan(pg, GOOD)
+        expect(pg.locator("#scan-msg")).to_contain_text("station blocked")
+        pg.screenshot(path=SHOTS / "panel-blocked.png")
+        ctx.close()
+    assert not list((folder / "out").glob("*.json")), "no run started"
