@@ -67,6 +67,7 @@ def register(app: typer.Typer) -> None:
         dip: Annotated[int | None, typer.Option(help="work order: expected DIP setting (0-15)")] = None,
         heater: Annotated[bool, typer.Option("--heater/--no-heater", metavar="", help="work order: heater fitted (--no-heater: none)")] = True,
         seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
+        fixture: Annotated[list[str] | None, typer.Option(help="cert: a fixture or sample present (repeat): short_circuit, cell_thermocouples, prepared_sample, reversal_fixture")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
     ) -> None:
         """Run PLAN on one pack; writes DIR/<serial>_<UTC time>.json and .pdf."""
@@ -75,7 +76,7 @@ def register(app: typer.Typer) -> None:
 
         req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
                          model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
-                         seed=seed, dip=dip, heater=heater)
+                         seed=seed, dip=dip, heater=heater, fixtures=tuple(fixture or ()))
         raise typer.Exit(run_plan(req, Console(), Console(stderr=True), progress=not quiet))
 
 

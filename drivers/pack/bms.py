@@ -345,6 +345,12 @@ class Bms:
         than the 0.1 A of RS485 analog values), A, + = charge."""
         return self.console.pwr()[0].current_ma / 1000
 
+    def protection_status(self) -> tuple[frozenset[str], frozenset[str], bool]:
+        """(protections, alarms, heater on) as the console's ``pwr N`` names them
+        (``cell_ov``, ``chg_ot``, ...): the certification plan judges which one stopped it."""
+        d = self.console.pwr_detail(1)
+        return d.protections, d.alarms, d.heater_on
+
     def console_answers(self) -> bool:
         """The console answers ``pwr`` with at least one pack, at the normal prompt."""
         return len(self.console.pwr()) >= 1 and self.console_in_normal_mode()
