@@ -28,6 +28,8 @@ OUTPUT_NAMES = ("power", "sw", "breaker", "in1")
 #: Port 0 or Port 1 (SPEC §1, manual 5.3.4), so EOL checks both link ports.
 OPTIONAL_OUTPUTS = ("link_port0", "link_port1")
 INPUT_NAMES = ("no2", "no3", "no4")
+#: Inputs a fixture may have beside those: a certification bench's smoke/gas detector.
+OPTIONAL_INPUTS = ("smoke",)
 
 
 class StationFileError(ValueError):
@@ -155,7 +157,7 @@ class FixtureConfig(_Strict):
     """The fixture's wiring to the DAQ: relay outputs, contact inputs, channels."""
 
     outputs: dict[Literal["power", "sw", "breaker", "in1", "link_port0", "link_port1"], int]
-    inputs: dict[Literal["no2", "no3", "no4"], int]
+    inputs: dict[Literal["no2", "no3", "no4", "smoke"], int]
     channels: FixtureChannels
     fibres: dict[Literal["RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4"], int] = Field(
         default_factory=lambda: {n: i + 1 for i, n in enumerate(LED_NAMES)}

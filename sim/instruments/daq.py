@@ -41,6 +41,8 @@ from sim.pack.interface import SimPackApi
 
 OUTPUT_BITS = {"power": 0, "sw": 1, "breaker": 2, "in1": 3}
 INPUT_BITS = {"no2": 0, "no3": 1, "no4": 2}
+#: The certification bench's smoke/gas detector on the digital input (stations/sim-cert.toml).
+SMOKE_BIT = 3
 CHANNELS = {"pack_voltage": 101, "ambient_tc": 102, "tc_type": "K", "ambient_rtd": 103,
             "digital_in": 301, "digital_out": 302}
 #: The fixture's 4-terminal shunt in the pack's negative lead (100 A / 50 mV), on DCV 104.
@@ -81,6 +83,8 @@ class SimDaq:
     network: object | None = None
     supply: object | None = None
     deadman_s: float = DEADMAN_S
+    #: The smoke/gas detector's contact (a test sets it to cause the hard abort).
+    smoke: bool = False
     #: The watchdog relay's contacts: closed until its timer runs out.
     deadman_held: bool = True
     deadman_trips: int = 0
@@ -153,7 +157,8 @@ class SimDaq:
         return round(volts / step) * step
 
     def read_inputs(self) -> int:
-        return sum(1 << bit for name, bit in INPUT_BITS.items() if self.pack.contact_closed(int(name[2])))
+        contacts = sum(1 << bit for name, bit in INPUT_BITS.items() if self.pack.contact_closed(int(name[2])))
+        return contacts | ((1 << SMOKE_BIT) if self.smoke else 0)
 
     def write_outputs(self, value: int) -> None:
         old, self.out_byte = self.out_byte, value & 0xFF

@@ -73,6 +73,7 @@ class CertConditions(BaseModel):
     heater_charge_limit_a: float = Field(gt=0)
     heater_timeout_s: float = Field(gt=0)
     heater_poll_s: float = Field(gt=0)
+    heater_detect_a: float = Field(gt=0)
     idle_s: float = Field(gt=0)
     idle_margin_s: float = Field(gt=0)
     sleep_led_capture_s: float = Field(gt=0)

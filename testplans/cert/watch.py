@@ -20,7 +20,10 @@ from drivers.pack.errors import PackPortError
 
 
 class HardAbort(RuntimeError):
-    """A hard abort of the certification bench: the plan ends in the safe state."""
+    """A hard abort of the certification bench: the plan ends in the safe state and the
+    record is ABORTED with the reason (``abort_run``: fixtures.plugin)."""
+
+    abort_run = True
 
 
 @dataclass
