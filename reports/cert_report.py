@@ -3,12 +3,15 @@
 The rows come from :func:`testplans.cert.clauses.clause_verdicts` over the record and the
 limits document it names, so the report written at the end of a run and one re-rendered
 from the store say the same. Every page says "pre-check, not a certification" and that the
-clause wording is to be checked against the purchased standard. Not yet here (see
-docs/cert-plan.md): the per-clause trace plots and the bench's calibration table.
+clause wording is to be checked against the purchased standard. Under the table: the bench
+(instruments, serials, calibration due dates), the NOT RUN list, and a plot of the traces
+each verdict was judged on (``reports/cert_plots.py``) from the Parquet files beside the
+record (``<out>/attachments/<run id>/``, each hashed into the signed JSON record).
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -39,7 +42,15 @@ def clause_rows(record: Record) -> list[Any]:
     return clause_verdicts(limits.data.clause, record.measurements, features)
 
 
-def write_cert_report(record: Record, record_sha256: str | None, path: Path) -> Path:
+def write_cert_report(record: Record, record_sha256: str | None, path: Path,
+                      attachments: Path | None = None) -> Path:
+    """The clause report of ``record`` at ``path``; the traces from ``attachments`` (default:
+    ``attachments/<run id>/`` beside ``path``)."""
+    from reportlab.platypus import Image
+
+    from reports.cert_plots import plot_step, thresholds, trace_files
+    from testplans.limits import load_limits
+
     register_fonts()
     small = ParagraphStyle("small", fontName=SANS, fontSize=7, leading=8.5)
     head = ParagraphStyle("head", fontName=BOLD, fontSize=12, leading=15)
@@ -75,6 +86,16 @@ def write_cert_report(record: Record, record_sha256: str | None, path: Path) -> 
                                               f"{i.calibration_due}" for i in record.instruments)),
              Spacer(1, 3 * mm), table, Spacer(1, 3 * mm),
              cell("NOT RUN: " + ("; ".join(not_run) or "none"))]
+    folder = attachments or path.parent / "attachments" / record.run_id
+    doc = load_limits(record.model, "cert").data
+    spec = {d.name: (d.low if d.low is not None else d.high) for d in doc.measurement}
+    for r in rows:
+        if r.step is None or r.verdict in ("NOT RUN", "NOT APPLICABLE"):
+            continue
+        png = plot_step(trace_files(folder, r.step), thresholds(r.step, doc.conditions, spec),
+                        f"{r.id} {r.clause}: {r.verdict}")
+        if png is not None:
+            story += [Spacer(1, 3 * mm), Image(io.BytesIO(png), width=240 * mm, height=131 * mm)]
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.setFont(BOLD, 8)

@@ -188,8 +188,15 @@ def test_c05_overcharge(step, supply, daq, bms, clock, cond: CertConditions) -> 
         def stopped(r: Any) -> bool:
             return supply.measure_current() < cond.cutoff_current_a
 
-        watch.wait(lambda r: stopped(r) or max(r.cell_voltages_v) >= cond.overcharge_near_v,
+        def near_cell(r: Any) -> bool:
+            return max(r.cell_voltages_v) >= cond.overcharge_near_v
+
+        # coarse while far; every few seconds near the pack OV threshold (the cells rise
+        # slowly there); every quarter second once a cell is at the knee (it rises fast)
+        watch.wait(lambda r: stopped(r) or near_cell(r) or r.pack_voltage_v >= cond.overcharge_near_pack_v,
                    cond.overcharge_timeout_s, 300.0, trace, extra)
+        watch.wait(lambda r: stopped(r) or near_cell(r), cond.overcharge_timeout_s,
+                   cond.overcharge_pack_poll_s, trace, extra)
         watch.wait(stopped, cond.overcharge_timeout_s, cond.overcharge_fine_poll_s, trace, extra)
         peak = max(trace.column("cell_max_v"))
         step.measure("c05_max_cell_v", peak)
