@@ -69,6 +69,7 @@ class CertConditions(BaseModel):
     can_settle_s: float = Field(gt=0)
     edge_chamber_c: tuple[float, float]
     edge_poll_s: float = Field(gt=0)
+    derating_band_c: float = Field(gt=0)
     edge_timeout_s: float = Field(gt=0)
     heater_chamber_c: float
     heater_charge_voltage_v: float = Field(gt=0)

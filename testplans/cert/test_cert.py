@@ -395,6 +395,7 @@ def test_c10_temperature_limits(step, chamber, daq, bms, clock, limits_table,
     trips: dict[str, float] = {}
     before: set[str] = set(bms.protection_status()[0])
     mismatches = 0
+    odd: list[str] = []   # the mismatches, for the record
     board = -math.inf
     trace = Trace("c10_ramps")
     for target in (25.0, hot, cold, 25.0):
@@ -414,12 +415,14 @@ def test_c10_temperature_limits(step, chamber, daq, bms, clock, limits_table,
             chg_blocked = bool(prot & {"chg_ot", "chg_ut", "cell_ov", "pack_ov"})
             dsg_blocked = bool(prot & {"dsg_ot", "dsg_ut", "cell_uv", "pack_uv"})
             allowed = {(0.0 if chg_blocked else c, 0.0 if dsg_blocked else d)
-                       for c, d in expected_current_limits(limits_table, min(cells), max(cells))}
+                       for c, d in expected_current_limits(limits_table, min(cells), max(cells), cond.derating_band_c)}
             adv = bms.management()
             pair = (adv.charge_current_limit_a, adv.discharge_current_limit_a)
             if not any(abs(pair[0] - c) < 0.5 and abs(pair[1] - d) < 0.5 for c, d in allowed) \
-                    and not _limits_agree(bms, limits_table):   # held on a second, consistent look
+                    and not _limits_agree(bms, limits_table, cond.derating_band_c):   # held on a second, consistent look
                 mismatches += 1
+                odd.append(f"{min(cells):.1f}…{max(cells):.1f} °C, {','.join(sorted(prot)) or 'no protection'}: "
+                            f"advertised {pair[0]:g}/{pair[1]:g} A, SPEC 2.5 {sorted(allowed)}")
             board = max(board, *(v for k, v in r.temperatures_c.items() if k not in ("cell1", "cell2", "cell3", "cell4")))
             return abs(sum(cells) / len(cells) - target) <= 1.0
         watch.wait(look, cond.edge_timeout_s, cond.edge_poll_s, trace,
@@ -438,11 +441,11 @@ def test_c10_temperature_limits(step, chamber, daq, bms, clock, limits_table,
         else:
             step.measure(f"c10_{name}_trip_error_c", None,
                          f"the ramps never took the cells to {threshold:g} °C")
-    step.measure("c10_derating_mismatches", mismatches)
+    step.measure("c10_derating_mismatches", mismatches, "; ".join(odd[:3]))
     step.measure("c10_max_board_c", board)
 
 
-def _limits_agree(bms, table) -> bool:
+def _limits_agree(bms, table, band: float) -> bool:
     """Temperatures, protections and advertised limits read together once more (the three
     reads of a look are a second apart; a row boundary or a release may fall between)."""
     r = bms.reading()
@@ -452,7 +455,7 @@ def _limits_agree(bms, table) -> bool:
     chg_blocked = bool(prot & {"chg_ot", "chg_ut", "cell_ov", "pack_ov"})
     dsg_blocked = bool(prot & {"dsg_ot", "dsg_ut", "cell_uv", "pack_uv"})
     allowed = {(0.0 if chg_blocked else c, 0.0 if dsg_blocked else d)
-               for c, d in expected_current_limits(table, min(cells), max(cells))}
+               for c, d in expected_current_limits(table, min(cells), max(cells), band)}
     return any(abs(adv.charge_current_limit_a - c) < 0.5 and abs(adv.discharge_current_limit_a - d) < 0.5
                for c, d in allowed)
 
