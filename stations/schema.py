@@ -27,9 +27,7 @@ OUTPUT_NAMES = ("power", "sw", "breaker", "in1")
 #: Relays a fixture may have besides: the reference pack's link cable to the DUT's Link
 #: Port 0 or Port 1 (SPEC §1, manual 5.3.4), so EOL checks both link ports.
 OPTIONAL_OUTPUTS = ("link_port0", "link_port1")
-INPUT_NAMES = ("no2", "no3", "no4")
-#: Inputs a fixture may have beside those: a certification bench's smoke/gas detector.
-OPTIONAL_INPUTS = ("smoke",)
+INPUT_NAMES = ("no2", "no3", "no4")   # required; a cert bench may add "smoke" (its smoke/gas detector)
 
 
 class StationFileError(ValueError):
