@@ -46,6 +46,16 @@ def write_cert_report(record: Record, record_sha256: str | None, path: Path,
                       attachments: Path | None = None) -> Path:
     """The clause report of ``record`` at ``path``; the traces from ``attachments`` (default:
     ``attachments/<run id>/`` beside ``path``)."""
+    from reports.exports import atomic_write
+
+    folder = attachments or path.parent / "attachments" / record.run_id
+    atomic_write(path, cert_report_bytes(record, record_sha256, folder))
+    return path
+
+
+def cert_report_bytes(record: Record, record_sha256: str | None, folder: Path) -> bytes:
+    """The PDF as bytes, deterministic for the same record and traces (``station verify``
+    rebuilds it and compares)."""
     from reportlab.platypus import Image
 
     from reports.cert_plots import plot_step, thresholds, trace_files
@@ -79,14 +89,17 @@ def write_cert_report(record: Record, record_sha256: str | None, path: Path,
     sim = "simulated bench" if record.station.simulated else "bench"
     story = [Paragraph(escape(f"Certification pre-check {record.serial} ({record.model}): "
                               f"{record.verdict}"), head),
-             cell(f"station {record.station.id} ({sim}), limits {record.limits.file} "
-                  f"{record.limits.version} sha256 {record.limits.sha256[:16]}…, record sha256 "
-                  f"{(record_sha256 or '—')[:16]}…, simulated duration {record.duration_s or 0:.0f} s"),
+             cell(f"station {record.station.id} ({sim}), operator {record.operator}, started "
+                  f"{record.started_at:%Y-%m-%d %H:%M} UTC, bench time {record.duration_s or 0:.0f} s "
+                  f"({(record.duration_s or 0) / 86400:.1f} days), wall {record.wall_duration_s or 0:.0f} s"),
+             cell(f"limits {record.limits.file} {record.limits.version} sha256 {record.limits.sha256}"),
+             cell(f"record sha256 {record_sha256 or '—'} (the signed JSON record; "
+                  f"Ed25519 key {record.signature.key_fingerprint[:16] + '…' if record.signature else 'none'}; "
+                  "`station verify` checks it and every trace)"),
              cell("instruments: " + "; ".join(f"{i.role} {i.dialect} {i.serial} cal. due "
                                               f"{i.calibration_due}" for i in record.instruments)),
              Spacer(1, 3 * mm), table, Spacer(1, 3 * mm),
              cell("NOT RUN: " + ("; ".join(not_run) or "none"))]
-    folder = attachments or path.parent / "attachments" / record.run_id
     doc = load_limits(record.model, "cert").data
     spec = {d.name: (d.low if d.low is not None else d.high) for d in doc.measurement}
     for r in rows:
@@ -102,8 +115,9 @@ def write_cert_report(record: Record, record_sha256: str | None, path: Path,
         canvas.drawString(10 * mm, 7 * mm, FOOTER)
         canvas.drawRightString(287 * mm, 7 * mm, f"page {doc.page}")
 
-    SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
-                      topMargin=10 * mm, bottomMargin=14 * mm,
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
+                      topMargin=10 * mm, bottomMargin=14 * mm, invariant=1,
                       title=f"cert pre-check {record.serial}").build(story, onFirstPage=footer,
                                                                      onLaterPages=footer)
-    return path
+    return buf.getvalue()

@@ -87,3 +87,27 @@ def test_the_clause_report_lists_every_clause_and_says_pre_check_on_every_page(g
     for clause in GOLDEN:
         assert clause in joined
     assert sum(len(p.images) for p in pages) >= 5   # a trace plot per judged clause with traces
+
+
+def test_station_verify_rebuilds_the_clause_report_and_checks_every_trace(golden) -> None:
+    from reports.verify import verify
+
+    result, out = golden
+    check = verify(result.record_path, f"sqlite:///{out / 'station.sqlite'}")
+    assert check.ok, check.problems
+    assert any("exactly the document the record produces" in c for c in check.checked)
+
+
+def test_station_report_cert_re_renders_the_same_verdicts_from_the_store(golden) -> None:
+    from typer.testing import CliRunner
+
+    from stations.cli import app
+
+    result, out = golden
+    target = out / "from-store.pdf"
+    run = CliRunner().invoke(app, ["report", "cert", SERIAL, "--results", str(out), "--out", str(target)])
+    assert run.exit_code == 0, run.output
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(target).pages)
+    first = " ".join(p.extract_text() for p in pypdf.PdfReader(result.certificate_path).pages)
+    assert all(f"{clause} " in text for clause in GOLDEN)
+    assert text.count("FAIL") == first.count("FAIL") and text.count("NOT RUN") == first.count("NOT RUN")
