@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
     def run(
         plan: Annotated[str, typer.Argument(help="plan to run: eol")],
         serial: Annotated[str, typer.Option(help="serial number of the unit (scanned)")],
-        station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml]")] = None,
+        station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml; cert: stations/sim-cert.toml]")] = None,
         model: Annotated[str | None, typer.Option(help="v5, v5-alpha or v5-alpha-plus [default: from the serial]")] = None,
         unit: Annotated[Path | None, typer.Option(help="unit description file (simulated bench only)")] = None,
         operator: Annotated[str, typer.Option(help="operator name for the record")] = "operator",
@@ -74,6 +74,8 @@ def register(app: typer.Typer) -> None:
         from fixtures.plugin import DEFAULT_STATION
         from fixtures.session import RunRequest
 
+        if station is None and plan == "cert":   # the cert bench: wider envelope, smoke input
+            station = DEFAULT_STATION.with_name("sim-cert.toml")
         req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
                          model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
                          seed=seed, dip=dip, heater=heater, fixtures=tuple(fixture or ()))
