@@ -31,6 +31,7 @@ class CertDesign:
     description: str
     model: str = "v5"
     steps: tuple[str, ...] = field(default_factory=tuple)   # the steps a short run needs
+    fixtures: tuple[str, ...] = ()   # the work order's fixtures for the run
 
 
 DESIGNS: tuple[CertDesign, ...] = (
@@ -55,6 +56,10 @@ DESIGNS: tuple[CertDesign, ...] = (
                "charge over-temperature protection at 55 °C: a hot charge goes on"),
     CertDesign("derating", {"firmware.derating": _HOT_ROW}, frozenset({"C10"}),
                "charge limit not derated between 40 and 45 °C"),
+    CertDesign("bms-cells-cold", {f"sensors.temperature.cell{n}.offset": -4.0 for n in range(1, 5)},
+               frozenset({"C09", "C10"}),
+               "the BMS's cell sensors read 4 °C low: the hot soak never reads 48 °C; the cell "
+               "thermocouple shows the error", fixtures=("cell_thermocouples",)),
     CertDesign("weak-heater", {"heater.power_w": 100.0}, frozenset({"C11"}),
                "heater 100 W: below 10 K/h at −10 °C"),
     CertDesign("no-sleep", {"firmware.sleep_idle_h": 48.0}, frozenset({"C14"}),
@@ -81,7 +86,7 @@ def run_design(design: CertDesign, out: Path, *, short: bool = False) -> dict[st
     station = Path(__file__).resolve().parent.parent / "stations" / "sim-cert.toml"
     select = ["-k", " or ".join(design.steps)] if short and design.steps else []
     result = execute(RunRequest(plan="cert", serial=serial, station_file=station, out_dir=out,
-                                unit_file=unit_file), select=select)
+                                unit_file=unit_file, fixtures=design.fixtures), select=select)
     assert result.record is not None, result.refused
     return {r.id: r.verdict for r in clause_rows(result.record)}
 

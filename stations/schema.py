@@ -127,6 +127,9 @@ class FixtureChannels(_Strict):
     #: set, it is the reference and the thermocouple is not used
     ambient_rtd: int | None = Field(None, ge=101, le=399)
     tc_type: Literal["J", "K", "T", "E", "R", "S", "B", "N"] = "K"
+    #: a certification bench's thermocouples on a cell group and on the case (same tc_type)
+    cell_tc: int | None = Field(None, ge=101, le=399)
+    case_tc: int | None = Field(None, ge=101, le=399)
     digital_in: int = Field(ge=101, le=399)
     digital_out: int = Field(ge=101, le=399)
 

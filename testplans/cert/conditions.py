@@ -60,6 +60,7 @@ class CertConditions(BaseModel):
     ot_chamber_c: float = Field(gt=0)
     ot_cells_c: float = Field(gt=0)
     ot_soak_until_c: float = Field(gt=0)
+    ot_soak_tc_c: float = Field(gt=0)
     ot_charge_current_a: float = Field(gt=0)
     soak_timeout_s: float = Field(gt=0)
     soak_poll_s: float = Field(gt=0)

@@ -348,8 +348,15 @@ def test_c08_short_circuit(step, station, work_order) -> None:
     step.measure("c08_trip_s", _role(station, "short_circuit").shot().trip_s)
 
 
+def _tcs(daq, work_order) -> dict[str, float]:
+    """The thermocouples on the pack, when the fixture has them (trace columns)."""
+    if "cell_thermocouples" not in work_order.features:
+        return {}
+    return {"cell_tc_c": daq.pack_thermocouple("cell_tc"), "case_tc_c": daq.pack_thermocouple("case_tc")}
+
+
 def test_c09_charge_over_temperature(step, supply, load, chamber, daq, bms, clock,
-                                     cond: CertConditions) -> None:
+                                     cond: CertConditions, work_order) -> None:
     """About half charge at 75 A; chamber at 50 °C until the cells read 48 °C; the charge
     resumed under a DAQ scan: it must stop within the protection delay."""
     watch = _watch(bms, daq, clock, cond)
@@ -357,10 +364,18 @@ def test_c09_charge_over_temperature(step, supply, load, chamber, daq, bms, cloc
     chamber.set_temperature(cond.ot_chamber_c)
     chamber.run()
     soak = Trace("c09_soak")
-    watch.wait(lambda r: max(r.cell_temperatures_c) >= cond.ot_soak_until_c, cond.soak_timeout_s,
-               cond.soak_poll_s, soak, lambda: {"chamber_c": chamber.temperature()})
+    tcs = "cell_thermocouples" in work_order.features
+
+    def soaked(r: Any) -> bool:   # on the BMS, and on the cell thermocouple beyond its U
+        return max(r.cell_temperatures_c) >= cond.ot_soak_until_c and (
+            not tcs or soak.rows[-1]["cell_tc_c"] >= cond.ot_soak_tc_c)
+
+    watch.wait(soaked, cond.soak_timeout_s, cond.soak_poll_s, soak,
+               lambda: {"chamber_c": chamber.temperature(), **_tcs(daq, work_order)})
     keep(step, soak, "C09 soak at 50 °C until the cells read 48 °C")
     step.measure("c09_cells_soaked_c", max(watch.last.cell_temperatures_c))
+    if tcs:   # the cells on their own thermocouple
+        step.measure("c09_tc_cells_c", soak.rows[-1]["cell_tc_c"])
     v_rest = daq.pack_voltage()
     supply.set_voltage(cond.full_charge_voltage_v)
     supply.set_current_limits(cond.ot_charge_current_a, cond.ot_charge_current_a)
@@ -386,7 +401,7 @@ def test_c09_charge_over_temperature(step, supply, load, chamber, daq, bms, cloc
 
 
 def test_c10_temperature_limits(step, chamber, daq, bms, clock, limits_table,
-                                cond: CertConditions) -> None:
+                                cond: CertConditions, work_order) -> None:
     """Chamber to 25 °C, to the hot edge, to the cold edge, back: read along the ramps,
     the advertised limits against SPEC 2.5 row by row and the temperature at which each
     temperature protection trips."""
@@ -426,7 +441,7 @@ def test_c10_temperature_limits(step, chamber, daq, bms, clock, limits_table,
             board = max(board, *(v for k, v in r.temperatures_c.items() if k not in ("cell1", "cell2", "cell3", "cell4")))
             return abs(sum(cells) / len(cells) - target) <= 1.0
         watch.wait(look, cond.edge_timeout_s, cond.edge_poll_s, trace,
-                   lambda: {"chamber_c": chamber.temperature()})
+                   lambda: {"chamber_c": chamber.temperature(), **_tcs(daq, work_order)})
     keep(step, trace, "C10 ramps: 25 °C, the hot edge, the cold edge, 25 °C")
     hottest, coldest = max(trace.column("cell_max_c")), min(trace.column("cell_min_c"))
     for name, threshold, extreme in (("chg_ot", 45.0, hottest), ("dsg_ot", 50.0, hottest),
@@ -443,6 +458,10 @@ def test_c10_temperature_limits(step, chamber, daq, bms, clock, limits_table,
                          f"the ramps never took the cells to {threshold:g} °C")
     step.measure("c10_derating_mismatches", mismatches, "; ".join(odd[:3]))
     step.measure("c10_max_board_c", board)
+    if "cell_thermocouples" in work_order.features:   # the BMS's cell sensors against the thermocouple
+        errors = [abs(0.5 * (hi + lo) - tc) for hi, lo, tc in zip(
+            trace.column("cell_max_c"), trace.column("cell_min_c"), trace.column("cell_tc_c"), strict=True)]
+        step.measure("c10_bms_temperature_error_c", max(errors) if errors else None)
 
 
 def _limits_agree(bms, table, band: float) -> bool:
