@@ -218,6 +218,15 @@ class SimDaq:
         if inhibit is not None:
             inhibit()
 
+    def smoke_detected(self, t: float | None = None) -> None:
+        """The cert bench's smoke/gas detector trips: its contact reads on the digital input
+        (``SMOKE_BIT``) and, wired in series with the watchdog relay, drops POWER, inhibits
+        the load and the supply at once, as the dead-man does (the station's watch then
+        ends the plan)."""
+        del t
+        self.smoke = True
+        self._deadman_expired(self.clock.now())
+
     def _load_inhibit(self, on: bool) -> None:
         for device in getattr(self.network, "devices", ()):
             if isinstance(device, SimLoad):

@@ -1,4 +1,5 @@
-"""The hard aborts of the certification bench: a smoke/gas input, and a runaway cell voltage
+"""The hard aborts of the certification bench: a smoke/gas input (its interlock stops the
+current at once, the watch ends the plan), and a runaway cell voltage
 (an off-spec design whose over-voltage protection waits 60 s) end the plan in the safe state
 within the watch's time bound, with the record kept."""
 
@@ -28,6 +29,8 @@ class _Bench:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, at_s: float | None = None) -> None:
         self.setup: Any = None
         self.smoke_at: float | None = None
+        self.current_after: float | None = None
+        self.current_before: float | None = None
         real = simbench.start_sim_bench
 
         def start(*args: Any, **kwargs: Any) -> Any:
@@ -36,8 +39,10 @@ class _Bench:
                 daq = self.setup.bench.instruments.daq
 
                 def smoke(t: float) -> None:
-                    daq.smoke = True
+                    self.current_before = self.setup.bench.pack.current()
+                    daq.smoke_detected(t)
                     self.smoke_at = t
+                    self.current_after = self.setup.bench.pack.current()
                 self.setup.clock.call_at(at_s, smoke)
             return self.setup
 
@@ -64,6 +69,8 @@ def test_a_smoke_input_ends_the_plan_in_the_safe_state_within_the_watch_bound(
     assert bench.smoke_at is not None
     reaction = record.started_at.timestamp() + c03.ended_t - (bench.setup.clock.utcnow().timestamp() - bench.setup.clock.now() + bench.smoke_at)
     assert 0.0 <= reaction <= float(COND["abort_poll_s"]) + 5.0, reaction
+    assert bench.current_before is not None and bench.current_before > 1.0   # charging then
+    assert bench.current_after == 0.0   # the detector's interlock stopped the charge at once
     _assert_safe(result, bench)
 
 
