@@ -58,7 +58,7 @@ def _assert_safe(result: Any, bench: _Bench) -> None:
 
 def test_a_smoke_input_ends_the_plan_in_the_safe_state_within_the_watch_bound(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bench = _Bench(monkeypatch, at_s=7200.0)   # during C03's first charge
+    bench = _Bench(monkeypatch, at_s=3000.0)   # during C03's first charge (50 A)
     result = execute(RunRequest(plan="cert", serial=SERIAL, station_file=STATION, out_dir=tmp_path),
                      select=["-k", "c01 or c02 or c03"])
     record = result.record
