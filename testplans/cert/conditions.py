@@ -29,6 +29,8 @@ class CertConditions(BaseModel):
     trace_interval_s: float = Field(gt=0)
     cutoff_current_a: float = Field(gt=0)
     cool_cells_c: float
+    cutoff_near_v: float = Field(gt=0)
+    cutoff_poll_s: float = Field(gt=0)
     over_discharge_current_a: float = Field(gt=0)
     over_discharge_timeout_s: float = Field(gt=0)
     overcharge_voltage_v: float = Field(gt=0)

@@ -18,10 +18,8 @@ from typing import Any
 from common.clock import wait_until
 from testplans.cert.conditions import CertConditions
 from testplans.cert.state import CertState
-from testplans.cert.watch import HardAbort, Trace, Watch, keep
+from testplans.cert.watch import Trace, Watch, keep
 from testplans.methods import blink_timing, expected_current_limits, trip_time
-
-__all__ = ["HardAbort"]
 
 
 def _watch(bms, daq, clock, cond: CertConditions) -> Watch:
@@ -68,7 +66,7 @@ def _discharge_until_cutoff(load, daq, watch: Watch, clock, cond: CertConditions
         poll = cond.trace_interval_s
         if fine_below_v is not None:
             watch.wait(lambda r: cut(r) or min(r.cell_voltages_v) <= fine_below_v, timeout, poll, trace, extra)
-            poll = 1.0
+            poll = cond.cutoff_poll_s
         watch.wait(cut, max(0.0, t0 + timeout - clock.now()), poll, trace, extra)
         return clock.now() - t0
     finally:
@@ -146,7 +144,7 @@ def test_c03_performance(step, supply, load, daq, bms, clock, state: CertState,
     clock.sleep(cond.capacity_rest_s)
     out = Trace("c03_discharge")
     seconds = _discharge_until_cutoff(load, daq, watch, clock, cond, cond.capacity_current_a,
-                                      cond.capacity_timeout_s, out)
+                                      cond.capacity_timeout_s, out, fine_below_v=cond.cutoff_near_v)
     keep(step, out, "C03 0.2 C discharge to the BMS cut-off")
     step.measure("c03_capacity_ah", load_ah := cond.capacity_current_a * seconds / 3600.0)
     back = Trace("c03_recharge")
@@ -162,7 +160,7 @@ def test_c04_over_discharge(step, load, daq, bms, clock, cond: CertConditions) -
     watch = _watch(bms, daq, clock, cond)
     trace = Trace("c04_over_discharge")
     _discharge_until_cutoff(load, daq, watch, clock, cond, cond.over_discharge_current_a,
-                            cond.over_discharge_timeout_s, trace, fine_below_v=3.0)
+                            cond.over_discharge_timeout_s, trace, fine_below_v=cond.cutoff_near_v)
     keep(step, trace, "C04 100 A discharge to the BMS opening")
     lows = [v for v in trace.column("cell_min_v") if math.isfinite(v)]
     step.measure("c04_lowest_cell_v", min(lows) if lows else math.nan)
