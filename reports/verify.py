@@ -359,9 +359,10 @@ def _check_store(record: Record, file_sha: str | None, record_path: Path, db_url
     if stored_sha != file_sha:
         result.fail(f"the store holds record SHA-256 {stored_sha} for run {record.run_id}, "
                     f"the record file hashes to {file_sha}")
-    # the store keeps the record file's hash, not its signature block
-    differences = diff(record.model_dump(mode="json", exclude={"signature"}),
-                       stored.model_dump(mode="json", exclude={"signature"}))
+    # the store keeps the record file's hash, not its signature block, nor the attachments
+    # list (each attachment is checked against its file; the list is under the record's hash)
+    differences = diff(record.model_dump(mode="json", exclude={"signature", "attachments"}),
+                       stored.model_dump(mode="json", exclude={"signature", "attachments"}))
     for d in differences[:12]:
         result.fail(f"record and store differ at {d}")
     if len(differences) > 12:
