@@ -38,6 +38,7 @@ class CertConditions(BaseModel):
     overcharge_near_v: float = Field(gt=0)
     overcharge_fine_poll_s: float = Field(gt=0)
     overcharge_near_pack_v: float = Field(gt=0)
+    overcharge_watch_from_v: float = Field(gt=0)
     overcharge_pack_poll_s: float = Field(gt=0)
     overcharge_watch_s: float = Field(gt=0)
     overcharge_watch_poll_s: float = Field(gt=0)

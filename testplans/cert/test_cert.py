@@ -189,9 +189,11 @@ def test_c05_overcharge(step, supply, daq, bms, clock, cond: CertConditions) -> 
         def near_cell(r: Any) -> bool:
             return max(r.cell_voltages_v) >= cond.overcharge_near_v
 
-        # coarse while far; every few seconds near the pack OV threshold (the cells rise
-        # slowly there); every quarter second once a cell is at the knee (it rises fast)
-        watch.wait(lambda r: stopped(r) or near_cell(r) or r.pack_voltage_v >= cond.overcharge_near_pack_v,
+        # coarse while far; every few seconds from the top of the plateau or near the pack OV
+        # threshold (a cell ahead of the others climbs the knee within a minute or two at
+        # this current); every quarter second once a cell is at the knee
+        watch.wait(lambda r: stopped(r) or max(r.cell_voltages_v) >= cond.overcharge_watch_from_v
+                   or r.pack_voltage_v >= cond.overcharge_near_pack_v,
                    cond.overcharge_timeout_s, 300.0, trace, extra)
         watch.wait(lambda r: stopped(r) or near_cell(r), cond.overcharge_timeout_s,
                    cond.overcharge_pack_poll_s, trace, extra)
