@@ -56,7 +56,7 @@ DESIGNS: tuple[CertDesign, ...] = (
                "charge over-temperature protection at 55 °C: a hot charge goes on"),
     CertDesign("derating", {"firmware.derating": _HOT_ROW}, frozenset({"C10"}),
                "charge limit not derated between 40 and 45 °C"),
-    CertDesign("bms-cells-cold", {f"sensors.temperature.cell{n}.offset": -4.0 for n in range(1, 5)},
+    CertDesign("bms-cells-cold", {f"sensors.temperature.cells_{a}_{a + 3}.offset": -4.0 for a in (1, 5, 9, 13)},
                frozenset({"C09", "C10"}),
                "the BMS's cell sensors read 4 °C low: the hot soak never reads 48 °C; the cell "
                "thermocouple shows the error", fixtures=("cell_thermocouples",)),
