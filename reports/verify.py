@@ -236,7 +236,12 @@ def _check_rebuilt(cert_path: Path, record: Record, file_sha: str, record_file: 
                    result: Verification) -> None:
     """The certificate presented must be, byte for byte, the one the record produces."""
     name = cert_path.name
-    expected = certificate_bytes(record, file_sha, record_file)
+    if record.plan == "cert":   # the clause report, with the traces beside the record
+        from reports.cert_report import cert_report_bytes
+
+        expected = cert_report_bytes(record, file_sha, cert_path.parent / "attachments" / record.run_id)
+    else:
+        expected = certificate_bytes(record, file_sha, record_file)
     presented = cert_path.read_bytes()
     if presented == expected:
         result.checked.append(f"certificate {name} is exactly the document the record produces")
@@ -354,7 +359,8 @@ def _check_store(record: Record, file_sha: str | None, record_path: Path, db_url
     if stored_sha != file_sha:
         result.fail(f"the store holds record SHA-256 {stored_sha} for run {record.run_id}, "
                     f"the record file hashes to {file_sha}")
-    # the store keeps the record file's hash, not its signature block
+    # the store keeps the record file's hash, not its signature block (it keeps the
+    # attachments list since migration 0004; each file is also checked against its hash)
     differences = diff(record.model_dump(mode="json", exclude={"signature"}),
                        stored.model_dump(mode="json", exclude={"signature"}))
     for d in differences[:12]:

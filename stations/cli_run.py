@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
     def run(
         plan: Annotated[str, typer.Argument(help="plan to run: eol")],
         serial: Annotated[str, typer.Option(help="serial number of the unit (scanned)")],
-        station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml]")] = None,
+        station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml; cert: stations/sim-cert.toml]")] = None,
         model: Annotated[str | None, typer.Option(help="v5, v5-alpha or v5-alpha-plus [default: from the serial]")] = None,
         unit: Annotated[Path | None, typer.Option(help="unit description file (simulated bench only)")] = None,
         operator: Annotated[str, typer.Option(help="operator name for the record")] = "operator",
@@ -68,6 +68,7 @@ def register(app: typer.Typer) -> None:
         heater: Annotated[bool, typer.Option("--heater/--no-heater", metavar="", help="work order: heater fitted (--no-heater: none)")] = True,
         seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
         stop_on_fail: Annotated[bool, typer.Option("--stop-on-fail", metavar="", help="end the plan after the step of the first FAIL (the rest NOT RUN)")] = False,
+        fixture: Annotated[list[str] | None, typer.Option(help="cert: a fixture or sample present (repeat): short_circuit, cell_thermocouples, prepared_sample, reversal_fixture")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
     ) -> None:
         """Run PLAN on one pack; writes DIR/<serial>_<UTC time>.json and .pdf."""
@@ -75,13 +76,16 @@ def register(app: typer.Typer) -> None:
         from fixtures.session import RunRequest
         from stations.gate import production_refusal
 
+        if station is None and plan == "cert":   # the cert bench: wider envelope, smoke input
+            station = DEFAULT_STATION.with_name("sim-cert.toml")
         refusal = production_refusal(station or DEFAULT_STATION, out)   # docs/line.md: the gate
         if refusal is not None:
             Console(stderr=True).print(f"[bold red]refused:[/] {refusal}", soft_wrap=True)
             raise typer.Exit(3)
         req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
                          model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
-                         seed=seed, dip=dip, heater=heater, stop_on_fail=stop_on_fail)
+                         seed=seed, dip=dip, heater=heater, stop_on_fail=stop_on_fail,
+                         fixtures=tuple(fixture or ()))
         raise typer.Exit(run_plan(req, Console(), Console(stderr=True), progress=not quiet))
 
 

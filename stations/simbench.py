@@ -53,6 +53,9 @@ def start_sim_bench(
         dialects = {role: cfg.dialect for role, cfg in config.instruments.items()}
         bench.attach_instruments(start_instruments(bench.pack, bench.clock, dialects=dialects,
                                                    seed=seed))
+        deadman = config.fixture.deadman
+        if deadman is not None:   # the simulated fixture's relay has the set time its file states
+            bench.instruments.daq.deadman_s = deadman.timeout_s
         description["instruments"] = bench.instruments.describe()
         station = with_bench_addresses(config, description, source)
     except BaseException:

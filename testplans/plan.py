@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-KNOWN_PLANS = ("eol",)
+KNOWN_PLANS = ("eol", "cert")
 
 
 class PlanError(ValueError):

@@ -219,6 +219,12 @@ class Bms:
         """Take in what the bus holds: every frame since this call counts for periods."""
         self.can.poll()
 
+    def stop_listening(self) -> None:
+        """Leave the CAN bus for the rest of the run: a plan that judges nothing on CAN for
+        days (the certification pre-check reads the advertised limits on RS485) would
+        otherwise hold every frame of a multi-day soak."""
+        self.can.close()
+
     def can_frames(self) -> tuple[CanFrameView, ...]:
         """Every BMS frame with its count, mean period and age."""
         out = []
@@ -344,6 +350,12 @@ class Bms:
         """The pack's current as the BMS measures it, from the console's ``pwr`` (mA: finer
         than the 0.1 A of RS485 analog values), A, + = charge."""
         return self.console.pwr()[0].current_ma / 1000
+
+    def protection_status(self) -> tuple[frozenset[str], frozenset[str], bool]:
+        """(protections, alarms, heater on) as the console's ``pwr N`` names them
+        (``cell_ov``, ``chg_ot``, ...): the certification plan judges which one stopped it."""
+        d = self.console.pwr_detail(1)
+        return d.protections, d.alarms, d.heater_on
 
     def console_answers(self) -> bool:
         """The console answers ``pwr`` with at least one pack, at the normal prompt."""

@@ -50,7 +50,10 @@ LIMITS_DIR = Path(__file__).parent
 #: The hashes of released documents; beside this module, never in a folder given to load.
 RELEASED_FILE = Path(__file__).with_name("released.toml")
 Scalar = float | int | str | bool
-Feature = Literal["heater", "breaker"]
+#: What a unit or bench has that a measurement may need: the heater and breaker options, and
+#: the certification fixtures and sample kinds (``docs/cert-plan.md``).
+Feature = Literal["heater", "breaker", "short_circuit", "cell_thermocouples", "prepared_sample",
+                  "reversal_fixture"]
 NUMERIC = ("range", "ge", "le")
 C = TypeVar("C", bound=BaseModel)
 
@@ -127,6 +130,8 @@ class LimitsDocument(_Strict):
     measurement: list[Declaration]
     #: selector (a measurement's name or a glob) → its uncertainty budget (budget.toml)
     budget: dict[str, Budget] = {}
+    #: the clause rows of a certification plan (testplans/cert/clauses.py reads them)
+    clause: list[dict[str, str | list[str]]] = []
 
     @model_validator(mode="after")
     def _unique(self) -> LimitsDocument:
