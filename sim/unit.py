@@ -15,6 +15,7 @@ import types
 import typing
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -518,7 +519,7 @@ class HistorySection(_Section):
     @field_validator("events")
     @classmethod
     def _ordered(cls, v: list[HistoryEvent]) -> list[HistoryEvent]:
-        if any(b.time < a.time for a, b in zip(v, v[1:], strict=False)):
+        if any(b.time < a.time for a, b in pairwise(v)):
             raise ValueError("events must be oldest first")
         return v
 
@@ -838,9 +839,16 @@ def schema_rows() -> Iterator[tuple[str, str, str, str, str, str]]:
             layer = "1 (CRC)" if key.startswith("parameters.") else "2"
             if typing.get_origin(tp) is dict:
                 sub = _unwrap(typing.get_args(tp)[1])
-                yield (f"{key}.N", layer, "-", "{}", "N = 1..16", info.description or "")
-                yield from walk(sub, f"{key}.N.", {})
-                continue
+                if isinstance(sub, type) and issubclass(sub, BaseModel):
+                    yield (f"{key}.N", layer, "-", "{}", "N = 1..16", info.description or "")
+                    yield from walk(sub, f"{key}.N.", {})
+                    continue
+            if typing.get_origin(tp) is list:
+                sub = _unwrap(typing.get_args(tp)[0])
+                if isinstance(sub, type) and issubclass(sub, BaseModel):
+                    yield (f"{key}[]", layer, "-", "[]", allowed_text(info), info.description or "")
+                    yield from walk(sub, f"{key}[].", {})
+                    continue
             yield (
                 key,
                 layer,
