@@ -56,7 +56,7 @@ class Progress:
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        plan: Annotated[str, typer.Argument(help="plan to run: eol")],
+        plan: Annotated[str, typer.Argument(help="plan to run: eol, rma")],
         serial: Annotated[str, typer.Option(help="serial number of the unit (scanned)")],
         station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml]")] = None,
         model: Annotated[str | None, typer.Option(help="v5, v5-alpha or v5-alpha-plus [default: from the serial]")] = None,
@@ -68,14 +68,16 @@ def register(app: typer.Typer) -> None:
         heater: Annotated[bool, typer.Option("--heater/--no-heater", metavar="", help="work order: heater fitted (--no-heater: none)")] = True,
         seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
+        intake: Annotated[Path | None, typer.Option(help="rma: the intake file (RMA number, claim, checklist); absent answers are recorded as not given")] = None,
     ) -> None:
         """Run PLAN on one pack; writes DIR/<serial>_<UTC time>.json and .pdf."""
-        from fixtures.plugin import DEFAULT_STATION
+        from fixtures.plugin import DEFAULT_STATION, SERVICE_STATION
         from fixtures.session import RunRequest
 
-        req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
+        default = SERVICE_STATION if plan == "rma" else DEFAULT_STATION
+        req = RunRequest(plan=plan, serial=serial, station_file=station or default,
                          model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
-                         seed=seed, dip=dip, heater=heater)
+                         seed=seed, dip=dip, heater=heater, intake=intake)
         raise typer.Exit(run_plan(req, Console(), Console(stderr=True), progress=not quiet))
 
 

@@ -372,6 +372,11 @@ class Bms:
         is refused before it reaches the wire (an RMA run never changes history)."""
         self.console.read_only = True
 
+    def release_can(self) -> None:
+        """Stop receiving CAN: a plan that reads no frame (the RMA diagnosis speaks console
+        and RS485) does not keep a day of frames it never reads."""
+        self.can.close()
+
     def history(self) -> HistoryDump:
         """Every R03 dump, raw and parsed (``drivers.pack.dumps``)."""
         return read_history(self.console)
