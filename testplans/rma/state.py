@@ -25,3 +25,4 @@ class RmaState:
     charged: bool = False               # R08 ended at the end of charge
     cells: dict[str, list[Any]] = field(default_factory=dict)   # per-cell columns for the report
     series: dict[str, list[list[float]]] = field(default_factory=dict)  # curves for the report
+    events: list[dict[str, str]] = field(default_factory=list)   # the R03 log, for the timeline

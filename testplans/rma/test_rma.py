@@ -156,6 +156,11 @@ def test_dumps(step, bms, clock, state: RmaState) -> None:
     for i, d in enumerate(dumps.dumps):
         name = f"dump_{i:02d}_{d.command.replace(' ', '_')}.txt"
         step.attach(name, d.raw, "text/plain", f"console `{d.command}` as received (R03)")
+    state.events = [{"time": e.time.isoformat(), "code": e.code, "info": e.info} for e in dumps.log]
+    soh = next((d.parsed for d in dumps.dumps if d.command.startswith("soh") and d.parsed), None)
+    if soh is not None:
+        state.cells["soh_count"] = [c.count for c in soh]
+        state.cells["soh_status"] = [c.status for c in soh]
     problems = [f"{d.command}: {d.problem}" for d in dumps.dumps if d.parsed is None]
     step.measure("console_dumps_parsed", not problems, "; ".join(problems))
     step.measure("log_entries", len(dumps.log))
@@ -600,7 +605,7 @@ def test_classify(step, state: RmaState, rma_thresholds) -> None:
     diagnosis = classify(state.findings, rma_thresholds)
     _attach_json(step, "diagnosis.json", {**diagnosis.as_dict(), "findings": state.findings.as_dict(),
                                           "intake": state.intake, "cells": state.cells,
-                                          "series": state.series},
+                                          "series": state.series, "events": state.events},
                  "the class, the rule, every match with its evidence, the findings and series")
     first = diagnosis.matches[0]
     step.measure("rma_class", diagnosis.primary, first.evidence)
