@@ -3,7 +3,7 @@ as it left the factory (its record in the store: the baseline), then ``station r
 aged unit; the class, the rule and every contributing class against the scenario's, with the
 wall and CPU time of each RMA run.
 
-    python -m benchmarks.bench_rma [NAME ...]
+    python -m benchmarks.bench_rma [--save] [NAME ...]   (--save: keep each run's findings)
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Outcome:
     diagnosis: dict[str, Any]
     wall_s: float
     cpu_s: float
+    out: Path
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -85,8 +86,9 @@ def run_rma(scenario: Scenario, out: Path, *, store_from: Path | None = None,
     baseline), else this scenario's own EOL runs first when it has a baseline."""
     out.mkdir(parents=True, exist_ok=True)
     if scenario.baseline:
-        if store_from is not None:
-            shutil.copyfile(store_from, out / STORE)
+        if store_from is not None:   # the database with its write-ahead log, if any
+            for part in store_from.parent.glob(store_from.name + "*"):
+                shutil.copyfile(part, out / part.name.replace(store_from.name, STORE))
         else:
             run_eol(scenario, out)
     unit_file = out / "aged.unit.toml"
@@ -101,7 +103,7 @@ def run_rma(scenario: Scenario, out: Path, *, store_from: Path | None = None,
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if record is None:
         raise RuntimeError(f"{scenario.name}: the RMA run was refused (exit {code})")
-    return Outcome(scenario, record, diagnosis_of(record, out), wall, cpu)
+    return Outcome(scenario, record, diagnosis_of(record, out), wall, cpu, out)
 
 
 def diagnosis_of(record: Record, out: Path) -> dict[str, Any]:
@@ -112,8 +114,21 @@ def diagnosis_of(record: Record, out: Path) -> dict[str, Any]:
     return json.loads((out / entry.file).read_bytes())
 
 
+FINDINGS = Path(__file__).resolve().parent.parent / "sim" / "rma_scenarios" / "findings"
+
+
+def save_findings(o: Outcome) -> Path:
+    """The findings a real run produced, for test_scenario_findings.py (``--save``)."""
+    FINDINGS.mkdir(exist_ok=True)
+    path = FINDINGS / f"{o.scenario.name}.json"
+    data = {"run_id": o.record.run_id, "findings": o.diagnosis["findings"]}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
 def main(argv: list[str]) -> int:
-    chosen = argv or names()
+    save = "--save" in argv
+    chosen = [a for a in argv if a != "--save"] or names()
     root = Path(os.environ.get("RMA_BENCH_OUT", "/tmp/rma-bench"))
     shutil.rmtree(root, ignore_errors=True)
     bad = 0
@@ -121,6 +136,8 @@ def main(argv: list[str]) -> int:
     for name in chosen:
         o = run_rma(load(name), root / name)
         bad += not o.correct
+        if save:
+            save_findings(o)
         print(f"{name:32} {o.diagnosis['primary']:15} {o.diagnosis['rule']:24} "
               f"{'yes' if o.correct else 'NO':3} {o.wall_s:7.1f} {o.cpu_s:6.1f} "
               f"{(o.record.duration_s or 0) / 3600:6.1f}", flush=True)

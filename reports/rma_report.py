@@ -96,7 +96,7 @@ def _timeline(events: list[dict[str, str]]) -> Image | None:
     import matplotlib.pyplot as plt
 
     codes = list(dict.fromkeys(e["code"] for e in events))
-    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.25 * len(codes)))
+    fig, ax = plt.subplots(figsize=(8, max(1.8, 0.8 + 0.25 * len(codes))))
     times = [datetime.fromisoformat(e["time"]) for e in events]
     ax.scatter(times, [codes.index(e["code"]) for e in events], marker="|", s=120)
     ax.set_yticks(range(len(codes)), codes, fontsize=7)

@@ -182,8 +182,10 @@ class Console:
 
     # -- helpers ---------------------------------------------------------------------------
     def _calendar(self, t: float) -> datetime:
-        """Pack calendar time of virtual time ``t``."""
-        return self.pack.bms.pack_time() - timedelta(seconds=self.pack.clock.now() - t)
+        """Pack calendar time of virtual time ``t``, to the nearest second (as the pack
+        stores it: a later read prints the same time for the same event)."""
+        when = self.pack.bms.pack_time() - timedelta(seconds=self.pack.clock.now() - t)
+        return (when + timedelta(microseconds=500_000)).replace(microsecond=0)
 
     @staticmethod
     def _pack_index(args: list[str]) -> int:

@@ -545,8 +545,6 @@ def test_self_discharge(step, bms, supply, clock, state: RmaState, cond: RmaCond
     clock.sleep(cond.self_discharge_settle_s)
     before = _mean_cells(bms, 8)
     t0 = clock.now()
-    step.measure("rest_spread_20_80_mv", max(before) - min(before))
-    state.findings.rest_spread_v = max(before) - min(before)
     _rest_awake(bms, clock, cond.self_discharge_rest_s, cond.awake_poll_s)
     after = _mean_cells(bms, 8)
     drifts = drifts_per_day(before, after, clock.now() - t0)
@@ -565,19 +563,31 @@ def test_targeted(step, state: RmaState) -> None:
 
 
 # ------------------------------------------------------------------------------ R12
-def test_finish(step, bms, supply, load, clock, state: RmaState, cond: RmaConditions) -> None:
+def test_finish(step, bms, supply, load, clock, state: RmaState, cond: RmaConditions,
+                rma_thresholds) -> None:
     if _skip(step, state, "finish", None if state.dumps else "no dumps were read"):
         return
     if state.capacity_ah and state.soc_known_pct is not None:
         delta = (cond.finish_soc_pct - state.soc_known_pct) * PERCENT * state.capacity_ah
         if delta > 0:
             _charge_ah(supply, clock, cond, delta)
-        step.measure("finish_soc_pct", cond.finish_soc_pct, "from the station's own Ah count")
+        soc = cond.finish_soc_pct
+        step.measure("finish_soc_pct", soc, "from the station's own Ah count")
     else:
         paths_ok = not state.findings.mosfet_failures
         problem = _move_soc(bms, supply, load, clock, cond, 40.0, 60.0) if paths_ok else \
             "a MOSFET does not conduct: the SOC is left as it came"
-        step.measure("finish_soc_pct", bms.reading().soc_pct, problem or "the BMS's SOC (no capacity measured)")
+        soc = bms.reading().soc_pct
+        step.measure("finish_soc_pct", soc, problem or "the BMS's SOC (no capacity measured)")
+    low, high = rma_thresholds["rest_soc_window_pct"]
+    if state.findings.balancing in ("working", "not needed", "inert") and low <= soc <= high:
+        clock.sleep(cond.self_discharge_settle_s)
+        cells = _mean_cells(bms, 8)
+        state.cells["storage_v"] = cells
+        state.findings.rest_spread_v = max(cells) - min(cells)
+        step.measure("rest_spread_20_80_mv", state.findings.rest_spread_v)
+    else:
+        step.not_run("rest_spread_20_80_mv", "no rest at 20-80 % SOC after a top-of-charge balancing")
     step.measure("test_mode_off", bms.console_in_normal_mode())
     after = bms.history()
     for i, d in enumerate(after.dumps):
