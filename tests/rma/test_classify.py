@@ -138,3 +138,16 @@ def test_a_measurement_limit_and_its_rule_threshold_agree(name: str, side: str, 
         limits = load_limits(model, "rma")
         d = next(d for d in limits.data.measurement if d.name == name)
         assert getattr(d, side) == pytest.approx(limits.data.rma[key] * scale), (model, name)
+
+
+def test_an_unreadable_intake_file_refuses_the_run_before_anything_is_switched_on(tmp_path) -> None:
+    from fixtures.engine import REFUSED, execute
+    from fixtures.plugin import SERVICE_STATION
+    from fixtures.session import RunRequest
+
+    bad = tmp_path / "intake.toml"
+    bad.write_text("claim = [unclosed\n", encoding="utf-8")
+    result = execute(RunRequest(plan="rma", serial="PV5S24030000013E", station_file=SERVICE_STATION,
+                                out_dir=tmp_path / "out", intake=bad))
+    assert result.exit_code == REFUSED and result.record is None
+    assert "--intake" in (result.refused or "")

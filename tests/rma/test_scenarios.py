@@ -109,3 +109,8 @@ def test_the_report_carries_the_class_rule_evidence_hashes_and_re_renders(outcom
                                       "--out", str(again)])
     assert result.exit_code == 0, result.output
     assert again.read_bytes() == pdf.read_bytes()
+    from reports.verify import verify
+
+    checked = verify(pdf.with_suffix(".json"))
+    assert checked.ok, checked.problems
+    assert any("RMA report" in line and "identical" in line for line in checked.checked)
