@@ -180,6 +180,27 @@ def register(app: typer.Typer) -> None:
         write_cert_report(record, sha, path, results / "attachments" / record.run_id)
         _console().print(f"{record.verdict} {serial} cert pre-check -> {path}", highlight=False)
 
+    @report_app.command("rma")
+    def rma(
+        serial: Annotated[str, typer.Argument(help="serial number of the returned pack")],
+        results: Results = DEFAULT_RESULTS,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="PDF to write [default: beside the record, same stem]")] = None,
+    ) -> None:
+        """Re-render the RMA diagnosis report of the pack's latest RMA record (its files are
+        checked against their hashes first)."""
+        from reports.rma_report import ReportError, latest_rma_record, write_rma_report
+
+        console = _console()
+        try:
+            record, path = latest_rma_record(results, serial.strip().upper())
+            target = out or path.with_suffix(".pdf")
+            write_rma_report(record, path, target)
+        except (ReportError, OSError) as exc:
+            _console(stderr=True).print(f"error: {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        console.print(f"{record.serial}: RMA report of run {record.run_id} -> {target}", highlight=False)
+
     @report_app.command("unit")
     def unit(
         serial: Annotated[str, typer.Argument(help="serial number of the pack")],

@@ -187,6 +187,8 @@ def verify(path: str | Path, db_url: str | None = None, *,
 
     if not cert_path.is_file():
         result.fail(f"certificate {cert_path} not found")
+    elif record is not None and record.plan == "rma":   # a diagnosis has a report instead
+        _check_rma_report(cert_path, record, record_path, result)
     elif record is not None and file_sha is not None:
         _check_rebuilt(cert_path, record, file_sha, record_path.name, result)
     else:
@@ -200,6 +202,21 @@ def verify(path: str | Path, db_url: str | None = None, *,
     if record is not None:
         _check_store(record, file_sha, record_path, db_url, result)
     return result
+
+
+def _check_rma_report(path: Path, record: Record, record_path: Path, result: Verification) -> None:
+    """An RMA diagnosis's report must be, byte for byte, the one its record and files give."""
+    from reports.rma_report import ReportError, report_bytes
+
+    try:
+        expected = report_bytes(record, record_path)
+    except (ReportError, OSError) as exc:
+        result.fail(f"RMA report {path.name}: cannot be rebuilt: {exc}")
+        return
+    if path.read_bytes() == expected:
+        result.checked.append(f"RMA report {path.name}: rebuilt from the record, identical")
+    else:
+        result.fail(f"RMA report {path.name} is not the one the record and its files give")
 
 
 def _check_attachments(record: Record, folder: Path, result: Verification) -> None:

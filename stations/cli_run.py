@@ -56,7 +56,7 @@ class Progress:
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        plan: Annotated[str, typer.Argument(help="plan to run: eol")],
+        plan: Annotated[str, typer.Argument(help="plan to run: eol, rma")],
         serial: Annotated[str, typer.Option(help="serial number of the unit (scanned)")],
         station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml; cert: stations/sim-cert.toml]")] = None,
         model: Annotated[str | None, typer.Option(help="v5, v5-alpha or v5-alpha-plus [default: from the serial]")] = None,
@@ -70,22 +70,24 @@ def register(app: typer.Typer) -> None:
         stop_on_fail: Annotated[bool, typer.Option("--stop-on-fail", metavar="", help="end the plan after the step of the first FAIL (the rest NOT RUN)")] = False,
         fixture: Annotated[list[str] | None, typer.Option(help="cert: a fixture or sample present (repeat): short_circuit, cell_thermocouples, prepared_sample, reversal_fixture")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
+        intake: Annotated[Path | None, typer.Option(help="rma: the intake file (RMA number, claim, checklist); absent answers are recorded as not given")] = None,
     ) -> None:
         """Run PLAN on one pack; writes DIR/<serial>_<UTC time>.json and .pdf."""
-        from fixtures.plugin import DEFAULT_STATION
+        from fixtures.plugin import DEFAULT_STATION, SERVICE_STATION
         from fixtures.session import RunRequest
         from stations.gate import production_refusal
 
         if station is None and plan == "cert":   # the cert bench: wider envelope, smoke input
             station = DEFAULT_STATION.with_name("sim-cert.toml")
-        refusal = production_refusal(station or DEFAULT_STATION, out)   # docs/line.md: the gate
+        default = SERVICE_STATION if plan == "rma" else DEFAULT_STATION
+        refusal = production_refusal(station or default, out)   # docs/line.md: the gate
         if refusal is not None:
             Console(stderr=True).print(f"[bold red]refused:[/] {refusal}", soft_wrap=True)
             raise typer.Exit(3)
-        req = RunRequest(plan=plan, serial=serial, station_file=station or DEFAULT_STATION,
+        req = RunRequest(plan=plan, serial=serial, station_file=station or default,
                          model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
                          seed=seed, dip=dip, heater=heater, stop_on_fail=stop_on_fail,
-                         fixtures=tuple(fixture or ()))
+                         fixtures=tuple(fixture or ()), intake=intake)
         raise typer.Exit(run_plan(req, Console(), Console(stderr=True), progress=not quiet))
 
 

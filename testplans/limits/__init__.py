@@ -132,6 +132,8 @@ class LimitsDocument(_Strict):
     budget: dict[str, Budget] = {}
     #: the clause rows of a certification plan (testplans/cert/clauses.py reads them)
     clause: list[dict[str, str | list[str]]] = []
+    #: a plan's classification thresholds (the RMA diagnosis's ``[rma]``): values, never code
+    rma: dict[str, float | int | str | bool | list[float] | dict[str, float]] = {}
 
     @model_validator(mode="after")
     def _unique(self) -> LimitsDocument:
@@ -367,7 +369,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 #: What an override may change: conditions and tables key by key, measurements field by field.
 _OVERRIDABLE = {"model", "version", "description", "conditions", "released_firmware",
-                "derating", "measurement", "budget"}
+                "derating", "measurement", "budget", "rma"}
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -381,6 +383,8 @@ def _merge(base: dict[str, Any], override: dict[str, Any], path: Path) -> dict[s
             doc[key] = override[key]
     for key in ("conditions", "released_firmware", "budget"):   # budget: an entry replaced whole
         doc[key] = {**base.get(key, {}), **override.get(key, {})}
+    if "rma" in base or "rma" in override:
+        doc["rma"] = {**base.get("rma", {}), **override.get("rma", {})}
     changes = override.get("measurement", {})
     if not isinstance(changes, dict):
         raise LimitsFileError(f"{path}: measurement overrides are tables [measurement.<name>]")
