@@ -155,6 +155,52 @@ def register(app: typer.Typer) -> None:
             f"first-pass yield {100 * summary.first_pass_yield:.1f} %, "
             f"retest rate {100 * summary.retest_rate:.1f} % -> {out}", highlight=False)
 
+    @report_app.command("cert")
+    def cert(
+        serial: Annotated[str, typer.Argument(help="serial number of the pack")],
+        db: Db = None,
+        results: Results = DEFAULT_RESULTS,
+        out: Annotated[Path | None, typer.Option(help="PDF to write [default: RESULTS/<serial>_cert.pdf]")] = None,
+    ) -> None:
+        """Re-render the latest certification pre-check of SERIAL from the store (clause
+        verdicts derived from its measurements; traces from RESULTS/attachments)."""
+        from reports.cert_report import write_cert_report
+
+        store = _open_existing_store(db, results)
+        with store:
+            runs = store.runs(serial=serial)
+            runs = runs[runs.plan == "cert"] if not runs.empty else runs
+            if runs.empty:
+                _console().print(f"no cert runs of {serial} in the store")
+                raise typer.Exit(1)
+            last = runs.sort_values("started_at").iloc[-1]
+            record = store.load_record(last.run_id)
+            sha = store.record_sha256(last.run_id)
+        path = out or results / f"{serial}_cert.pdf"
+        write_cert_report(record, sha, path, results / "attachments" / record.run_id)
+        _console().print(f"{record.verdict} {serial} cert pre-check -> {path}", highlight=False)
+
+    @report_app.command("rma")
+    def rma(
+        serial: Annotated[str, typer.Argument(help="serial number of the returned pack")],
+        results: Results = DEFAULT_RESULTS,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="PDF to write [default: beside the record, same stem]")] = None,
+    ) -> None:
+        """Re-render the RMA diagnosis report of the pack's latest RMA record (its files are
+        checked against their hashes first)."""
+        from reports.rma_report import ReportError, latest_rma_record, write_rma_report
+
+        console = _console()
+        try:
+            record, path = latest_rma_record(results, serial.strip().upper())
+            target = out or path.with_suffix(".pdf")
+            write_rma_report(record, path, target)
+        except (ReportError, OSError) as exc:
+            _console(stderr=True).print(f"error: {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        console.print(f"{record.serial}: RMA report of run {record.run_id} -> {target}", highlight=False)
+
     @report_app.command("unit")
     def unit(
         serial: Annotated[str, typer.Argument(help="serial number of the pack")],

@@ -187,6 +187,8 @@ def verify(path: str | Path, db_url: str | None = None, *,
 
     if not cert_path.is_file():
         result.fail(f"certificate {cert_path} not found")
+    elif record is not None and record.plan == "rma":   # a diagnosis has a report instead
+        _check_rma_report(cert_path, record, record_path, result)
     elif record is not None and file_sha is not None:
         _check_rebuilt(cert_path, record, file_sha, record_path.name, result)
     else:
@@ -200,6 +202,21 @@ def verify(path: str | Path, db_url: str | None = None, *,
     if record is not None:
         _check_store(record, file_sha, record_path, db_url, result)
     return result
+
+
+def _check_rma_report(path: Path, record: Record, record_path: Path, result: Verification) -> None:
+    """An RMA diagnosis's report must be, byte for byte, the one its record and files give."""
+    from reports.rma_report import ReportError, report_bytes
+
+    try:
+        expected = report_bytes(record, record_path)
+    except (ReportError, OSError) as exc:
+        result.fail(f"RMA report {path.name}: cannot be rebuilt: {exc}")
+        return
+    if path.read_bytes() == expected:
+        result.checked.append(f"RMA report {path.name}: rebuilt from the record, identical")
+    else:
+        result.fail(f"RMA report {path.name} is not the one the record and its files give")
 
 
 def _check_attachments(record: Record, folder: Path, result: Verification) -> None:
@@ -236,7 +253,12 @@ def _check_rebuilt(cert_path: Path, record: Record, file_sha: str, record_file: 
                    result: Verification) -> None:
     """The certificate presented must be, byte for byte, the one the record produces."""
     name = cert_path.name
-    expected = certificate_bytes(record, file_sha, record_file)
+    if record.plan == "cert":   # the clause report, with the traces beside the record
+        from reports.cert_report import cert_report_bytes
+
+        expected = cert_report_bytes(record, file_sha, cert_path.parent / "attachments" / record.run_id)
+    else:
+        expected = certificate_bytes(record, file_sha, record_file)
     presented = cert_path.read_bytes()
     if presented == expected:
         result.checked.append(f"certificate {name} is exactly the document the record produces")
@@ -354,7 +376,8 @@ def _check_store(record: Record, file_sha: str | None, record_path: Path, db_url
     if stored_sha != file_sha:
         result.fail(f"the store holds record SHA-256 {stored_sha} for run {record.run_id}, "
                     f"the record file hashes to {file_sha}")
-    # the store keeps the record file's hash, not its signature block
+    # the store keeps the record file's hash, not its signature block (it keeps the
+    # attachments list since migration 0004; each file is also checked against its hash)
     differences = diff(record.model_dump(mode="json", exclude={"signature"}),
                        stored.model_dump(mode="json", exclude={"signature"}))
     for d in differences[:12]:

@@ -14,6 +14,8 @@ import tomllib
 import types
 import typing
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -447,10 +449,105 @@ class SafetySection(_Section):
     insulation_ohm: float = F(500e6, "Ω", "terminals to chassis", ge=0.0, le=1e15)
 
 
+#: Lifetime counters of the console's ``stat`` (SPEC §7), as Pylontech-style consoles label them.
+STAT_COUNTERS: tuple[str, ...] = (
+    "Charge Times", "COC Times", "DOC Times", "SC Times", "Bat OV Times", "Bat UV Times",
+    "COT Times", "CUT Times", "DOT Times", "DUT Times", "Shut Times", "Reset Times",
+    "RV Times", "Input OV Times", "SysLock Times",
+)
+
+
+class HistoryEvent(_Section):
+    """One entry the pack logged in the field, before it came back (SPEC §4, §7 ``log``)."""
+
+    time: datetime = F(..., "UTC", "when the pack logged it (its own calendar clock)",
+                       allowed="a TOML date-time with offset, before the bench's epoch")
+    code: str = F(..., "-", "event code as the firmware logs it (e.g. short_prot, cell_uv_prot, "
+                  "cell_uv_prot_end, chg_ut_prot, input_ov, reverse)", pattern=r"^[a-z][a-z0-9_]*$")
+    info: str = F("-", "-", "the log's Info column (one word, e.g. cell05)", pattern=r"^\S{1,16}$")
+    pack_v: float = F(51.2, "V", "pack voltage logged with it", ge=0.0, le=80.0)
+    current_a: float = F(0.0, "A", "current logged with it (+ = charge)", ge=-5000.0, le=5000.0)
+    cell_max_v: float = F(3.2, "V", "highest cell logged with it", ge=0.0, le=5.0)
+    cell_min_v: float = F(3.2, "V", "lowest cell logged with it", ge=0.0, le=5.0)
+    temp_c: float = F(25.0, "°C", "highest cell temperature logged with it", ge=-60.0, le=200.0)
+
+    @field_validator("time")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("give the time with its offset (e.g. 2025-06-01T12:00:00Z)")
+        return v.astimezone(UTC)
+
+
 class HistorySection(_Section):
     cycles: int = F(0, "-", "cycle count at t = 0", ge=0, le=100_000)
     cumulative_ah: float = F(0.0, "Ah", "discharged Ah at t = 0", ge=0.0, le=1e8)
     days_since_full_charge: float = F(0.0, "days", "days since the last end of charge", ge=0.0, le=10_000.0)
+    events: list[HistoryEvent] = Field(
+        default_factory=list, description="the field's event log, oldest first (console `log`)",
+        json_schema_extra={"unit": "-", "allowed": "tables [[history.events]]"})
+    counters: dict[str, int] = Field(
+        default_factory=dict, description="`stat` counts beyond those of the logged events "
+        "(events that scrolled out of the 1000-entry log), by label",
+        json_schema_extra={"unit": "-", "allowed": "labels of SPEC §7 `stat`, counts >= 0"})
+    soh_counts: dict[int, int] = Field(
+        default_factory=dict, description="`soh N` SOHCount per cell 1..16 (absent: 0)",
+        json_schema_extra={"unit": "-"})
+    learned_capacity_ah: float | None = F(None, "Ah", "the BMS's learnt full capacity (absent: "
+                                          "the weakest cell's, as it learns it)", ge=1.0, le=200.0)
+    bms_soc_pct: float | None = F(None, "%", "the BMS's SOC at t = 0 (absent: the cells' mean)",
+                                  ge=0.0, le=100.0)
+
+    @field_validator("counters")
+    @classmethod
+    def _labels(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [k for k in v if k not in STAT_COUNTERS]
+        if bad:
+            raise ValueError(f"unknown counter {bad[0]!r}; allowed: {', '.join(STAT_COUNTERS)}")
+        if any(n < 0 for n in v.values()):
+            raise ValueError("counts are >= 0")
+        return v
+
+    @field_validator("soh_counts")
+    @classmethod
+    def _cells(cls, v: dict[int, int]) -> dict[int, int]:
+        bad = [k for k in v if not 1 <= k <= CELLS_IN_SERIES]
+        if bad:
+            raise ValueError(f"cell index {bad[0]} is not 1..{CELLS_IN_SERIES}")
+        return v
+
+    @field_validator("events")
+    @classmethod
+    def _ordered(cls, v: list[HistoryEvent]) -> list[HistoryEvent]:
+        if any(b.time < a.time for a, b in pairwise(v)):
+            raise ValueError("events must be oldest first")
+        return v
+
+
+StuckAt = Literal["open", "short"]
+
+
+class DefectsSection(_Section):
+    """BMS faults only a diagnosis finds (none of them changes a reply's format)."""
+
+    balancing_dead: bool = F(False, "-", "the bleed circuit is dead: the firmware balances "
+                             "(console BAL Y) but no current flows")
+    stuck_temperature: dict[str, StuckAt] = Field(
+        default_factory=dict, description="temperature sensors stuck at an open (−40 °C) or "
+        "short (150 °C) value, by name (bms_board, cells_1_4 … cells_13_16, mosfet)",
+        json_schema_extra={"unit": "-", "allowed": "sensor name → 'open' | 'short'"})
+    discharge_fet_open: bool = F(False, "-", "the discharge MOSFET will not conduct (the firmware "
+                                 "says it is on; a charge flows through its body diode)")
+    charge_fet_open: bool = F(False, "-", "the charge MOSFET will not conduct (the firmware says "
+                              "it is on)")
+
+    @field_validator("stuck_temperature")
+    @classmethod
+    def _sensors(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in v if k not in TEMPERATURE_SENSORS]
+        if bad:
+            raise ValueError(f"unknown sensor {bad[0]!r}; allowed: {', '.join(TEMPERATURE_SENSORS)}")
+        return v
 
 
 ModelId = Literal.__getitem__(tuple(MODELS))  # the models of common/models.py
@@ -476,6 +573,7 @@ class UnitDescription(_Section):
     path: PathSection = Field(default_factory=PathSection)
     safety: SafetySection = Field(default_factory=SafetySection)
     history: HistorySection = Field(default_factory=HistorySection)
+    defects: DefectsSection = Field(default_factory=DefectsSection)
 
     @model_validator(mode="after")
     def _consistent(self) -> UnitDescription:
@@ -741,9 +839,16 @@ def schema_rows() -> Iterator[tuple[str, str, str, str, str, str]]:
             layer = "1 (CRC)" if key.startswith("parameters.") else "2"
             if typing.get_origin(tp) is dict:
                 sub = _unwrap(typing.get_args(tp)[1])
-                yield (f"{key}.N", layer, "-", "{}", "N = 1..16", info.description or "")
-                yield from walk(sub, f"{key}.N.", {})
-                continue
+                if isinstance(sub, type) and issubclass(sub, BaseModel):
+                    yield (f"{key}.N", layer, "-", "{}", "N = 1..16", info.description or "")
+                    yield from walk(sub, f"{key}.N.", {})
+                    continue
+            if typing.get_origin(tp) is list:
+                sub = _unwrap(typing.get_args(tp)[0])
+                if isinstance(sub, type) and issubclass(sub, BaseModel):
+                    yield (f"{key}[]", layer, "-", "[]", allowed_text(info), info.description or "")
+                    yield from walk(sub, f"{key}[].", {})
+                    continue
             yield (
                 key,
                 layer,

@@ -56,10 +56,10 @@ class Progress:
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        plan: Annotated[str, typer.Argument(help="plan to run: eol")],
+        plan: Annotated[str, typer.Argument(help="plan to run: eol, rma")],
         serial: Annotated[list[str], typer.Option(help="serial number of the unit (scanned); "
                           "repeat it to run several units one after the other in this process")],
-        station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml]")] = None,
+        station: Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml; cert: stations/sim-cert.toml]")] = None,
         model: Annotated[str | None, typer.Option(help="v5, v5-alpha or v5-alpha-plus [default: from the serial]")] = None,
         unit: Annotated[Path | None, typer.Option(help="unit description file (simulated bench only)")] = None,
         operator: Annotated[str, typer.Option(help="operator name for the record")] = "operator",
@@ -69,15 +69,20 @@ def register(app: typer.Typer) -> None:
         heater: Annotated[bool, typer.Option("--heater/--no-heater", metavar="", help="work order: heater fitted (--no-heater: none)")] = True,
         seed: Annotated[int, typer.Option(help="simulated bench: noise seed")] = 0,
         stop_on_fail: Annotated[bool, typer.Option("--stop-on-fail", metavar="", help="end the plan after the step of the first FAIL (the rest NOT RUN)")] = False,
+        fixture: Annotated[list[str] | None, typer.Option(help="cert: a fixture or sample present (repeat): short_circuit, cell_thermocouples, prepared_sample, reversal_fixture")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
+        intake: Annotated[Path | None, typer.Option(help="rma: the intake file (RMA number, claim, checklist); absent answers are recorded as not given")] = None,
     ) -> None:
         """Run PLAN on one pack (or several, one after the other, ``--serial`` repeated);
         writes DIR/<serial>_<UTC time>.json and .pdf for each."""
-        from fixtures.plugin import DEFAULT_STATION
+        from fixtures.plugin import DEFAULT_STATION, SERVICE_STATION
         from fixtures.session import RunRequest
         from stations.gate import production_refusal
 
-        refusal = production_refusal(station or DEFAULT_STATION, out)   # docs/line.md: the gate
+        if station is None and plan == "cert":   # the cert bench: wider envelope, smoke input
+            station = DEFAULT_STATION.with_name("sim-cert.toml")
+        default = SERVICE_STATION if plan == "rma" else DEFAULT_STATION
+        refusal = production_refusal(station or default, out)   # docs/line.md: the gate
         if refusal is not None:
             Console(stderr=True).print(f"[bold red]refused:[/] {refusal}", soft_wrap=True)
             raise typer.Exit(3)
@@ -85,9 +90,10 @@ def register(app: typer.Typer) -> None:
         if unit is not None and len(serial) > 1:
             err.print("[bold red]refused:[/] --unit describes one unit: give one --serial with it")
             raise typer.Exit(3)
-        reqs = [RunRequest(plan=plan, serial=sn, station_file=station or DEFAULT_STATION,
+        reqs = [RunRequest(plan=plan, serial=sn, station_file=station or default,
                            model=model, unit_file=unit, operator=operator, out_dir=out, db=db,
-                           seed=seed, dip=dip, heater=heater, stop_on_fail=stop_on_fail)
+                           seed=seed, dip=dip, heater=heater, stop_on_fail=stop_on_fail,
+                           fixtures=tuple(fixture or ()), intake=intake)
                 for sn in serial]
         if len(reqs) == 1:
             raise typer.Exit(run_plan(reqs[0], Console(), err, progress=not quiet))

@@ -27,7 +27,7 @@ OUTPUT_NAMES = ("power", "sw", "breaker", "in1")
 #: Relays a fixture may have besides: the reference pack's link cable to the DUT's Link
 #: Port 0 or Port 1 (SPEC §1, manual 5.3.4), so EOL checks both link ports.
 OPTIONAL_OUTPUTS = ("link_port0", "link_port1")
-INPUT_NAMES = ("no2", "no3", "no4")
+INPUT_NAMES = ("no2", "no3", "no4")   # required; a cert bench may add "smoke" (its smoke/gas detector)
 
 
 class StationFileError(ValueError):
@@ -131,6 +131,9 @@ class FixtureChannels(_Strict):
     #: set, it is the reference and the thermocouple is not used
     ambient_rtd: int | None = Field(None, ge=101, le=399)
     tc_type: Literal["J", "K", "T", "E", "R", "S", "B", "N"] = "K"
+    #: a certification bench's thermocouples on a cell group and on the case (same tc_type)
+    cell_tc: int | None = Field(None, ge=101, le=399)
+    case_tc: int | None = Field(None, ge=101, le=399)
     digital_in: int = Field(ge=101, le=399)
     digital_out: int = Field(ge=101, le=399)
 
@@ -152,14 +155,14 @@ class DeadmanConfig(_Strict):
     leaves no energy flowing."""
 
     output: int = Field(ge=0, le=7)                    # DAQ digital-output bit of the heartbeat
-    timeout_s: float = Field(2.0, ge=0.5, le=60)
+    timeout_s: float = Field(2.0, ge=0.5, le=3600)   # a service bench soaks for a day
 
 
 class FixtureConfig(_Strict):
     """The fixture's wiring to the DAQ: relay outputs, contact inputs, channels."""
 
     outputs: dict[Literal["power", "sw", "breaker", "in1", "link_port0", "link_port1"], int]
-    inputs: dict[Literal["no2", "no3", "no4"], int]
+    inputs: dict[Literal["no2", "no3", "no4", "smoke"], int]
     channels: FixtureChannels
     fibres: dict[Literal["RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4"], int] = Field(
         default_factory=lambda: {n: i + 1 for i, n in enumerate(LED_NAMES)}

@@ -51,8 +51,10 @@ def start_sim_bench(
     try:
         description = dict(bench.start())
         dialects = {role: cfg.dialect for role, cfg in config.instruments.items()}
-        bench.attach_instruments(start_instruments(bench.pack, bench.clock, dialects=dialects,
-                                                   seed=seed))
+        instruments = start_instruments(bench.pack, bench.clock, dialects=dialects, seed=seed)
+        if config.fixture.deadman is not None:   # the simulated fixture's relay has the file's set time
+            instruments.daq.deadman_s = config.fixture.deadman.timeout_s
+        bench.attach_instruments(instruments)
         description["instruments"] = bench.instruments.describe()
         station = with_bench_addresses(config, description, source)
     except BaseException:

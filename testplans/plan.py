@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-KNOWN_PLANS = ("eol",)
+KNOWN_PLANS = ("eol", "cert", "rma")
 
 
 class PlanError(ValueError):
@@ -42,7 +42,8 @@ class PlanDefinition:
         return Path(spec.origin)
 
     def measured_names(self) -> list[str | re.Pattern[str]]:
-        """Names passed to ``.measure(...)``: literals, and f-strings as patterns."""
+        """Names passed to ``.measure(...)`` (or ``.not_run(...)``, a measurement the plan
+        declines with its reason): literals, and f-strings as patterns."""
         return list(_measured_names(self.path))
 
     def check_against(self, declared: list[str], where: str) -> None:
@@ -70,7 +71,7 @@ def _measured_names(path: Path) -> tuple[str | re.Pattern[str], ...]:
     out: list[str | re.Pattern[str]] = []
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "measure" and node.args):
+                and node.func.attr in ("measure", "not_run") and node.args):
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 out.append(arg.value)

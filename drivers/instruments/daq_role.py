@@ -113,6 +113,16 @@ class Daq(Role):
         tc = self.measure_thermocouple(int(self._channel("ambient_tc")), str(self._channel("tc_type")))
         return tc + self._offset("temperature_tc")
 
+    def pack_thermocouple(self, name: str) -> float:
+        """A thermocouple on the pack (``cell_tc``, ``case_tc`` of the fixture), °C, with the
+        thermocouple correction of the calibration data."""
+        self._meter_free(f"pack_thermocouple({name!r})")
+        ch = self._optional_channel(name)
+        if ch is None:
+            raise InstrumentCommandError(self.name, None, f"the fixture has no {name} "
+                                         "([fixture.channels] in the station file)")
+        return self.measure_thermocouple(ch, str(self._channel("tc_type"))) + self._offset("temperature_tc")
+
     def inputs(self) -> dict[str, bool]:
         """Contacts as the fixture sees them: name → closed."""
         self._meter_free("inputs()")

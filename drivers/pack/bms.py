@@ -21,6 +21,7 @@ from common import pylon_rs485 as pr
 from common.clock import Clock, wait_until
 from drivers.pack.can_monitor import CanMonitor
 from drivers.pack.console import ConsoleClient
+from drivers.pack.dumps import HistoryDump, read_history
 from drivers.pack.rs485 import Rs485Client
 
 #: The temperature sensors of RS485 analog values, in the order the pack sends them [§6].
@@ -219,6 +220,12 @@ class Bms:
         """Take in what the bus holds: every frame since this call counts for periods."""
         self.can.poll()
 
+    def stop_listening(self) -> None:
+        """Leave the CAN bus for the rest of the run: a plan that judges nothing on CAN for
+        days (the certification pre-check reads the advertised limits on RS485) would
+        otherwise hold every frame of a multi-day soak."""
+        self.can.close()
+
     def can_frames(self) -> tuple[CanFrameView, ...]:
         """Every BMS frame with its count, mean period and age."""
         out = []
@@ -345,6 +352,12 @@ class Bms:
         than the 0.1 A of RS485 analog values), A, + = charge."""
         return self.console.pwr()[0].current_ma / 1000
 
+    def protection_status(self) -> tuple[frozenset[str], frozenset[str], bool]:
+        """(protections, alarms, heater on) as the console's ``pwr N`` names them
+        (``cell_ov``, ``chg_ot``, ...): the certification plan judges which one stopped it."""
+        d = self.console.pwr_detail(1)
+        return d.protections, d.alarms, d.heater_on
+
     def console_answers(self) -> bool:
         """The console answers ``pwr`` with at least one pack, at the normal prompt."""
         return len(self.console.pwr()) >= 1 and self.console_in_normal_mode()
@@ -364,6 +377,43 @@ class Bms:
 
     def event_log_entries(self) -> int:
         return len(self.console.log())
+
+    # -- a returned pack (RMA): read, never disturb -------------------------------------------
+    def console_read_only(self) -> None:
+        """From now on the console sends only the read commands of CERT-RMA R03; any other
+        is refused before it reaches the wire (an RMA run never changes history)."""
+        self.console.read_only = True
+
+    def release_can(self) -> None:
+        """Stop receiving CAN: a plan that reads no frame (the RMA diagnosis speaks console
+        and RS485) does not keep a day of frames it never reads."""
+        self.can.close()
+
+    def history(self) -> HistoryDump:
+        """Every R03 dump, raw and parsed (``drivers.pack.dumps``)."""
+        return read_history(self.console)
+
+    def system_parameters(self) -> dict[str, float]:
+        """The stored parameters RS485 reports (SPEC §6 0x47), in V, °C and A."""
+        p = self.rs485.system_parameters()
+        return {
+            "cell_ov_alarm_v": p.cell_ov_alarm_mv / 1000, "cell_uv_alarm_v": p.cell_uv_alarm_mv / 1000,
+            "cell_uv_prot_v": p.cell_uv_prot_mv / 1000, "chg_ot_prot_c": p.chg_ot_prot_dc / 10,
+            "chg_ut_prot_c": p.chg_ut_prot_dc / 10,
+            "charge_current_limit_a": p.charge_current_limit_da / 10,
+            "pack_ov_alarm_v": p.pack_ov_alarm_mv / 1000, "pack_uv_alarm_v": p.pack_uv_alarm_mv / 1000,
+            "pack_uv_prot_v": p.pack_uv_prot_mv / 1000, "dsg_ot_prot_c": p.dsg_ot_prot_dc / 10,
+            "dsg_ut_prot_c": p.dsg_ut_prot_dc / 10,
+            "discharge_current_limit_a": p.discharge_current_limit_da / 10,
+        }
+
+    def balancing(self) -> tuple[bool, ...]:
+        """Each cell's bleed as the BMS reports it (console ``bat``, BAL)."""
+        return tuple(row.balancing for row in self.console.bat(1))
+
+    def console_soc_pct(self) -> float:
+        """The BMS's SOC (console ``pwr``, whole percent)."""
+        return float(self.console.pwr()[0].soc_pct)
 
     @contextmanager
     def test_mode(self) -> Iterator[TestMode]:

@@ -7,6 +7,7 @@ between ``@`` and the completion line is handed to a typed parser. A reply witho
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -21,6 +22,14 @@ from drivers.pack.errors import ConsoleError, ConsoleRefused, ConsoleTimeout
 __all__ = ["ConsoleClient", "ConsoleError"]
 
 T = TypeVar("T")
+#: The read commands of an RMA diagnosis (CERT-RMA R03): nothing else changes no history.
+READ_ONLY_COMMANDS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+    r"info", r"pwr", r"pwr [1-9][0-9]?", r"bat [1-9][0-9]?", r"soh [1-9][0-9]?", r"stat",
+    r"log", r"log [1-9][0-9]{0,2}", r"data event", r"time"))
+
+
+class ConsoleForbidden(ConsoleError):
+    """A command the station refuses to send: the console is read-only (an RMA run)."""
 PROMPTS: tuple[bytes, ...] = (b"PYTES_debug>", b"PYTES>")
 MAX_REPLY = 1 << 20
 
@@ -44,6 +53,7 @@ class ConsoleClient:
         self.port, self.clock, self.timeout, self.prompts = port, clock, timeout, prompts
         self.port.timeout = timeout
         self.prompt = ""
+        self.read_only = False   # only READ_ONLY_COMMANDS reach the wire (set for an RMA run)
 
     @classmethod
     def open(cls, url: str, clock: Clock, *, baud: int = 115200,
@@ -85,6 +95,9 @@ class ConsoleClient:
         """Send one command line; return its reply. ``check``: raise on a refusal."""
         if any(c in line for c in "\r\n"):
             raise ValueError(f"a console command is one line, got {line!r}")
+        if self.read_only and not any(p.fullmatch(line) for p in READ_ONLY_COMMANDS):
+            raise ConsoleForbidden(f"{line!r} not sent: the console is read-only in this run "
+                                   "(only the read commands of CERT-RMA R03)")
         try:
             self.port.reset_input_buffer()
             self.port.write(line.encode("latin-1", "replace") + b"\r")
@@ -130,6 +143,15 @@ class ConsoleClient:
 
     def log(self) -> list[cp.LogEntry]:
         return self._parsed("log", cp.parse_log)
+
+    def log_page(self, page: int = 1) -> cp.LogPage:
+        return self._parsed("log" if page == 1 else f"log {page}", cp.parse_log_page)
+
+    def soh_cells(self, n: int = 1) -> list[cp.SohCell]:
+        return self._parsed(f"soh {n}", cp.parse_soh_cells)
+
+    def data_event(self) -> cp.DataEvent:
+        return self._parsed("data event", cp.parse_data_event)
 
     def log_clear(self) -> None:
         self.command("log clear")

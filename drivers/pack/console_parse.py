@@ -255,20 +255,39 @@ def parse_soh(body: tuple[str, ...]) -> Soh:
 
 @dataclass(frozen=True)
 class Stat:
-    cycles: int
-    cumulative_ah: float
-    event_counts: dict[str, int]
+    """``stat`` by label (SPEC §7): a firmware with other labels still parses; each value is
+    kept as printed, and the counts that are whole numbers as integers (no unit invented)."""
+
+    fields: dict[str, str]
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Every ``... Times`` label whose value is a whole number."""
+        return {k: int(v) for k, v in self.fields.items()
+                if k.endswith(" Times") and re.fullmatch(r"-?\d+", v)}
+
+    @property
+    def cycles(self) -> int:
+        return int(self.fields["CYCLE Times"])   # parse_stat checked it is a whole number
+
+    @property
+    def cumulative_ah(self) -> float | None:
+        """``Dsg Cap`` in Ah when it is printed with that unit, else None."""
+        m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*Ah", self.fields.get("Dsg Cap", ""))
+        return float(m.group(1)) if m else None
+
+    @property
+    def event_counts(self) -> dict[str, int]:
+        """The counters without the cycle count."""
+        return {k: v for k, v in self.counters.items() if k != "CYCLE Times"}
 
 
 def parse_stat(body: tuple[str, ...]) -> Stat:
     d = _kv(body, "stat")
-    cycles = _int(d.pop("Cycle count", ""), "stat cycle count")
-    try:
-        ah = float(d.pop("Cumulative Ah"))
-    except (KeyError, ValueError):
-        raise ConsoleError("stat: no numeric 'Cumulative Ah' line") from None
-    counts = {k: _int(v, f"stat count of {k}") for k, v in d.items()}
-    return Stat(cycles, ah, counts)
+    if "CYCLE Times" not in d:
+        raise ConsoleError("stat: no 'CYCLE Times' line")
+    _int(d["CYCLE Times"], "stat CYCLE Times")
+    return Stat(d)
 
 
 @dataclass(frozen=True)
@@ -281,20 +300,120 @@ class LogEntry:
     cell_high_mv: int
     cell_low_mv: int
     temp_mc: int
+    info: str = "-"
+    extra: dict[str, str] = field(default_factory=dict)   # columns this parser does not know
+
+
+@dataclass(frozen=True)
+class LogPage:
+    entries: list[LogEntry]
+    page: int
+    pages: int
+
+
+#: The log's columns by label → LogEntry field (a Time column takes two words).
+_LOG_COLUMNS = {"Index": "index", "Time": "time", "Code": "code", "Info": "info",
+                "Volt": "pack_mv", "Curr": "current_ma", "Vhigh": "cell_high_mv",
+                "Vlow": "cell_low_mv", "Tempr": "temp_mc"}
+_PAGE = re.compile(r"^Page (\d+)/(\d+)$")
+
+
+def parse_log_page(body: tuple[str, ...]) -> LogPage:
+    """One page of ``log``, mapped by column label: unknown columns are kept as text."""
+    if not body or not body[0].startswith("Index"):
+        raise ConsoleError(f"log: expected an 'Index' header, got {body[:1]!r}")
+    labels = body[0].split()
+    for need in ("Index", "Time", "Code"):
+        if need not in labels:
+            raise ConsoleError(f"log: no '{need}' column in {body[0]!r}")
+    rows, page, pages = body[1:], 1, 1
+    if rows and _PAGE.match(rows[-1].strip()):
+        m = _PAGE.match(rows[-1].strip())
+        assert m is not None
+        page, pages = int(m.group(1)), int(m.group(2))
+        rows = rows[:-1]
+    out = []
+    for ln in rows:
+        w = ln.split()
+        if len(w) != len(labels) + 1:   # Time is a date and a time
+            raise ConsoleError(f"log: row {ln!r} has {len(w)} fields, expected {len(labels) + 1}")
+        values: dict[str, str] = {}
+        i = 0
+        for label in labels:
+            if label == "Time":
+                values[label] = f"{w[i]} {w[i + 1]}"
+                i += 2
+            else:
+                values[label] = w[i]
+                i += 1
+        known: dict[str, object] = {}
+        for label, name in _LOG_COLUMNS.items():
+            if label not in values:
+                continue
+            v = values[label]
+            known[name] = (_time(v, "log time") if name == "time" else v if name in ("code", "info")
+                           else _int(v, f"log {label}"))
+        for name in ("pack_mv", "current_ma", "cell_high_mv", "cell_low_mv", "temp_mc"):
+            known.setdefault(name, 0)
+        extra = {k: v for k, v in values.items() if k not in _LOG_COLUMNS}
+        out.append(LogEntry(extra=extra, **known))  # type: ignore[arg-type]
+    return LogPage(out, page, pages)
 
 
 def parse_log(body: tuple[str, ...]) -> list[LogEntry]:
-    if not body or not body[0].startswith("Index"):
-        raise ConsoleError(f"log: expected an 'Index' header, got {body[:1]!r}")
+    return parse_log_page(body).entries
+
+
+@dataclass(frozen=True)
+class SohCell:
+    cell: int
+    voltage_mv: int
+    count: int
+    status: str
+
+
+def parse_soh_cells(body: tuple[str, ...]) -> list[SohCell]:
+    """``soh N``: per cell voltage, SOHCount, SOHStatus, by column label."""
+    if not body or not body[0].startswith("Battery"):
+        raise ConsoleError(f"soh N: expected a 'Battery' header, got {body[:1]!r}")
+    labels = body[0].split()
+    for need in ("Voltage", "SOHCount", "SOHStatus"):
+        if need not in labels:
+            raise ConsoleError(f"soh N: no '{need}' column in {body[0]!r}")
     out = []
     for ln in body[1:]:
         w = ln.split()
-        if len(w) != 9:
-            raise ConsoleError(f"log: row {ln!r} has {len(w)} fields, expected 9")
-        out.append(LogEntry(
-            _int(w[0], "log index"), _time(f"{w[1]} {w[2]}", "log time"), w[3],
-            *(_int(x, f"log {w[0]} field") for x in w[4:])))
+        if len(w) != len(labels):
+            raise ConsoleError(f"soh N: row {ln!r} has {len(w)} fields, expected {len(labels)}")
+        v = dict(zip(labels, w, strict=True))
+        out.append(SohCell(_int(v["Battery"], "soh N cell"), _int(v["Voltage"], "soh N voltage"),
+                           _int(v["SOHCount"], "soh N count"), v["SOHStatus"]))
     return out
+
+
+@dataclass(frozen=True)
+class DataEvent:
+    fields: dict[str, str]
+    cells_mv: tuple[int, ...]
+
+    @property
+    def code(self) -> str | None:
+        return self.fields.get("Code")
+
+
+def parse_data_event(body: tuple[str, ...]) -> DataEvent:
+    """``data event``: ``key : value`` lines, then a ``Cell Volt`` table (by label)."""
+    if body == ("No event",):
+        return DataEvent({}, ())
+    head = next((i for i, ln in enumerate(body) if ln.split()[:1] == ["Cell"]), len(body))
+    d = _kv(body[:head], "data event")
+    cells = []
+    for ln in body[head + 1:]:
+        w = ln.split()
+        if len(w) != 2:
+            raise ConsoleError(f"data event: cell row {ln!r} is not 'cell volt'")
+        cells.append(_int(w[1], "data event cell"))
+    return DataEvent(d, tuple(cells))
 
 
 def parse_time(body: tuple[str, ...]) -> datetime:

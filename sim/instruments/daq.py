@@ -41,6 +41,12 @@ from sim.pack.interface import SimPackApi
 
 OUTPUT_BITS = {"power": 0, "sw": 1, "breaker": 2, "in1": 3}
 INPUT_BITS = {"no2": 0, "no3": 1, "no4": 2}
+#: The certification bench's smoke/gas detector on the digital input (stations/sim-cert.toml).
+SMOKE_BIT = 3
+#: The certification bench's type-K thermocouples taped to a cell group and to the case
+#: (stations/sim-cert.toml ``cell_tc``, ``case_tc``). The twin's cells and case are one
+#: thermal node (sim/pack/thermal.py), so both read it, with the thermocouple's offset.
+PACK_TCS = {"cell_tc": 105, "case_tc": 106}
 CHANNELS = {"pack_voltage": 101, "ambient_tc": 102, "tc_type": "K", "ambient_rtd": 103,
             "digital_in": 301, "digital_out": 302}
 #: The fixture's 4-terminal shunt in the pack's negative lead (100 A / 50 mV), on DCV 104.
@@ -81,6 +87,8 @@ class SimDaq:
     network: object | None = None
     supply: object | None = None
     deadman_s: float = DEADMAN_S
+    #: The smoke/gas detector's contact (a test sets it to cause the hard abort).
+    smoke: bool = False
     #: The watchdog relay's contacts: closed until its timer runs out.
     deadman_held: bool = True
     deadman_trips: int = 0
@@ -117,7 +125,9 @@ class SimDaq:
             return self.read_shunt()
         return self._rng.gauss(0.0, self.noise_v)
 
-    def read_tc(self) -> float:
+    def read_tc(self, ch: int | None = None) -> float:
+        if ch in PACK_TCS.values():
+            return self.pack.cell_temperature() + self.tc_offset_c
         return self.pack.ambient() + self.tc_offset_c
 
     def read_rtd(self, four_wire: bool = True, alpha: str = "85") -> float:
@@ -145,7 +155,7 @@ class SimDaq:
         if cfg.function == "DIG":
             return float(self.read_inputs()) if ch == CHANNELS["digital_in"] else 0.0
         if cfg.function == "TC":
-            return self.read_tc()
+            return self.read_tc(ch)
         if cfg.function == "FRTD":
             return self.read_rtd()
         volts = self.read_dc(ch)
@@ -153,7 +163,8 @@ class SimDaq:
         return round(volts / step) * step
 
     def read_inputs(self) -> int:
-        return sum(1 << bit for name, bit in INPUT_BITS.items() if self.pack.contact_closed(int(name[2])))
+        contacts = sum(1 << bit for name, bit in INPUT_BITS.items() if self.pack.contact_closed(int(name[2])))
+        return contacts | ((1 << SMOKE_BIT) if self.smoke else 0)
 
     def write_outputs(self, value: int) -> None:
         old, self.out_byte = self.out_byte, value & 0xFF
@@ -207,6 +218,15 @@ class SimDaq:
         if inhibit is not None:
             inhibit()
 
+    def smoke_detected(self, t: float | None = None) -> None:
+        """The cert bench's smoke/gas detector trips: its contact reads on the digital input
+        (``SMOKE_BIT``) and, wired in series with the watchdog relay, drops POWER, inhibits
+        the load and the supply at once, as the dead-man does (the station's watch then
+        ends the plan)."""
+        del t
+        self.smoke = True
+        self._deadman_expired(self.clock.now())
+
     def _load_inhibit(self, on: bool) -> None:
         for device in getattr(self.network, "devices", ()):
             if isinstance(device, SimLoad):
@@ -245,9 +265,9 @@ def daq970a_device(daq: SimDaq) -> ScpiDevice:
         if kind.startswith("TC"):
             if parts[1].upper() not in "JKTERSBN":
                 raise ScpiError(-224, "Illegal parameter value")
-            _channel(arg, (CHANNELS["ambient_tc"],))
+            ch = _channel(arg, (CHANNELS["ambient_tc"], *PACK_TCS.values()))
             scan.measured()
-            return f"{daq.read_tc():+.6E}"
+            return f"{daq.read_tc(ch):+.6E}"
         if parts[1] not in PT100_ALPHA:
             raise ScpiError(-224, "Illegal parameter value; RTD type 85 or 91")
         ch = channel_list(arg)[0]

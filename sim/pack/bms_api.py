@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from common.clock import VirtualClock
+from common.models import CELLS_IN_SERIES
 from sim.pack.firmware import Firmware
+from sim.pack.history import stat_counters
 from sim.pack.interface import BmsSnapshot, LogEvent
 from sim.pack.sensors import Sensors
 from sim.pack.snapshot import build_snapshot
@@ -123,6 +125,13 @@ class BmsApi:
 
     def event_counts(self) -> dict[str, int]:
         return self._host.at_now(lambda t: self._fw.log.counts())
+
+    def stat_counters(self) -> dict[str, int]:
+        return self._host.at_now(lambda t: stat_counters(self._fw.log.counts(), self._fw.log.base))
+
+    def soh_counts(self) -> tuple[int, ...]:
+        counts = self._fw.unit.history.soh_counts
+        return tuple(counts.get(i, 0) for i in range(1, CELLS_IN_SERIES + 1))
 
     def inverter_heartbeat(self, t: float) -> None:
         self._host.at_now(lambda now: self._fw.inverter_heartbeat(t, now))

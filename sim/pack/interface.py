@@ -131,6 +131,8 @@ class LogEvent:
     cell_max_mv: int
     cell_min_mv: int
     temp_dc: int              # highest cell temperature
+    info: str = "-"           # the log's Info column (a cell, a duration; "-" when none)
+    cells_mv: tuple[int, ...] = ()   # every cell at the event (console `data event`)
 
 
 class InvalidValue(ValueError):
@@ -180,6 +182,10 @@ class BmsFirmwareApi(Protocol):
     def set_pack_time(self, when: datetime) -> None: ...
     def event_counts(self) -> dict[str, int]:
         """Counts by event code since the log was last cleared (console ``stat``)."""
+    def stat_counters(self) -> dict[str, int]:
+        """The lifetime counters of ``stat`` by SPEC §7 label (``sim.pack.history``)."""
+    def soh_counts(self) -> tuple[int, ...]:
+        """SOHCount of each cell (console ``soh N``)."""
     def inverter_heartbeat(self, t: float) -> None:
         """CAN 0x305 received from the inverter/station at virtual time ``t``."""
 

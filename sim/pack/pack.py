@@ -26,6 +26,7 @@ from common.models import get_model
 from sim.pack.bms_api import BmsApi
 from sim.pack.cells import CellString
 from sim.pack.firmware import Firmware, Inputs, Readings
+from sim.pack.history import field_events
 from sim.pack.interface import LEDS, Identity, TerminalNetwork, TerminalView
 from sim.pack.leds import program
 from sim.pack.sensors import Sensors
@@ -81,10 +82,15 @@ class SimPack:
             self._sw_pressed_at: float | None = None
             self.r_path = (unit.path.r_mosfet_mohm + unit.path.r_busbar_mohm) * 1e-3
             self.r_mosfet = unit.path.r_mosfet_mohm * 1e-3
+            h = unit.history
+            learned = h.learned_capacity_ah
             self.firmware = Firmware(
-                unit, full_capacity_as=float(self.cells.capacity_as.min()),
-                initial_soc=float(np.clip(np.mean(self.cells.soc), 0.0, 1.0)),
+                unit, full_capacity_as=(float(self.cells.capacity_as.min()) if learned is None
+                                        else learned * 3600.0),
+                initial_soc=(float(np.clip(np.mean(self.cells.soc), 0.0, 1.0))
+                             if h.bms_soc_pct is None else h.bms_soc_pct / 100.0),
             )
+            self.firmware.log.preload(field_events(h, clock.utcnow(), t), h.counters)
             self.bms = BmsApi(self, self.firmware, self.sensors)
             self.identity = self._identity()
             self._current_tl: Timeline[float] = Timeline(t, 0.0)
@@ -213,7 +219,7 @@ class SimPack:
         i = self._i_cells
         cells = self.cells
         out = self.firmware.outputs
-        if out.balancing_any:
+        if out.balancing_any and not self.unit.defects.balancing_dead:
             cells.bleed_a = out.balancing * (self.unit.firmware.balance_current_ma / 1000.0)
             cells.bleeding = True
         elif cells.bleeding:
@@ -252,6 +258,8 @@ class SimPack:
 
     def _solve_current(self, fets: tuple[bool, bool]) -> None:
         charge, discharge = fets
+        defects = self.unit.defects   # a MOSFET that will not conduct, whatever it is told
+        charge, discharge = charge and not defects.charge_fet_open, discharge and not defects.discharge_fet_open
         net = self._network
         i = 0.0
         probe = None

@@ -12,6 +12,9 @@ from common.models import CELLS_IN_SERIES, TEMPERATURE_SENSORS
 from sim.pack.firmware.io import Readings
 from sim.unit import UnitDescription
 
+#: What the ADC reads from a temperature sensor stuck open or short (°C).
+STUCK_C = {"open": -40.0, "short": 150.0}
+
 
 class Sensors:
     def __init__(self, unit: UnitDescription, seed: int) -> None:
@@ -35,6 +38,8 @@ class Sensors:
         self.t_offset = tuple(t.offset for t in temps)
         self.t_noise = np.array([t.noise for t in temps])
         self._rng = np.random.default_rng(seed)
+        stuck = unit.defects.stuck_temperature   # an open NTC reads its coldest, a short its hottest
+        self.t_stuck = tuple(STUCK_C.get(stuck.get(n, "")) for n in TEMPERATURE_SENSORS)
 
     # -- noiseless (decisions) ------------------------------------------------------------
     def cells(self, true_v: np.ndarray) -> np.ndarray:
@@ -48,7 +53,10 @@ class Sensors:
 
     def temps(self, board: float, cells: float, mosfet: float) -> tuple[float, ...]:
         o = self.t_offset
-        return (board + o[0], cells + o[1], cells + o[2], cells + o[3], cells + o[4], mosfet + o[5])
+        out = (board + o[0], cells + o[1], cells + o[2], cells + o[3], cells + o[4], mosfet + o[5])
+        if any(s is not None for s in self.t_stuck):
+            out = tuple(v if s is None else s for v, s in zip(out, self.t_stuck, strict=True))
+        return out
 
     def readings(self, cells_v: np.ndarray, pack_v: float, current_a: float, board_c: float,
                  cells_c: float, mosfet_c: float) -> Readings:

@@ -24,15 +24,20 @@ DEBUG_PROMPT = b"PYTES_debug>"
 OK_LINE = "Command completed successfully"
 MAX_LINE = 256
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: Entries per page of `log` (`log P` prints page P) [A].
+LOG_PAGE = 20
+#: SOHCount from which `soh N` says a cell is Abnormal [A].
+SOH_ABNORMAL_COUNT = 5
 
 HELP = (
     ("help", "this list"),
     ("info", "device information"),
     ("pwr [N]", "pack values (all packs, or pack N in detail)"),
     ("bat [N]", "cell values of pack N"),
-    ("soh", "state of health"),
-    ("stat", "cycle count, cumulative Ah, event counts"),
-    ("log [clear]", "event log"),
+    ("soh [N]", "state of health (of each cell of pack N)"),
+    ("stat", "lifetime counters"),
+    ("log [P|clear]", "event log (page P)"),
+    ("data event", "the latest stored event with its cells"),
     ("time [YYYY-MM-DD hh:mm:ss]", "read or set the clock"),
     ("login debug", "enter debug mode"),
 )
@@ -116,6 +121,7 @@ class Console:
             "login": self._login, "logout": self._logout, "tmode": self._tmode,
             "relay": self._relay, "led": self._led, "heater": self._heater,
             "setthr": self._setthr, "clrthr": self._clrthr, "crc": self._crc,
+            "data": self._data,
         }
 
     @property
@@ -176,8 +182,10 @@ class Console:
 
     # -- helpers ---------------------------------------------------------------------------
     def _calendar(self, t: float) -> datetime:
-        """Pack calendar time of virtual time ``t``."""
-        return self.pack.bms.pack_time() - timedelta(seconds=self.pack.clock.now() - t)
+        """Pack calendar time of virtual time ``t``, to the nearest second (as the pack
+        stores it: a later read prints the same time for the same event)."""
+        when = self.pack.bms.pack_time() - timedelta(seconds=self.pack.clock.now() - t)
+        return (when + timedelta(microseconds=500_000)).replace(microsecond=0)
 
     @staticmethod
     def _pack_index(args: list[str]) -> int:
@@ -279,31 +287,68 @@ class Console:
 
     def _soh(self, args: list[str]) -> list[str]:
         s = self.pack.bms.snapshot()
+        if args:   # `soh N`: each cell's voltage, SOHCount and SOHStatus (SPEC §7)
+            self._pack_index(args)
+            widths = (8, 8, 9, 9)
+            out = [_row(("Battery", "Voltage", "SOHCount", "SOHStatus"), widths)]
+            for i, (mv, n) in enumerate(zip(s.cell_mv, self.pack.bms.soh_counts(), strict=True)):
+                status = "Abnormal" if n >= SOH_ABNORMAL_COUNT else "Normal"
+                out.append(_row((str(i + 1), str(mv), str(n), status), widths))
+            return out
         return [f"{'SOH':<16}: {round(s.soh_pct)} %",
                 f"{'Full capacity':<16}: {s.full_mah} mAh",
                 f"{'Design capacity':<16}: {s.design_mah} mAh"]
 
     def _stat(self, args: list[str]) -> list[str]:
+        """Lifetime counters with the labels Pylontech-style consoles print (SPEC §7)."""
         s = self.pack.bms.snapshot()
-        counts = self.pack.bms.event_counts()
-        out = [f"{'Cycle count':<24}: {s.cycles}",
-               f"{'Cumulative Ah':<24}: {s.cumulative_ah:.1f}"]
-        out += [f"{code:<24}: {n}" for code, n in sorted(counts.items())]
+        counters = self.pack.bms.stat_counters()
+        out = [f"{'CYCLE Times':<16}: {s.cycles}"]
+        out += [f"{label:<16}: {n}" for label, n in counters.items()]
+        out += [f"{'SOH':<16}: {round(s.soh_pct)} %",
+                f"{'Pwr Coulomb':<16}: {s.full_mah} mAh",
+                f"{'Dsg Cap':<16}: {s.cumulative_ah:.1f} Ah"]
         return out
 
     def _log(self, args: list[str]) -> list[str]:
         if args == ["clear"]:
             self.pack.bms.clear_events()
             return ["Log cleared"]
-        if args:
+        if len(args) > 1 or (args and not args[0].isdigit()):
             raise CommandError(f"Invalid value: log {' '.join(args)}")
-        widths = (6, 20, 21, 7, 8, 6, 6, 6)
-        out = [_row(("Index", "Time", "Code", "Volt", "Curr", "Vhigh", "Vlow", "Tempr"), widths)]
-        for n, e in enumerate(self.pack.bms.events()):
+        events = self.pack.bms.events()
+        pages = max(1, -(-len(events) // LOG_PAGE))
+        page = int(args[0]) if args else 1
+        if not 1 <= page <= pages:
+            raise CommandError(f"Invalid value: page {page} of {pages}")
+        widths = (6, 20, 21, 8, 7, 8, 6, 6, 6)
+        out = [_row(("Index", "Time", "Code", "Info", "Volt", "Curr", "Vhigh", "Vlow", "Tempr"),
+                    widths)]
+        first = (page - 1) * LOG_PAGE
+        for n, e in enumerate(events[first:first + LOG_PAGE], start=first):
             when = self._calendar(e.t).strftime(TIME_FORMAT)
-            out.append(_row((str(n), when, e.code, str(e.pack_mv), str(e.current_ma),
+            out.append(_row((str(n), when, e.code, e.info, str(e.pack_mv), str(e.current_ma),
                              str(e.cell_max_mv), str(e.cell_min_mv), str(e.temp_dc * 100)),
                             widths))
+        out.append(f"Page {page}/{pages}")
+        return out
+
+    def _data(self, args: list[str]) -> list[str]:
+        """`data event`: the latest stored event, then the cells it stored (SPEC §7)."""
+        if args != ["event"]:
+            raise CommandError("Invalid value: usage: data event")
+        events = self.pack.bms.events()
+        if not events:
+            return ["No event"]
+        e = events[-1]
+        rows = (("Index", str(len(events) - 1)),
+                ("Time", self._calendar(e.t).strftime(TIME_FORMAT)), ("Code", e.code),
+                ("Info", e.info), ("Volt", f"{e.pack_mv} mV"), ("Curr", f"{e.current_ma} mA"),
+                ("Vhigh", f"{e.cell_max_mv} mV"), ("Vlow", f"{e.cell_min_mv} mV"),
+                ("Tempr", f"{e.temp_dc * 100} mC"))
+        out = [f"{k:<8}: {v}" for k, v in rows]
+        out.append(_row(("Cell", "Volt"), (6, 6)))
+        out += [_row((str(i + 1), str(mv)), (6, 6)) for i, mv in enumerate(e.cells_mv)]
         return out
 
     def _time(self, args: list[str]) -> list[str]:

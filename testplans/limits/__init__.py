@@ -50,7 +50,10 @@ LIMITS_DIR = Path(__file__).parent
 #: The hashes of released documents; beside this module, never in a folder given to load.
 RELEASED_FILE = Path(__file__).with_name("released.toml")
 Scalar = float | int | str | bool
-Feature = Literal["heater", "breaker"]
+#: What a unit or bench has that a measurement may need: the heater and breaker options, and
+#: the certification fixtures and sample kinds (``docs/cert-plan.md``).
+Feature = Literal["heater", "breaker", "short_circuit", "cell_thermocouples", "prepared_sample",
+                  "reversal_fixture"]
 NUMERIC = ("range", "ge", "le")
 C = TypeVar("C", bound=BaseModel)
 
@@ -127,6 +130,10 @@ class LimitsDocument(_Strict):
     measurement: list[Declaration]
     #: selector (a measurement's name or a glob) → its uncertainty budget (budget.toml)
     budget: dict[str, Budget] = {}
+    #: the clause rows of a certification plan (testplans/cert/clauses.py reads them)
+    clause: list[dict[str, str | list[str]]] = []
+    #: a plan's classification thresholds (the RMA diagnosis's ``[rma]``): values, never code
+    rma: dict[str, float | int | str | bool | list[float] | dict[str, float]] = {}
 
     @model_validator(mode="after")
     def _unique(self) -> LimitsDocument:
@@ -362,7 +369,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 #: What an override may change: conditions and tables key by key, measurements field by field.
 _OVERRIDABLE = {"model", "version", "description", "conditions", "released_firmware",
-                "derating", "measurement", "budget"}
+                "derating", "measurement", "budget", "rma"}
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -376,6 +383,8 @@ def _merge(base: dict[str, Any], override: dict[str, Any], path: Path) -> dict[s
             doc[key] = override[key]
     for key in ("conditions", "released_firmware", "budget"):   # budget: an entry replaced whole
         doc[key] = {**base.get(key, {}), **override.get(key, {})}
+    if "rma" in base or "rma" in override:
+        doc["rma"] = {**base.get("rma", {}), **override.get("rma", {})}
     changes = override.get("measurement", {})
     if not isinstance(changes, dict):
         raise LimitsFileError(f"{path}: measurement overrides are tables [measurement.<name>]")

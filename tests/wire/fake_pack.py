@@ -130,6 +130,14 @@ class FakeBms:
             counts[e.code] = counts.get(e.code, 0) + 1
         return counts
 
+    def stat_counters(self) -> dict[str, int]:
+        from sim.pack.history import stat_counters
+
+        return stat_counters(self.event_counts(), {})
+
+    def soh_counts(self) -> tuple[int, ...]:
+        return (0,) * 16
+
     def inverter_heartbeat(self, t: float) -> None:
         self.heartbeats.append(t)
 

@@ -197,9 +197,17 @@ def test_console_reads_every_command(console: ConsoleClient, pack: FakePack) -> 
     assert [c.voltage_mv for c in cells] == list(snap.cell_mv)
     assert console.soh().full_mah == 99000
     s = console.stat()
-    assert (s.cycles, s.cumulative_ah, s.event_counts) == (3, 250.5, {"power_on": 1})
+    # SPEC §7 labels: the power-on event is a `Reset Times`, nothing else counted
+    assert (s.cycles, s.cumulative_ah) == (3, 250.5)
+    assert {k: n for k, n in s.event_counts.items() if n} == {"Reset Times": 1}
+    assert s.fields["Pwr Coulomb"] == "99000 mAh" and "SysLock Times" in s.counters
     (entry,) = console.log()
-    assert entry.code == "power_on" and entry.pack_mv == 52800
+    assert entry.code == "power_on" and entry.pack_mv == 52800 and entry.info == "-"
+    page = console.log_page(1)
+    assert (page.page, page.pages, len(page.entries)) == (1, 1, 1)
+    cells = console.soh_cells(1)
+    assert [c.cell for c in cells] == list(range(1, 17)) and {c.status for c in cells} == {"Normal"}
+    assert console.data_event().code == "power_on"
     console.log_clear()
     assert [e.code for e in console.log()] == ["log_cleared"]
     when = datetime(2026, 3, 1, 12, 30, 0, tzinfo=UTC)

@@ -355,7 +355,8 @@ class Firmware:
         if m is None:
             raise RuntimeError("the firmware logs an event before its first readings")
         return LogEvent(t, code, round(m.pack * 1000), round(m.current * 1000),
-                        round(m.vmax * 1000), round(m.vmin * 1000), round(m.tmax * 10))
+                        round(m.vmax * 1000), round(m.vmin * 1000), round(m.tmax * 10),
+                        cells_mv=tuple(round(v * 1000) for v in m.cells))
 
     def _event(self, t: float, code: str) -> None:
         self.log.add(self._log_event(t, code))
