@@ -29,12 +29,14 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option(help="database URL [default: SQLite in --out]")] = None,
         users: Annotated[Path | None, typer.Option(help="users file [default: OUT/panel-users.json]")] = None,
         units: Annotated[Path | None, typer.Option(help="simulated bench: folder of unit files named <serial>.toml")] = None,
+        stop_on_fail: Annotated[bool, typer.Option("--stop-on-fail", metavar="", help="a FAIL ends the plan after its step (the rest NOT RUN)")] = False,
     ) -> None:
         """The operator panel in the browser: scan, watch, stop; slots, gate, MES."""
         from stations.panel.app import serve as run_server
 
         Console(stderr=True).print(f"panel on http://{host}:{port}/ (station {_station(station)})")
-        run_server(_station(station), out, host, port, users_file=users, units_dir=units, db=db)
+        run_server(_station(station), out, host, port, users_file=users, units_dir=units, db=db,
+                   stop_on_fail=stop_on_fail)
 
     panel_app = typer.Typer(help="Panel users.", no_args_is_help=True)
     app.add_typer(panel_app, name="panel")

@@ -214,6 +214,7 @@ class Slot:
     measurements: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] | None = None
     note: str = ""
+    pending: str | None = None       # "stop"/"abort" pressed before the run had started
     proc: Any = None
     jobs: Any = None
     pid: int | None = None
@@ -308,8 +309,8 @@ class Line:
         with self._lock:
             if slot.status != "idle":
                 raise SlotBusy(f"slot {slot_id} is {slot.status}")
-            slot.status, slot.run, slot.step, slot.result, slot.note = (
-                "testing", {"serial": serial, "plan": plan}, None, None, "")
+            slot.status, slot.run, slot.step, slot.result, slot.note, slot.pending = (
+                "testing", {"serial": serial, "plan": plan}, None, None, "", None)
             slot.measurements = []
             job = self._submit(slot, "run", req, select=list(select))
             self._notify(slot, "status")
@@ -322,28 +323,43 @@ class Line:
         return job
 
     def stop(self, slot_id: str) -> bool:
-        """Terminate: the engine's first signal (the step ends, safe state, ABORTED record)."""
+        """Terminate: the engine's first signal (the step ends, safe state, ABORTED record).
+
+        Pressed while the worker still opens the station (no ``started`` yet, its handler
+        maybe not installed: a signal then would be ignored), the stop is kept and sent
+        when the run has started; a run refused before it starts has nothing to stop."""
         slot = self.slots[slot_id]
         with self._lock:
-            if slot.status != "testing" or not slot.run.get("run_id"):
+            if slot.status != "testing":
                 return False
             slot.status = "stopping"
+            if slot.run.get("run_id"):
+                self._signal(slot, "stop")
+            else:
+                slot.pending = "stop"
             self._notify(slot, "status")
-            os.kill(slot.pid, signal.SIGINT)   # type: ignore[arg-type]
             return True
 
     def abort(self, slot_id: str) -> bool:
         """Abort: a second signal after the first (the engine closes the run at once, in a
-        bounded time, and the worker exits; a new one recovers the slot)."""
+        bounded time, and the worker exits; a new one recovers the slot). Before the run
+        has started, kept as :meth:`stop` keeps a stop."""
         slot = self.slots[slot_id]
         with self._lock:
-            if slot.status not in ("testing", "stopping") or not slot.run.get("run_id"):
+            if slot.status not in ("testing", "stopping"):
                 return False
             slot.status = "stopping"
+            if slot.run.get("run_id"):
+                self._signal(slot, "abort")
+            else:
+                slot.pending = "abort"
             self._notify(slot, "status")
-            os.kill(slot.pid, signal.SIGINT)   # type: ignore[arg-type]
-            os.kill(slot.pid, signal.SIGTERM)  # type: ignore[arg-type]
             return True
+
+    def _signal(self, slot: Slot, what: str) -> None:
+        os.kill(slot.pid, signal.SIGINT)   # type: ignore[arg-type]
+        if what == "abort":
+            os.kill(slot.pid, signal.SIGTERM)  # type: ignore[arg-type]
 
     def wait_idle(self, slot_id: str | None = None, timeout: float | None = None) -> bool:
         """Wait until the slot (every slot) is idle again."""
@@ -388,6 +404,9 @@ class Line:
         elif kind == "started":
             slot.run = {k: ev[k] for k in ("run_id", "serial", "model", "plan", "station",
                                            "steps", "expected_s")}
+            if slot.pending:   # pressed while the station opened: the engine's handler is in
+                what, slot.pending = slot.pending, None
+                self._signal(slot, what)
         elif kind == "step":
             slot.step = ev["step"]
         elif kind == "measurement":
@@ -395,7 +414,7 @@ class Line:
                                       if k not in ("slot", "job", "kind")})
         elif kind == "finished":
             slot.result = {k: v for k, v in ev.items() if k not in ("slot", "job", "kind")}
-            slot.status, slot.job = "idle", None
+            slot.status, slot.job, slot.pending = "idle", None, None
         elif kind == "recovered":
             runs = ", ".join(f"{r['serial']} {r['verdict']}" for r in ev["runs"]) or "nothing"
             safe = "bench safe" if ev["safe"]["ok"] else f"safe state NOT confirmed: {ev['safe']['errors']}"
@@ -407,7 +426,7 @@ class Line:
                                "failure": {"message": first.get("message") or "run ended at once"}}
             slot.status, slot.job = "idle", None
         elif kind == "failed":
-            slot.status, slot.note, slot.job = "fault", ev["error"], None
+            slot.status, slot.note, slot.job, slot.pending = "fault", ev["error"], None, None
         self._notify(slot, kind, ev)
         self._idle.notify_all()
 

@@ -62,10 +62,11 @@ class Panel:
 
     def __init__(self, station_file: Path, out_dir: Path, *, users_file: Path | None = None,
                  units_dir: Path | None = None, db: str | None = None,
-                 plan: str = "eol") -> None:
+                 plan: str = "eol", stop_on_fail: bool = False) -> None:
         from stations.slots import Line
 
         self.out_dir, self.units_dir, self.plan, self.db = Path(out_dir), units_dir, plan, db
+        self.stop_on_fail = stop_on_fail   # a FAIL ends the plan after its step (the rest NOT RUN)
         self.station_file = Path(station_file)
         self.users = Users(users_file or self.out_dir / "panel-users.json")
         self.broadcast = Broadcast()
@@ -114,17 +115,26 @@ class Panel:
             gate = self.gate()
             if not gate["ok"]:
                 return {"ok": False, "error": "station blocked: " + "; ".join(gate["reasons"])}
-        slot = slot or self.line.free_slot()
-        if slot is None:
-            return {"ok": False, "error": "every slot is busy: wait for one to finish"}
         unit = self.units_dir / f"{sn.text}.toml" if self.units_dir else None
-        try:
-            self.line.run(slot, plan=self.plan, serial=sn.text, operator=operator,
-                          unit_file=unit if unit is not None and unit.is_file() else None,
-                          select=["-k", select.strip()] if development else ())
-        except SlotBusy as exc:
-            return {"ok": False, "error": str(exc)}
-        return {"ok": True, "slot": slot, "serial": sn.text}
+        # two scans in quick succession may both see the same slot free: the line takes
+        # one run per slot under its lock, the other goes to the next free slot
+        tried: set[str] = set()
+        while True:
+            chosen = slot or next((v["id"] for v in self.line.views()
+                                   if v["status"] == "idle" and v["id"] not in tried), None)
+            if chosen is None:
+                return {"ok": False, "error": "every slot is busy: wait for one to finish"}
+            try:
+                self.line.run(chosen, plan=self.plan, serial=sn.text, operator=operator,
+                              unit_file=unit if unit is not None and unit.is_file() else None,
+                              select=["-k", select.strip()] if development else (),
+                              stop_on_fail=self.stop_on_fail)
+            except SlotBusy as exc:
+                if slot is not None:
+                    return {"ok": False, "error": str(exc)}
+                tried.add(chosen)
+                continue
+            return {"ok": True, "slot": chosen, "serial": sn.text}
 
     def golden_check(self, operator: str) -> None:
         from stations.gate import run_check

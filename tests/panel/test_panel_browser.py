@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -30,6 +31,13 @@ GOOD = "PV5S260100000013"
 OFF_SPEC = "PV5S260100000021"
 SHOTS = Path(os.environ.get("VSTATION_SCREENSHOTS", "results/screenshots"))
 WEDGE_MS = 8   # a keyboard-wedge scanner: about 8 ms between keys
+PACE = 4.0     # station seconds per wall second: a click lands mid-run
+CYCLE_S = 104.4   # the golden EOL run, station time (honest command times: docs/instruments.md)
+#: A whole run in wall time, with room for a host that runs three suites on two cores.
+RUN_MS = int(3 * CYCLE_S / PACE * 1000)
+#: From the scan to the first measurement: the worker opens the bench, the first step's
+#: ground bond (3 s of station time); the first run of a worker also imports the engine.
+FIRST_MS = 30_000
 
 
 def _serial(seq: int) -> str:
@@ -65,7 +73,7 @@ class Served:
         self.thread.join(60)
 
 
-def _panel(folder: Path, **station: Any) -> Panel:
+def _panel(folder: Path, stop_on_fail: bool = False, **station: Any) -> Panel:
     path, _ = station_file(folder, **station)
     users = Users(folder / "users.json")
     users.add("olga", "operator", "olga-pw")
@@ -74,7 +82,8 @@ def _panel(folder: Path, **station: Any) -> Panel:
     units.mkdir()
     # an off-spec unit: its BMS carries another pack's serial than the label scanned
     write_unit(with_change(default_unit("v5", OFF_SPEC), "identity.serial", GOOD), units / f"{OFF_SPEC}.toml")
-    return Panel(path, folder / "out", users_file=folder / "users.json", units_dir=units)
+    return Panel(path, folder / "out", users_file=folder / "users.json", units_dir=units,
+                 stop_on_fail=stop_on_fail)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +98,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("panel")
-    with Served(_panel(folder, source="sim-line.toml", slots=2, pace=4.0)) as s:
+    with Served(_panel(folder, source="sim-line.toml", slots=2, pace=PACE,
+                       stop_on_fail=True)) as s:
         yield s
 
 
@@ -116,6 +126,21 @@ def _scan(pg: Page, serial: str) -> None:
     pg.keyboard.press("Enter")
 
 
+def _start(pg: Page, serial: str, slot: str = "A") -> Any:
+    """Scan into a slot the page shows idle (the last run's end seen); its box testing."""
+    box = pg.locator(f"#slot-{slot}")
+    expect(box).to_have_attribute("data-status", "idle", timeout=RUN_MS)
+    _scan(pg, serial)
+    expect(box).to_have_attribute("data-status", re.compile("testing|stopping"), timeout=10_000)
+    return box
+
+
+def _measured(pg: Page, slot: str) -> Any:
+    """The first PASS row of the run now in the slot (a finished run's rows do not count)."""
+    return pg.locator(f"#slot-{slot}:is([data-status='testing'], [data-status='stopping']) "
+                      "tr.PASS").first
+
+
 def _record(served: Served, slot: str) -> dict[str, Any]:
     res = next(v for v in served.panel.line.views() if v["id"] == slot)["result"]
     return json.loads(Path(res["record_path"]).read_bytes())
@@ -139,35 +164,33 @@ def test_a_typo_in_the_serial_is_refused_at_once(page: Page) -> None:
 
 
 def test_scan_and_watch_a_run_to_pass(page: Page, served: Served) -> None:
-    _scan(page, GOOD)
-    slot = page.locator("#slot-A")
-    expect(slot).to_have_attribute("data-status", "testing", timeout=10_000)
-    expect(slot.locator("tr.PASS").first).to_be_visible(timeout=20_000)   # live measurements
+    slot = _start(page, GOOD)
+    expect(_measured(page, "A")).to_be_visible(timeout=FIRST_MS)   # live measurements
     expect(slot.locator(".step-name")).not_to_have_text("starting")
     page.screenshot(path=SHOTS / "panel-running.png")
-    expect(page.locator("#verdict-A")).to_have_text("PASS", timeout=90_000)
+    expect(page.locator("#verdict-A")).to_have_text("PASS", timeout=RUN_MS)
     expect(slot.locator(".cert")).to_be_visible()
     page.screenshot(path=SHOTS / "panel-pass.png")
     assert _record(served, "A")["verdict"] == "PASS"
 
 
 def test_an_off_spec_unit_fails_with_the_reason(page: Page, served: Served) -> None:
-    _scan(page, OFF_SPEC)
-    expect(page.locator("#verdict-A")).to_have_text("FAIL", timeout=60_000)
+    _start(page, OFF_SPEC)   # the panel stops on a FAIL: the plan ends after identity
+    expect(page.locator("#verdict-A")).to_have_text("FAIL", timeout=RUN_MS)
     why = page.locator("#why-A")
     expect(why).to_contain_text(GOOD)            # what the BMS said, in words
     expect(why).to_contain_text("identity")      # the step
     page.screenshot(path=SHOTS / "panel-fail.png")
     rec = _record(served, "A")
     assert rec["verdict"] == "FAIL" and rec["failure"]["measurement"] == "serial_rs485"
+    assert {m["step"] for m in rec["measurements"] if m["outcome"] == "NOT_RUN"} >= {"rest"}
 
 
 def test_stop_mid_run_leaves_the_bench_safe_and_an_aborted_record(page: Page, served: Served) -> None:
-    _scan(page, GOOD)
-    slot = page.locator("#slot-A")
-    expect(slot.locator("tr.PASS").first).to_be_visible(timeout=20_000)
+    slot = _start(page, GOOD)
+    expect(_measured(page, "A")).to_be_visible(timeout=FIRST_MS)
     page.click("#stop-A")
-    expect(page.locator("#verdict-A")).to_have_text("ABORTED", timeout=30_000)
+    expect(page.locator("#verdict-A")).to_have_text("ABORTED", timeout=RUN_MS)
     expect(page.locator("#safe-A")).to_have_text("bench safe")
     expect(slot.locator(".retest")).to_contain_text("of this serial")
     page.screenshot(path=SHOTS / "panel-stopped.png")
@@ -177,17 +200,17 @@ def test_stop_mid_run_leaves_the_bench_safe_and_an_aborted_record(page: Page, se
 
 
 def test_two_slots_run_at_once(page: Page, served: Served) -> None:
-    _scan(page, GOOD)
-    _scan(page, _serial(2))
+    _start(page, GOOD, "A")
+    _start(page, _serial(2), "B")
     for slot in ("A", "B"):
-        expect(page.locator(f"#slot-{slot} tr.PASS").first).to_be_visible(timeout=20_000)
+        expect(_measured(page, slot)).to_be_visible(timeout=FIRST_MS)
     both = [v["status"] for v in served.panel.line.views()]
     assert both == ["testing", "testing"], both
     page.screenshot(path=SHOTS / "panel-two-slots.png")
     for slot in ("A", "B"):
         page.click(f"#stop-{slot}")
     for slot in ("A", "B"):
-        expect(page.locator(f"#verdict-{slot}")).to_have_text("ABORTED", timeout=30_000)
+        expect(page.locator(f"#verdict-{slot}")).to_have_text("ABORTED", timeout=RUN_MS)
 
 
 def test_an_operator_cannot_abort_an_engineer_can(browser: Any, page: Page, served: Served) -> None:
@@ -199,7 +222,7 @@ def test_an_operator_cannot_abort_an_engineer_can(browser: Any, page: Page, serv
     _scan(eng, GOOD)
     expect(eng.locator("#scan-msg")).to_contain_text("testing in slot")
     slot = eng.locator("#scan-msg").inner_text().rsplit(" ", 1)[1]
-    expect(eng.locator(f"#slot-{slot} tr.PASS").first).to_be_visible(timeout=20_000)
+    expect(_measured(eng, slot)).to_be_visible(timeout=FIRST_MS)
     eng.click(f"#abort-{slot}")
     expect(eng.locator(f"#verdict-{slot}")).to_have_text("ABORTED", timeout=60_000)
     expect(eng.locator(f"#slot-{slot} .note")).to_contain_text("bench safe", timeout=60_000)
