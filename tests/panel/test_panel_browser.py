@@ -25,6 +25,10 @@ from stations.panel.app import Panel
 from stations.panel.auth import Users
 from tests.line.helpers import station_file
 
+#: The bench here is paced by the wall clock, so a CPU starved by a parallel suite starves
+#: its runs too (docs/line.md): `make test` runs this module on its own, after the rest.
+pytestmark = pytest.mark.paced
+
 CHROMIUM = "/usr/bin/chromium"
 GOOD = "PV5S260100000013"
 

@@ -118,7 +118,7 @@ CASES: tuple[Case, ...] = (
          says="PASS PV5S260100000013"),
     Case("store-empty", "input", "the SQLite store truncated to 0 bytes", 3, "-", says="empty file"),
     Case("store-damaged", "input", "a page of the SQLite store overwritten", 3, "-", says="station.sqlite"),
-    Case("sigkill-random", "signal", "SIGKILL at 20 random moments (seeded) of the first 35 s of real-time runs, 4 benches",
+    Case("sigkill-random", "signal", "SIGKILL at 12 random moments (seeded) of the first 35 s of real-time runs, 4 benches",
          -9, "ABORTED", "-", "found unfinished", "no current within 10 s (dead-man), no command sent",
          "each next start recovers exactly the killed run; every recovered record verifies"),
     Case("forge-edited-record", "forgery", "JSON, PDF and store edited consistently, hash recomputed",
