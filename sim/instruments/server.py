@@ -89,13 +89,16 @@ class LineServer(LoopbackTcpServer):
         line = raw.decode("ascii", errors="replace").strip("\r\x00 ")
         if not line:
             return None
-        if self._timing is not None:
+        if self._timing is not None and not getattr(self._clock, "realtime", False):
+            # on a virtual clock the instrument's time is simulated here; a bench served in
+            # real time (``station sim serve``) has real links, and its test programs (the
+            # safety tester's times, captures) still run on the bench clock
             self._owed += self._timing.of_command(line)
             if self._timing.awaited(line):   # the station waits: the instrument's time passes
                 owed, self._owed = self._owed, 0.0
                 self._clock.sleep(owed)   # outside the bench lock: a paced clock needs it
         answer = self._handle(line)
-        if answer is not None and self._timing is not None:
+        if answer is not None and self._timing is not None and not getattr(self._clock, "realtime", False):
             self._clock.sleep(self._timing.of_answer(answer, self._eol.decode("ascii")))
         return answer
 
