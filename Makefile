@@ -15,9 +15,9 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed  ## the EOL plan on a golden unit on the simulated bench, with its certificate
 	$(BIN)/station run eol --serial $(SERIAL) --out results
 
-test: $(BIN)/.installed  ## lint, then the whole test suite: in parallel on both cores (3 workers: the real-time tests mostly wait), then the paced browser tests on their own
+test: $(BIN)/.installed  ## lint, then the whole test suite: in parallel on both cores (4 workers, the long tests first: the real-time tests mostly wait), then the paced browser tests on their own
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 3 -q -m "not paced"
+	$(BIN)/python -m pytest -n 4 --dist loadgroup -q -m "not paced"
 	$(BIN)/python -m pytest -q -m paced
 
 bench: $(BIN)/.installed  ## benchmarks, figures as a table and JSON

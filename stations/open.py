@@ -258,9 +258,10 @@ class Station:
                 drv = CanMonitor.open(p["can"], self.clock)
             elif key == "bms_rs485":
                 drv = Rs485Client.open(p["rs485"], self.clock, baud=p["rs485_baud"],
-                                       address=p["rs485_address"])
+                                       address=p["rs485_address"], **_timeout(p, "rs485"))
             else:
-                drv = ConsoleClient.open(p["console"], self.clock, baud=p["console_baud"])
+                drv = ConsoleClient.open(p["console"], self.clock, baud=p["console_baud"],
+                                         **_timeout(p, "console"))
             if key != "bms_can":  # a blocking port read feeds the dead-man first
                 drv.port = FedPort(drv.port, self.deadman, self.ledger)
             self._pack_drivers[key] = drv
@@ -316,6 +317,12 @@ class Station:
         self.close()
 
 
+def _timeout(ports: dict[str, Any], name: str) -> dict[str, float]:
+    """The station file's answer timeout of a pack port, if it names one."""
+    seconds = ports.get(f"{name}_timeout_s")
+    return {} if seconds is None else {"timeout": float(seconds)}
+
+
 def _pack_ports(config: StationFile) -> dict[str, Any]:
     assert config.pack is not None  # the schema requires it for a station that opens
     can = {k: v for k, v in config.pack.can.model_dump().items() if v is not None}
@@ -323,6 +330,8 @@ def _pack_ports(config: StationFile) -> dict[str, Any]:
         "rs485": config.pack.rs485.port, "rs485_baud": config.pack.rs485.baud,
         "rs485_address": config.pack.rs485_address,
         "console": config.pack.console.port, "console_baud": config.pack.console.baud,
+        "rs485_timeout_s": config.pack.rs485.timeout_s,
+        "console_timeout_s": config.pack.console.timeout_s,
         "can": can,
     }
 

@@ -85,6 +85,9 @@ class InstrumentConfig(_Strict):
 class SerialPortConfig(_Strict):
     port: str = Field(min_length=1)
     baud: int = Field(gt=0)
+    # how long an answer may take on the wire (default: the driver's, RS485 0.5 s, console
+    # 2 s); longer for a slow USB adapter or a bench served on a busy host
+    timeout_s: float | None = Field(None, gt=0, le=30)
 
 
 class CanConfig(_Strict):

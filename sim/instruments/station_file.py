@@ -27,6 +27,12 @@ from sim.instruments.daq import (
     SHUNT,
 )
 
+#: Answer timeouts of the served pack ports: the twin runs in another process on the same
+#: host, so a busy host (a parallel test suite, a line of slots) delays its answers by more
+#: than a real pack's wire would; a lost answer still ends in an error, only later.
+SERVED_RS485_TIMEOUT_S = 1.5
+SERVED_CONSOLE_TIMEOUT_S = 5.0
+
 #: Simulated instruments do not drift: their calibration is due far in the future.
 SIM_CALIBRATION_DUE = "2099-12-31"
 DEFAULT_ENVELOPE = {
@@ -74,12 +80,13 @@ def station_document(description: dict[str, Any]) -> dict[str, Any]:
             "model": description.get("model", "v5"),
             "description": "a simulated bench served by `station sim serve` (real time)",
         },
-        "pack": {
+        "pack": {   # the twin answers from another process on this host: a busy host delays it
             "rs485": {"port": description.get("rs485_tcp") or description["rs485"],
-                      "baud": int(description.get("rs485_baud", 9600))},
+                      "baud": int(description.get("rs485_baud", 9600)),
+                      "timeout_s": SERVED_RS485_TIMEOUT_S},
             "rs485_address": int(description.get("rs485_address", 2)),
             "console": {"port": description.get("console_tcp") or description["console"],
-                        "baud": 115200},
+                        "baud": 115200, "timeout_s": SERVED_CONSOLE_TIMEOUT_S},
             "can": _can(description.get("can")),
         },
         "envelope": dict(DEFAULT_ENVELOPE),

@@ -163,3 +163,19 @@ def test_unit_file_named_by_a_simulated_station_file(tmp_path: Path) -> None:
     with open_station(path) as st:
         assert st.sim.pack.identity.serial == serial
         assert st.sim.pack.identity.model_id == "v5-alpha"
+
+
+def test_pack_port_answer_timeouts_come_from_the_station_file(tmp_path: Path) -> None:
+    """A slow adapter (or a bench served on a busy host) gets the timeout its file names;
+    a port whose file names none keeps the driver's."""
+    doc = tomllib.loads(default_station_file().read_text())
+    doc["pack"]["console"]["timeout_s"] = 4.5
+    path = tmp_path / "slow-console.toml"
+    path.write_text(tomli_w.dumps(doc))
+    with open_station(path) as st:
+        assert st.console.timeout == 4.5
+        assert st.bms_rs485.timeout == 0.5
+    doc["pack"]["rs485"]["timeout_s"] = 0.0
+    path.write_text(tomli_w.dumps(doc))
+    with pytest.raises(Exception, match=r"pack\.rs485\.timeout_s"):
+        open_station(path)
