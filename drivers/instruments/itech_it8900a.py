@@ -21,8 +21,11 @@ class ItechIT8900A(ScpiLoad):
     LEVELS = {"cc": "CURR", "cv": "VOLT", "cp": "POW", "cr": "RES"}
     INPUT = "INP"
     SHORT = "INP:SHOR"
-    PROTECTION_QUERY = "STAT:QUES:COND?"   # questionable register: OV, OC, OP, OT
-    PROTECTION_BITS = {0: "OV", 1: "OC", 3: "OP", 4: "OT"}
+    PROTECTION_QUERY = "STAT:QUES:COND?"
+    #: ITECH's questionable register (IT8500+ Programming Guide, ch. 2 "SCPI Status
+    #: Register"): VF 0 (an over-voltage or a reverse voltage, FLT pin), OC 1, OP 3, OT 4,
+    #: OV 13 (set with VF, the input turned off); all held until ``PROT:CLE``
+    PROTECTION_BITS = {0: "VF", 1: "OC", 3: "OP", 4: "OT", 13: "OV"}
     PROTECTION_CLEAR = "PROT:CLE"
     CAPTURE_INTERVAL = "SENS:SWE:TINT"
     CAPTURE_POINTS = "SENS:SWE:POIN"
