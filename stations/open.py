@@ -339,7 +339,9 @@ def _options(config: StationFile, role: str) -> dict[str, Any]:
     fx = config.fixture
     if role == "daq":
         heartbeat = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
-        opts.update(outputs={**fx.outputs, **heartbeat}, inputs=dict(fx.inputs),
+        card = fx.relays == "card"   # the relays on a relay card, the heartbeat on a DO bit
+        opts.update(outputs={**({} if card else fx.outputs), **heartbeat},
+                    relay_card=dict(fx.outputs) if card else {}, inputs=dict(fx.inputs),
                     channels=fx.channels.model_dump(),
                     shunt=fx.shunt.model_dump() if fx.shunt is not None else None,
                     calibration_offsets=dict(config.instruments[role].calibration.offsets))

@@ -171,6 +171,10 @@ class FixtureConfig(_Strict):
     deadman: DeadmanConfig | None = None
     #: None: no shunt; the BMS current is then judged against the sources' read-backs
     shunt: ShuntConfig | None = None
+    #: What switches the fixture relays: ``digital`` (``outputs`` are bits of the DAQ's
+    #: digital output ``channels.digital_out``) or ``card`` (``outputs`` are channels of a
+    #: relay card in the DAQ, e.g. a DAQM903A actuator in slot 2: ``power = 201``)
+    relays: Literal["digital", "card"] = "digital"
 
     @model_validator(mode="after")
     def _bits(self) -> FixtureConfig:
@@ -179,14 +183,19 @@ class FixtureConfig(_Strict):
             missing = [n for n in names if n not in bits]
             if missing:
                 raise ValueError(f"{group}: missing {missing}")
-            if any(not 0 <= b <= 7 for b in bits.values()):
+            if group == "outputs" and self.relays == "card":
+                if any(not 101 <= b <= 399 for b in bits.values()):
+                    raise ValueError("outputs: with relays = 'card' each output is a relay-card "
+                                     "channel (slot × 100 + channel, 101..399)")
+            elif any(not 0 <= b <= 7 for b in bits.values()):
                 raise ValueError(f"{group}: bits must be 0..7")
             if len(set(bits.values())) != len(bits):
                 raise ValueError(f"{group}: two names share one bit")
         missing = [n for n in LED_NAMES if n not in self.fibres]
         if missing:
             raise ValueError(f"fibres: missing {missing}")
-        if self.deadman is not None and self.deadman.output in self.outputs.values():
+        if (self.deadman is not None and self.relays == "digital"
+                and self.deadman.output in self.outputs.values()):
             raise ValueError(f"deadman.output: bit {self.deadman.output} is already a relay output")
         return self
 
