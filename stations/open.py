@@ -31,7 +31,7 @@ from drivers.instruments.roles import (
     Role,
     SafetyTester,
 )
-from drivers.instruments.transport import open_transport
+from drivers.instruments.transport import open_transport, visa_resource_manager
 from stations.deadman import HEARTBEAT, Deadman, FedPort, arm_deadman, feed_ports
 from stations.schema import (
     StationFile,
@@ -229,7 +229,8 @@ class Station:
         address = ident.resource if ident is not None else cfg.address
         try:
             fresh = open_transport(type(driver).transport_kind, address,
-                                   timeout_ms=cfg.timeout_ms, baud=cfg.baud)
+                                   timeout_ms=cfg.timeout_ms, baud=cfg.baud,
+                                   visa_library=self.config.visa_library)
         except Exception:
             return False
         old, driver._t = driver._t, fresh  # type: ignore[attr-defined]
@@ -318,13 +319,27 @@ class Station:
 
 def _pack_ports(config: StationFile) -> dict[str, Any]:
     assert config.pack is not None  # the schema requires it for a station that opens
-    can = {k: v for k, v in config.pack.can.model_dump().items() if v is not None}
+    can_cfg = config.pack.can
+    can = {k: v for k, v in can_cfg.model_dump(exclude={"options"}).items() if v is not None}
+    can.update(can_cfg.options)   # the interface's own arguments, as python-can takes them
     return {
         "rs485": config.pack.rs485.port, "rs485_baud": config.pack.rs485.baud,
         "rs485_address": config.pack.rs485_address,
         "console": config.pack.console.port, "console_baud": config.pack.console.baud,
         "can": can,
     }
+
+
+def check_visa_library(config: StationFile, file: Path) -> None:
+    """Load the station file's VISA library once, before any bench or instrument is
+    touched, so a wrong path is one message naming the key (not six failed roles)."""
+    if not any(get_dialect(c.dialect).transport_kind == "visa" for c in config.instruments.values()):
+        return
+    try:
+        visa_resource_manager(config.visa_library)
+    except Exception as exc:  # pyvisa: OSError, ValueError, LibraryError by backend
+        raise StationRefused(f"{file}: key visa_library: cannot load VISA library "
+                             f"{config.visa_library!r}: {type(exc).__name__}: {exc}") from None
 
 
 def check_calibration(config: StationFile, today: date) -> None:
@@ -366,6 +381,7 @@ def open_station(
     if unit is not None and not config.bench.simulated:
         raise StationFileError(f"{file}: a unit description needs [bench] simulated = true")
     envelope = station_envelope(config)   # every [envelope] key; ratings checked at load
+    check_visa_library(config, file)
     sim = None
     clock: Clock = WallClock()
     if config.bench.simulated:   # the one road to the simulated bench: a filled-in file
@@ -444,7 +460,8 @@ def _open_role(station: Station, role: str) -> None:
     address = cfg.address
     cls = get_dialect(cfg.dialect)
     try:
-        transport = open_transport(cls.transport_kind, address, timeout_ms=cfg.timeout_ms, baud=cfg.baud)
+        transport = open_transport(cls.transport_kind, address, timeout_ms=cfg.timeout_ms,
+                                   baud=cfg.baud, visa_library=station.config.visa_library)
     except Exception as exc:
         raise StationRefused(
             f"{station.path}: cannot open the {role} ({cfg.dialect}) at {address}: {exc}"

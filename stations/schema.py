@@ -13,7 +13,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from drivers.instruments.envelope import Envelope
 from drivers.instruments.registry import DIALECTS, get_dialect
@@ -87,12 +97,26 @@ class SerialPortConfig(_Strict):
     baud: int = Field(gt=0)
 
 
+#: python-can ``Bus`` arguments the station file sets by their own keys (not in ``options``).
+CAN_KEYS = ("interface", "channel", "bitrate", "host", "port")
+
+
 class CanConfig(_Strict):
     interface: str = Field(min_length=1)     # python-can interface: socketcan, pcan, virtual, socketcand
     channel: str = Field(min_length=1)
     bitrate: int = 500_000
     host: str | None = None                  # socketcand only
     port: int | None = None                  # socketcand only
+    #: further keyword arguments for the interface, passed to ``can.Bus`` as they are
+    #: (``fd``, ``data_bitrate``, ``receive_own_messages``, ``app_name``, ...): scalars only
+    options: dict[str, StrictBool | StrictInt | StrictFloat | StrictStr] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _own_keys(self) -> CanConfig:
+        clash = sorted(set(self.options) & set(CAN_KEYS))
+        if clash:
+            raise ValueError(f"options: {', '.join(clash)} have their own keys in [pack.can]")
+        return self
 
 
 class PackPortsConfig(_Strict):
@@ -243,6 +267,10 @@ class StationFile(_Strict):
     line: str = Field(min_length=1)
     bench: BenchConfig = Field(default_factory=BenchConfig)
     watchdog_s: float = Field(30.0, ge=1, le=3600)     # instruments' output watchdog delay
+    #: the VISA library every VISA resource is opened with: ``@py`` (pyvisa-py), or a
+    #: vendor VISA (``/usr/lib/x86_64-linux-gnu/libvisa.so``, ``@ivi``), as
+    #: ``pyvisa.ResourceManager`` takes it
+    visa_library: str = Field("@py", min_length=1)
     #: the station's Ed25519 key file, if not the key folder's <id>.ed25519 (relative: to this file)
     signing_key: str | None = Field(None, min_length=1)
     pack: PackPortsConfig | None = None                # required unless simulated
