@@ -186,7 +186,8 @@ def _check_bench(report: CheckReport, file: Path, config: StationFile, pack: boo
     station = Station(config, file, clock, station_envelope(config), _pack_ports(config), sim)
     try:
         for role in ROLE_KEYS:
-            _identify(report, station, role)
+            if role in config.instruments:   # a role the file does not name is not checked
+                _identify(report, station, role)
         _deadman_item(report, station)
         _relay_items(report, station)
         if pack:
@@ -210,7 +211,7 @@ def _envelope_items(report: CheckReport, sf: StationFile,
 
 
 def _calibration_items(report: CheckReport, sf: StationFile, today: date) -> None:
-    for role in ROLE_KEYS:
+    for role in (r for r in ROLE_KEYS if r in sf.instruments):
         cfg = sf.instruments[role]
         days = (cfg.calibration_due - today).days
         due = cfg.calibration_due.isoformat()

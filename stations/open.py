@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -152,6 +153,8 @@ class Station:
         roles = self.__dict__.get("roles", {})
         if name in ROLE_KEYS and name in roles:
             return roles[name]
+        if name in ROLE_KEYS:
+            raise AttributeError(f"the station has no {name} role (not in its station file)")
         raise AttributeError(f"station has no attribute {name!r}")
 
     # -- records -----------------------------------------------------------------------------
@@ -342,8 +345,33 @@ def check_visa_library(config: StationFile, file: Path) -> None:
                              f"{config.visa_library!r}: {type(exc).__name__}: {exc}") from None
 
 
+class MissingRoles(StationRefused):
+    """The plan needs a role the station file does not name."""
+
+    def __init__(self, file: Path, missing: list[str], plan: str | None) -> None:
+        self.missing = missing
+        who = f"plan {plan!r}" if plan else "the run"
+        super().__init__(f"{file}: key instruments.{missing[0]}: {who} needs the role(s) "
+                         f"{', '.join(missing)}, which the station file does not name "
+                         "([instruments.<role>]); nothing was switched on")
+
+
+def check_roles(config: StationFile, file: Path, roles: Iterable[str] | None,
+                plan: str | None = None) -> None:
+    """Refuse a station file without a role the plan needs (all roles when it does not say)."""
+    needed = ROLE_KEYS if roles is None else tuple(roles)
+    unknown = [r for r in needed if r not in ROLE_KEYS]
+    if unknown:
+        raise ValueError(f"unknown role(s) {unknown}; roles: {', '.join(ROLE_KEYS)}")
+    missing = [r for r in needed if r not in config.instruments]
+    if missing:
+        raise MissingRoles(file, missing, plan)
+
+
 def check_calibration(config: StationFile, today: date) -> None:
     for role in ROLE_KEYS:
+        if role not in config.instruments:
+            continue
         cfg = config.instruments[role]
         if cfg.calibration_due < today:
             raise CalibrationExpired(role, cfg.serial, cfg.calibration_due, today)
@@ -373,11 +401,16 @@ def open_station(
     seed: int = 0,
     serial: str | None = None,
     rs485_baud: int | None = None,
+    roles: Iterable[str] | None = None,
+    plan: str | None = None,
 ) -> Station:
     """Open the station a file describes (default: ``stations/sim.toml``). ``rs485_baud``
-    is the work order's (the DIP setting chooses it, SPEC §4); else the station file's."""
+    is the work order's (the DIP setting chooses it, SPEC §4); else the station file's.
+    ``roles`` are the roles the plan needs (default: all): one the file does not name is
+    refused (:class:`MissingRoles`) before anything starts; the file's other roles open."""
     file = Path(path) if path is not None else default_station_file()
     config = load_station_file(file)
+    check_roles(config, file, roles, plan)
     if unit is not None and not config.bench.simulated:
         raise StationFileError(f"{file}: a unit description needs [bench] simulated = true")
     envelope = station_envelope(config)   # every [envelope] key; ratings checked at load
@@ -397,7 +430,8 @@ def open_station(
     try:
         check_calibration(config, clock.utcnow().date())
         for role in ROLE_KEYS:
-            _open_role(station, role)
+            if role in config.instruments:
+                _open_role(station, role)
         from stations.shared import share_roles
 
         share_roles(station)   # a slot's shared instruments (the chamber): one slot at a time

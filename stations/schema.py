@@ -289,9 +289,7 @@ class StationFile(_Strict):
 def _problems(sf: StationFile) -> list[tuple[str, str]]:
     """Checks across keys: roles, dialects, addresses. (dotted key, message) pairs."""
     out: list[tuple[str, str]] = []
-    for role in ROLE_KEYS:
-        if role not in sf.instruments:
-            out.append((f"instruments.{role}", f"missing role {role!r} (roles: {', '.join(ROLE_KEYS)})"))
+    # a role may be missing: a plan that needs it is refused at open (stations.open)
     for role, cfg in sf.instruments.items():
         key = f"instruments.{role}"
         if role not in ROLE_KEYS:
@@ -362,7 +360,10 @@ def _rating_problems(sf: StationFile) -> list[tuple[str, str]]:
     for key, (attr, roles) in RATED_KEYS.items():
         value, unit = float(getattr(sf.envelope, key)), _UNITS[key.rsplit("_", 1)[1]]
         ratings: list[tuple[float, str]] = []
-        for role in roles:
+        present = [r for r in roles if r in sf.instruments]
+        if not present:   # no instrument of this file carries it
+            continue
+        for role in present:
             dialect = sf.instruments[role].dialect
             rating = getattr(get_dialect(dialect), attr, None)
             if rating is None:
