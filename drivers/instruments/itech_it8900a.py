@@ -14,6 +14,10 @@ from drivers.instruments.scpi_load import ScpiLoad
 
 class ItechIT8900A(ScpiLoad):
     dialect = "itech-it8900a"
+    #: Line endings and error queue: LF both ways (SCPI over a raw socket), the SCPI
+    #: error queue ``SYST:ERR?`` (SCPI-1999); see docs/instruments.md, "Dialects".
+    write_termination, read_termination = "\n", "\n"
+    has_error_queue = True
     #: Rating (ITECH IT8900A/E Series datasheet, model IT8918A-150-1200): 150 V, 1200 A, 18 kW.
     RATING_V, RATING_A, RATING_W = 150.0, 1200.0, 18_000.0
 

@@ -52,6 +52,10 @@ SCAN_NPLC = 0.02           # the shortest integration: the data sheet's scan spe
 
 class KeysightDAQ970A(Daq, ScpiInstrument):
     dialect = "keysight-daq970a"
+    #: Line endings and error queue: LF both ways (SCPI over a raw socket), the SCPI
+    #: error queue ``SYST:ERR?`` (SCPI-1999); see docs/instruments.md, "Dialects".
+    write_termination, read_termination = "\n", "\n"
+    has_error_queue = True
     #: Guide, DATA:POINts? / ROUTe:SCAN: "at least 100,000 readings" of memory; beyond,
     #: the newest overwrite the oldest.
     SCAN_MEMORY: ClassVar[int] = 100_000
