@@ -93,3 +93,14 @@ def test_card_outputs_must_be_channels(tmp_path: Path) -> None:
     bad.write_text(tomli_w.dumps(doc))
     with pytest.raises(StationFileError, match=r"key fixture: .*relay-card channel"):
         open_station(bad)
+
+
+def test_station_check_exercises_every_relay_on_the_card(tmp_path: Path) -> None:
+    from stations.check import run_check
+
+    report = run_check(_card_station(tmp_path))
+    results = {i.item: (i.result, i.detail) for i in report.items if i.item.startswith("relay ")}
+    assert set(results) == {"relay power", "relay sw", "relay breaker", "relay in1",
+                            "relay link_port0", "relay link_port1"}
+    assert all(r == "OK" for r, _ in results.values()), results
+    assert "channel 201" in results["relay power"][1]
