@@ -87,6 +87,23 @@ def decode(frame_id: int, data: bytes) -> dict[str, float]:
     return msg.decode(bytes(data), decode_choices=False)  # type: ignore[return-value]
 
 
+def decode_fields(frame_id: int, data: bytes) -> tuple[dict[str, float], dict[str, str]]:
+    """A frame of any DLC, read as far as its bytes go: (the signals its bytes hold, the
+    DBC's other signals → why they cannot be read). Bytes beyond the DBC's length are
+    ignored (a client that pads every frame to 8); a signal past the last byte is not
+    guessed. For the station's leniency towards real packs (docs/protocols.md)."""
+    msg = message(frame_id)
+    data = bytes(data)
+    readable: dict[str, float] = msg.decode(  # type: ignore[assignment]
+        data[: msg.length], decode_choices=False, allow_truncated=True)
+    unreadable = {
+        sig.name: (f"{msg.name} (0x{frame_id:03X}) came with DLC {len(data)}; {sig.name} "
+                   f"needs byte {(sig.start + sig.length - 1) // 8} of {msg.length}")
+        for sig in msg.signals if sig.name not in readable
+    }
+    return readable, unreadable
+
+
 def encode_name(name: str) -> bytes:
     """0x35E data: the manufacturer's ASCII bytes as they are, at most 8 (DLC = their
     number; a pack that pads, as Pylontech's ``PYLON   `` does, has the padding in its name)."""

@@ -250,19 +250,28 @@ def encode_manufacturer_info(m: ManufacturerInfo) -> bytes:
 
 
 def decode_manufacturer_info(info: bytes) -> ManufacturerInfo:
+    """Lenient where packs differ (docs/protocols.md): the manufacturer name is the rest of
+    INFO, whatever its length (20 bytes in SPEC, fewer or more from some packs), and its
+    padding may be NUL, spaces or ``-`` (Pylontech pads ``Pylon`` with ``-``)."""
     r = _Reader(info, "0x51 manufacturer info")
     name = r.take(10, "device name")
     ver = r.take(2, "software version")
-    maker = r.take(20, "manufacturer name")
-    r.done()
-    return ManufacturerInfo(_ascii(name, info), (ver[0], ver[1]), _ascii(maker, info))
+    maker = r.take(len(info) - r.pos, "manufacturer name")
+    if not maker.rstrip(_PADDING):
+        raise PylonFrameError("0x51 manufacturer info: the manufacturer name is empty", info)
+    return ManufacturerInfo(_ascii(name, info, "device name"), (ver[0], ver[1]),
+                            _ascii(maker, info, "manufacturer name"))
 
 
-def _ascii(b: bytes, raw: bytes) -> str:
+#: What packs pad a 0x51 text field with.
+_PADDING = b"\0 -"
+
+
+def _ascii(b: bytes, raw: bytes, field: str = "text field") -> str:
     try:
-        return b.rstrip(b"\0 ").decode("ascii")
+        return b.rstrip(_PADDING).decode("ascii")
     except UnicodeDecodeError:
-        raise PylonFrameError("ASCII field holds non-ASCII bytes", raw) from None
+        raise PylonFrameError(f"{field} holds non-ASCII bytes: {b.hex(' ')}", raw) from None
 
 
 # --- 0x42 analog values --------------------------------------------------------------------
@@ -328,11 +337,12 @@ def _decode_module_analog(r: _Reader) -> ModuleAnalog:
     count = r.u8("user-defined count")
     total = r.u16("total capacity")
     cycles = r.u16("cycles")
-    if count == 4:
+    if count > 2:   # 4 in SPEC; as python-pylontech reads packs, any count above 2
         remaining = r.u24("remaining capacity (u24)")
         total = r.u24("total capacity (u24)")
     elif count != 2:
-        raise PylonFrameError(f"0x42: user-defined count {count}, expected 2 or 4", r.data)
+        raise PylonFrameError(f"0x42: user-defined count {count}: the total capacity and "
+                              "cycles it counts are not announced (2 or more expected)", r.data)
     return ModuleAnalog(cells, temps, current, voltage, remaining, total, cycles)
 
 
@@ -502,13 +512,25 @@ def encode_system_parameters(p: SystemParameters) -> bytes:
     return bytes(out)
 
 
+#: 0x47 fields that are currents (charge, discharge limit): signed on some packs' wire.
+_SYSPARAM_CURRENTS = {5: "charge current limit", 11: "discharge current limit"}
+
+
 def decode_system_parameters(info: bytes) -> SystemParameters:
+    """Lenient where packs differ (docs/protocols.md): the discharge current limit comes
+    positive (SPEC) or negative (a Pylontech US2000: -10.0 A); its magnitude is the limit.
+    A negative charge limit has no reading and is an error naming it."""
     r = _Reader(info, "0x47 system parameters")
     flag = r.u8("INFOFLAG")
-    vals = [r.u16(f"field {i + 1}") for i in range(12)]
+    vals = [r.s16(f"field {i + 1}") if i in _SYSPARAM_CURRENTS else r.u16(f"field {i + 1}")
+            for i in range(12)]
     r.done()
     for i in _SYSPARAM_TEMPS:
         vals[i] -= KELVIN_OFFSET_DK
+    if vals[5] < 0:
+        raise PylonFrameError(f"0x47: {_SYSPARAM_CURRENTS[5]} {vals[5] / 10:g} A is negative",
+                              info)
+    vals[11] = abs(vals[11])
     return SystemParameters(*vals, infoflag=flag)
 
 

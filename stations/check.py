@@ -186,7 +186,8 @@ def _check_bench(report: CheckReport, file: Path, config: StationFile, pack: boo
     station = Station(config, file, clock, station_envelope(config), _pack_ports(config), sim)
     try:
         for role in ROLE_KEYS:
-            _identify(report, station, role)
+            if role in config.instruments:   # a role the file does not name is not checked
+                _identify(report, station, role)
         _deadman_item(report, station)
         _relay_items(report, station)
         if pack:
@@ -210,7 +211,7 @@ def _envelope_items(report: CheckReport, sf: StationFile,
 
 
 def _calibration_items(report: CheckReport, sf: StationFile, today: date) -> None:
-    for role in ROLE_KEYS:
+    for role in (r for r in ROLE_KEYS if r in sf.instruments):
         cfg = sf.instruments[role]
         days = (cfg.calibration_due - today).days
         due = cfg.calibration_due.isoformat()
@@ -304,9 +305,32 @@ def _relay_items(report: CheckReport, station: Station) -> None:
             else:
                 report.add(item, "PROBLEM", f"bit {bit}: read back {on:#04x} when set and "
                            f"{off:#04x} when released (expected {1 << bit:#04x} / 0x00)")
+        _card_items(report, daq)
     finally:
         with contextlib.suppress(Exception):
             daq.release_all()
+
+
+def _card_items(report: CheckReport, daq: Any) -> None:
+    """Relays on a relay card (``[fixture] relays = "card"``): each closed and opened, the
+    card read back (``ROUT:CLOS?``) with only that channel closed, then none."""
+    for name, ch in sorted(daq.relay_card.items(), key=lambda kv: kv[1]):
+        item = f"relay {name}"
+        try:
+            daq.set_relay(name, True)
+            on = daq.read_relays()
+            daq.set_relay(name, False)
+            off = daq.read_relays()
+        except Exception as exc:
+            report.add(item, "PROBLEM", f"channel {ch}: {type(exc).__name__}: {exc}")
+            continue
+        closed_on = sorted(n for n, c in on.items() if c)
+        closed_off = sorted(n for n, c in off.items() if c)
+        if closed_on == [name] and not closed_off:
+            report.add(item, "OK", f"channel {ch}: closed and opened, read back on the card")
+        else:
+            report.add(item, "PROBLEM", f"channel {ch}: the card reads {closed_on or 'none'} "
+                       f"closed when set and {closed_off or 'none'} when released")
 
 
 def _pack_items(report: CheckReport, station: Station) -> None:

@@ -105,7 +105,7 @@ def arm_deadman(station: Any) -> None:
     """Arm the fixture's dead-man of an opened station (after its safe state): every
     instrument's transport is fed from now on, then the first beat. No-op without one."""
     cfg = station.config.fixture.deadman
-    if cfg is None:
+    if cfg is None or "daq" not in station.roles:   # no DAQ: no heartbeat, the relay holds off
         return
     feed_ports(station)
     station.deadman.arm(station.daq, cfg.timeout_s)

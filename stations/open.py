@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ from drivers.instruments.roles import (
     Role,
     SafetyTester,
 )
-from drivers.instruments.transport import open_transport
+from drivers.instruments.transport import open_transport, visa_resource_manager
 from stations.deadman import HEARTBEAT, Deadman, FedPort, arm_deadman, feed_ports
 from stations.schema import (
     StationFile,
@@ -152,6 +153,8 @@ class Station:
         roles = self.__dict__.get("roles", {})
         if name in ROLE_KEYS and name in roles:
             return roles[name]
+        if name in ROLE_KEYS:
+            raise AttributeError(f"the station has no {name} role (not in its station file)")
         raise AttributeError(f"station has no attribute {name!r}")
 
     # -- records -----------------------------------------------------------------------------
@@ -229,7 +232,8 @@ class Station:
         address = ident.resource if ident is not None else cfg.address
         try:
             fresh = open_transport(type(driver).transport_kind, address,
-                                   timeout_ms=cfg.timeout_ms, baud=cfg.baud)
+                                   timeout_ms=cfg.timeout_ms, baud=cfg.baud,
+                                   visa_library=self.config.visa_library)
         except Exception:
             return False
         old, driver._t = driver._t, fresh  # type: ignore[attr-defined]
@@ -325,7 +329,9 @@ def _timeout(ports: dict[str, Any], name: str) -> dict[str, float]:
 
 def _pack_ports(config: StationFile) -> dict[str, Any]:
     assert config.pack is not None  # the schema requires it for a station that opens
-    can = {k: v for k, v in config.pack.can.model_dump().items() if v is not None}
+    can_cfg = config.pack.can
+    can = {k: v for k, v in can_cfg.model_dump(exclude={"options"}).items() if v is not None}
+    can.update(can_cfg.options)   # the interface's own arguments, as python-can takes them
     return {
         "rs485": config.pack.rs485.port, "rs485_baud": config.pack.rs485.baud,
         "rs485_address": config.pack.rs485_address,
@@ -336,8 +342,45 @@ def _pack_ports(config: StationFile) -> dict[str, Any]:
     }
 
 
+def check_visa_library(config: StationFile, file: Path) -> None:
+    """Load the station file's VISA library once, before any bench or instrument is
+    touched, so a wrong path is one message naming the key (not six failed roles)."""
+    if not any(get_dialect(c.dialect).transport_kind == "visa" for c in config.instruments.values()):
+        return
+    try:
+        visa_resource_manager(config.visa_library)
+    except Exception as exc:  # pyvisa: OSError, ValueError, LibraryError by backend
+        raise StationRefused(f"{file}: key visa_library: cannot load VISA library "
+                             f"{config.visa_library!r}: {type(exc).__name__}: {exc}") from None
+
+
+class MissingRoles(StationRefused):
+    """The plan needs a role the station file does not name."""
+
+    def __init__(self, file: Path, missing: list[str], plan: str | None) -> None:
+        self.missing = missing
+        who = f"plan {plan!r}" if plan else "the run"
+        super().__init__(f"{file}: key instruments.{missing[0]}: {who} needs the role(s) "
+                         f"{', '.join(missing)}, which the station file does not name "
+                         "([instruments.<role>]); nothing was switched on")
+
+
+def check_roles(config: StationFile, file: Path, roles: Iterable[str] | None,
+                plan: str | None = None) -> None:
+    """Refuse a station file without a role the plan needs (all roles when it does not say)."""
+    needed = ROLE_KEYS if roles is None else tuple(roles)
+    unknown = [r for r in needed if r not in ROLE_KEYS]
+    if unknown:
+        raise ValueError(f"unknown role(s) {unknown}; roles: {', '.join(ROLE_KEYS)}")
+    missing = [r for r in needed if r not in config.instruments]
+    if missing:
+        raise MissingRoles(file, missing, plan)
+
+
 def check_calibration(config: StationFile, today: date) -> None:
     for role in ROLE_KEYS:
+        if role not in config.instruments:
+            continue
         cfg = config.instruments[role]
         if cfg.calibration_due < today:
             raise CalibrationExpired(role, cfg.serial, cfg.calibration_due, today)
@@ -348,7 +391,9 @@ def _options(config: StationFile, role: str) -> dict[str, Any]:
     fx = config.fixture
     if role == "daq":
         heartbeat = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
-        opts.update(outputs={**fx.outputs, **heartbeat}, inputs=dict(fx.inputs),
+        card = fx.relays == "card"   # the relays on a relay card, the heartbeat on a DO bit
+        opts.update(outputs={**({} if card else fx.outputs), **heartbeat},
+                    relay_card=dict(fx.outputs) if card else {}, inputs=dict(fx.inputs),
                     channels=fx.channels.model_dump(),
                     shunt=fx.shunt.model_dump() if fx.shunt is not None else None,
                     calibration_offsets=dict(config.instruments[role].calibration.offsets))
@@ -365,14 +410,20 @@ def open_station(
     seed: int = 0,
     serial: str | None = None,
     rs485_baud: int | None = None,
+    roles: Iterable[str] | None = None,
+    plan: str | None = None,
 ) -> Station:
     """Open the station a file describes (default: ``stations/sim.toml``). ``rs485_baud``
-    is the work order's (the DIP setting chooses it, SPEC §4); else the station file's."""
+    is the work order's (the DIP setting chooses it, SPEC §4); else the station file's.
+    ``roles`` are the roles the plan needs (default: all): one the file does not name is
+    refused (:class:`MissingRoles`) before anything starts; the file's other roles open."""
     file = Path(path) if path is not None else default_station_file()
     config = load_station_file(file)
+    check_roles(config, file, roles, plan)
     if unit is not None and not config.bench.simulated:
         raise StationFileError(f"{file}: a unit description needs [bench] simulated = true")
     envelope = station_envelope(config)   # every [envelope] key; ratings checked at load
+    check_visa_library(config, file)
     sim = None
     clock: Clock = WallClock()
     if config.bench.simulated:   # the one road to the simulated bench: a filled-in file
@@ -388,7 +439,8 @@ def open_station(
     try:
         check_calibration(config, clock.utcnow().date())
         for role in ROLE_KEYS:
-            _open_role(station, role)
+            if role in config.instruments:
+                _open_role(station, role)
         from stations.shared import share_roles
 
         share_roles(station)   # a slot's shared instruments (the chamber): one slot at a time
@@ -451,7 +503,8 @@ def _open_role(station: Station, role: str) -> None:
     address = cfg.address
     cls = get_dialect(cfg.dialect)
     try:
-        transport = open_transport(cls.transport_kind, address, timeout_ms=cfg.timeout_ms, baud=cfg.baud)
+        transport = open_transport(cls.transport_kind, address, timeout_ms=cfg.timeout_ms,
+                                   baud=cfg.baud, visa_library=station.config.visa_library)
     except Exception as exc:
         raise StationRefused(
             f"{station.path}: cannot open the {role} ({cfg.dialect}) at {address}: {exc}"

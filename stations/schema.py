@@ -13,7 +13,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from drivers.instruments.envelope import Envelope
 from drivers.instruments.registry import DIALECTS, get_dialect
@@ -90,12 +100,26 @@ class SerialPortConfig(_Strict):
     timeout_s: float | None = Field(None, gt=0, le=30)
 
 
+#: python-can ``Bus`` arguments the station file sets by their own keys (not in ``options``).
+CAN_KEYS = ("interface", "channel", "bitrate", "host", "port")
+
+
 class CanConfig(_Strict):
     interface: str = Field(min_length=1)     # python-can interface: socketcan, pcan, virtual, socketcand
     channel: str = Field(min_length=1)
     bitrate: int = 500_000
     host: str | None = None                  # socketcand only
     port: int | None = None                  # socketcand only
+    #: further keyword arguments for the interface, passed to ``can.Bus`` as they are
+    #: (``fd``, ``data_bitrate``, ``receive_own_messages``, ``app_name``, ...): scalars only
+    options: dict[str, StrictBool | StrictInt | StrictFloat | StrictStr] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _own_keys(self) -> CanConfig:
+        clash = sorted(set(self.options) & set(CAN_KEYS))
+        if clash:
+            raise ValueError(f"options: {', '.join(clash)} have their own keys in [pack.can]")
+        return self
 
 
 class PackPortsConfig(_Strict):
@@ -174,6 +198,10 @@ class FixtureConfig(_Strict):
     deadman: DeadmanConfig | None = None
     #: None: no shunt; the BMS current is then judged against the sources' read-backs
     shunt: ShuntConfig | None = None
+    #: What switches the fixture relays: ``digital`` (``outputs`` are bits of the DAQ's
+    #: digital output ``channels.digital_out``) or ``card`` (``outputs`` are channels of a
+    #: relay card in the DAQ, e.g. a DAQM903A actuator in slot 2: ``power = 201``)
+    relays: Literal["digital", "card"] = "digital"
 
     @model_validator(mode="after")
     def _bits(self) -> FixtureConfig:
@@ -182,14 +210,19 @@ class FixtureConfig(_Strict):
             missing = [n for n in names if n not in bits]
             if missing:
                 raise ValueError(f"{group}: missing {missing}")
-            if any(not 0 <= b <= 7 for b in bits.values()):
+            if group == "outputs" and self.relays == "card":
+                if any(not 101 <= b <= 399 for b in bits.values()):
+                    raise ValueError("outputs: with relays = 'card' each output is a relay-card "
+                                     "channel (slot × 100 + channel, 101..399)")
+            elif any(not 0 <= b <= 7 for b in bits.values()):
                 raise ValueError(f"{group}: bits must be 0..7")
             if len(set(bits.values())) != len(bits):
                 raise ValueError(f"{group}: two names share one bit")
         missing = [n for n in LED_NAMES if n not in self.fibres]
         if missing:
             raise ValueError(f"fibres: missing {missing}")
-        if self.deadman is not None and self.deadman.output in self.outputs.values():
+        if (self.deadman is not None and self.relays == "digital"
+                and self.deadman.output in self.outputs.values()):
             raise ValueError(f"deadman.output: bit {self.deadman.output} is already a relay output")
         return self
 
@@ -237,6 +270,10 @@ class StationFile(_Strict):
     line: str = Field(min_length=1)
     bench: BenchConfig = Field(default_factory=BenchConfig)
     watchdog_s: float = Field(30.0, ge=1, le=3600)     # instruments' output watchdog delay
+    #: the VISA library every VISA resource is opened with: ``@py`` (pyvisa-py), or a
+    #: vendor VISA (``/usr/lib/x86_64-linux-gnu/libvisa.so``, ``@ivi``), as
+    #: ``pyvisa.ResourceManager`` takes it
+    visa_library: str = Field("@py", min_length=1)
     #: the station's Ed25519 key file, if not the key folder's <id>.ed25519 (relative: to this file)
     signing_key: str | None = Field(None, min_length=1)
     pack: PackPortsConfig | None = None                # required unless simulated
@@ -255,9 +292,7 @@ class StationFile(_Strict):
 def _problems(sf: StationFile) -> list[tuple[str, str]]:
     """Checks across keys: roles, dialects, addresses. (dotted key, message) pairs."""
     out: list[tuple[str, str]] = []
-    for role in ROLE_KEYS:
-        if role not in sf.instruments:
-            out.append((f"instruments.{role}", f"missing role {role!r} (roles: {', '.join(ROLE_KEYS)})"))
+    # a role may be missing: a plan that needs it is refused at open (stations.open)
     for role, cfg in sf.instruments.items():
         key = f"instruments.{role}"
         if role not in ROLE_KEYS:
@@ -328,7 +363,10 @@ def _rating_problems(sf: StationFile) -> list[tuple[str, str]]:
     for key, (attr, roles) in RATED_KEYS.items():
         value, unit = float(getattr(sf.envelope, key)), _UNITS[key.rsplit("_", 1)[1]]
         ratings: list[tuple[float, str]] = []
-        for role in roles:
+        present = [r for r in roles if r in sf.instruments]
+        if not present:   # no instrument of this file carries it
+            continue
+        for role in present:
             dialect = sf.instruments[role].dialect
             rating = getattr(get_dialect(dialect), attr, None)
             if rating is None:

@@ -55,12 +55,27 @@ def start_sim_bench(
         if config.fixture.deadman is not None:   # the simulated fixture's relay has the file's set time
             instruments.daq.deadman_s = config.fixture.deadman.timeout_s
         bench.attach_instruments(instruments)
+        if config.fixture.relays == "card":
+            _wire_relay_card(config, bench, instruments.daq)
         description["instruments"] = bench.instruments.describe()
         station = with_bench_addresses(config, description, source)
     except BaseException:
         bench.close()
         raise
     return SimSetup(bench, bench.clock, station)
+
+
+def _wire_relay_card(config: StationFile, bench: Any, daq: Any) -> None:
+    """The simulated fixture as the file wires it: its relays on the card's channels (the
+    modules in the DAQ's slots as the file says), the link relays too."""
+    modules = config.instruments["daq"].options.get("modules") if "daq" in config.instruments else None
+    if modules:
+        daq.modules = {int(k): str(v).upper() for k, v in modules.items()}
+    outputs = dict(config.fixture.outputs)
+    daq.relay_card = {k: v for k, v in outputs.items() if not k.startswith("link_")}
+    for name in ("link_port0", "link_port1"):
+        if name in outputs:
+            daq.extra_channels[outputs[name]] = lambda on, name=name: bench.link_relays.set(name, on)
 
 
 def with_bench_addresses(config: StationFile, description: dict[str, Any],

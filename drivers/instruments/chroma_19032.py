@@ -32,6 +32,10 @@ IR_RAMP_S, IR_TEST_S = 1.0, 2.0
 
 class Chroma19032(SafetyTester, ScpiInstrument):
     dialect = "chroma-19032"
+    #: Line endings and error queue: LF both ways (SCPI over a raw socket), the SCPI
+    #: error queue ``SYST:ERR?`` (SCPI-1999); see docs/instruments.md, "Dialects".
+    write_termination, read_termination = "\n", "\n"
+    has_error_queue = True
     #: Rating (Chroma 19032 datasheet): ground bond 3-30 A, insulation resistance 50-1000 V DC.
     RATING_GROUND_BOND_A, RATING_INSULATION_V = 30.0, 1000.0
 

@@ -15,6 +15,10 @@ from drivers.instruments.scpi_load import ScpiLoad
 
 class Chroma63200A(ScpiLoad):
     dialect = "chroma-63200a"
+    #: Line endings and error queue: LF both ways (SCPI over a raw socket), the SCPI
+    #: error queue ``SYST:ERR?`` (SCPI-1999); see docs/instruments.md, "Dialects".
+    write_termination, read_termination = "\n", "\n"
+    has_error_queue = True
     #: Rating (Chroma 63200A Series datasheet, model 63212A-150-1200): 150 V, 1200 A, 12 kW.
     RATING_V, RATING_A, RATING_W = 150.0, 1200.0, 12_000.0
 

@@ -43,6 +43,7 @@ class Daq(Role):
 
     role = "daq"
     _out: int = 0
+    _card: frozenset[str] = frozenset()
     _scan: PendingScan | None = None
     #: Readings the DAQ's memory holds; a longer scan would overwrite its own start.
     SCAN_MEMORY: ClassVar[int] = 0
@@ -200,16 +201,38 @@ class Daq(Role):
             self._abort_scan()
 
     # -- outputs -------------------------------------------------------------------------
+    @property
+    def relay_card(self) -> dict[str, int]:
+        """Fixture relays on a relay card (``[fixture] relays = "card"``): name → channel."""
+        return {k: int(v) for k, v in (self.options.get("relay_card") or {}).items()}
+
     def set_relay(self, name: str, on: bool) -> None:
+        card = self.relay_card
+        if name in card:
+            self._switch_channels([card[name]], on)
+            self._card = {*self._card, name} if on else self._card - {name}
+            return
         bits = self.output_bits
         if name not in bits:
-            raise KeyError(f"{self.name}: no fixture output {name!r}; known: {sorted(bits)}")
+            raise KeyError(f"{self.name}: no fixture output {name!r}; known: "
+                           f"{sorted([*bits, *card])}")
         new = (self._out | 1 << bits[name]) if on else (self._out & ~(1 << bits[name]))
         self._write_byte(int(self._channel("digital_out")), new)
         self._out = new
 
     def relays(self) -> dict[str, bool]:
-        return {name: bool(self._out >> bit & 1) for name, bit in self.output_bits.items()}
+        out = {name: bool(self._out >> bit & 1) for name, bit in self.output_bits.items()}
+        out.update({name: name in self._card for name in self.relay_card})
+        return out
+
+    def read_relays(self) -> dict[str, bool]:
+        """The relay card's channels as the DAQ reports them (name → closed): what the
+        instrument holds, not what this session last wrote."""
+        card = self.relay_card
+        if not card:
+            return {}
+        states = self._channels_closed(list(card.values()))
+        return dict(zip(card, states, strict=True))
 
     def press(self, name: str, seconds: float) -> None:
         """Hold a relay closed for ``seconds`` of station time (e.g. SW for 1 s)."""
@@ -220,8 +243,16 @@ class Daq(Role):
             self.set_relay(name, False)
 
     def release_all(self) -> None:
-        self._write_byte(int(self._channel("digital_out")), 0)
-        self._out = 0
+        """Every relay released: the digital outputs to 0 and every relay-card channel
+        opened (each tried even if the other fails)."""
+        try:
+            self._write_byte(int(self._channel("digital_out")), 0)
+            self._out = 0
+        finally:
+            card = self.relay_card
+            if card:
+                self._switch_channels(sorted(card.values()), False)
+                self._card = frozenset()
 
     def safe_state(self) -> None:
         """Stop this session's scan (if one runs), release every relay."""
@@ -241,6 +272,11 @@ class Daq(Role):
     def _read_byte(self, channel: int) -> int: ...
     @abstractmethod
     def _write_byte(self, channel: int, value: int) -> None: ...
+    def _switch_channels(self, channels: Sequence[int], close: bool) -> None:
+        """Close or open relay-card channels (a DAQ dialect with a switch module)."""
+        raise InstrumentCommandError(self.name, None, "this DAQ dialect drives no relay card")
+    def _channels_closed(self, channels: Sequence[int]) -> list[bool]:
+        raise InstrumentCommandError(self.name, None, "this DAQ dialect drives no relay card")
 
     # timed scan primitives; a dialect without a timed scan refuses every capture
     def _scan_sweep_s(self, channels: Sequence[int]) -> float:

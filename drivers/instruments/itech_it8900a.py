@@ -14,6 +14,10 @@ from drivers.instruments.scpi_load import ScpiLoad
 
 class ItechIT8900A(ScpiLoad):
     dialect = "itech-it8900a"
+    #: Line endings and error queue: LF both ways (SCPI over a raw socket), the SCPI
+    #: error queue ``SYST:ERR?`` (SCPI-1999); see docs/instruments.md, "Dialects".
+    write_termination, read_termination = "\n", "\n"
+    has_error_queue = True
     #: Rating (ITECH IT8900A/E Series datasheet, model IT8918A-150-1200): 150 V, 1200 A, 18 kW.
     RATING_V, RATING_A, RATING_W = 150.0, 1200.0, 18_000.0
 
@@ -21,8 +25,11 @@ class ItechIT8900A(ScpiLoad):
     LEVELS = {"cc": "CURR", "cv": "VOLT", "cp": "POW", "cr": "RES"}
     INPUT = "INP"
     SHORT = "INP:SHOR"
-    PROTECTION_QUERY = "STAT:QUES:COND?"   # questionable register: OV, OC, OP, OT
-    PROTECTION_BITS = {0: "OV", 1: "OC", 3: "OP", 4: "OT"}
+    PROTECTION_QUERY = "STAT:QUES:COND?"
+    #: ITECH's questionable register (IT8500+ Programming Guide, ch. 2 "SCPI Status
+    #: Register"): VF 0 (an over-voltage or a reverse voltage, FLT pin), OC 1, OP 3, OT 4,
+    #: OV 13 (set with VF, the input turned off); all held until ``PROT:CLE``
+    PROTECTION_BITS = {0: "VF", 1: "OC", 3: "OP", 4: "OT", 13: "OV"}
     PROTECTION_CLEAR = "PROT:CLE"
     CAPTURE_INTERVAL = "SENS:SWE:TINT"
     CAPTURE_POINTS = "SENS:SWE:POIN"

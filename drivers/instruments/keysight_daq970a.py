@@ -8,7 +8,9 @@ measurements), ``MEAS:DIG:BYTE? (@301)``, ``SOUR:DIG:DATA:BYTE <v>,(@302)``, ``S
 the timed scan ``CONF:VOLT:DC 100,(@101)``, ``VOLT:DC:NPLC 0.02,(@101)``,
 ``CONF:DIG:BYTE (@301)``, ``ROUT:SCAN (@101,301)``, ``TRIG:SOUR TIM``, ``TRIG:TIM <s>``,
 ``TRIG:COUN <n>``, ``FORM:READ:TIME ON``, ``FORM:READ:TIME:TYPE REL``,
-``FORM:READ:CHAN ON``, ``INIT``, ``DATA:POIN?``, ``FETC?``, ``ABOR``.
+``FORM:READ:CHAN ON``, ``INIT``, ``DATA:POIN?``, ``FETC?``, ``ABOR``; a relay card
+(DAQM903A actuator) for the fixture relays: ``ROUT:CLOS (@ch)``, ``ROUT:OPEN (@ch,...)``,
+``ROUT:CLOS? (@ch,...)`` (one 0/1 per channel).
 
 Order matters (guide, FORMat and ROUTe:SCAN): ``CONFigure`` redefines the scan list, sets
 the trigger interval to 1 s and the count to 1, and turns the reading format's units,
@@ -39,6 +41,9 @@ CHANNEL_S: dict[str, float] = {
 }
 #: 4-wire measurements pair channel n with n + this (guide: DAQM900A/901A n+10, DAQM902A n+8).
 FOUR_WIRE_PAIR: dict[str, int] = {"DAQM900A": 10, "DAQM901A": 10, "DAQM902A": 8}
+#: Switch modules for fixture relays, and their channel count: the DAQM903A actuator /
+#: general-purpose switch (20 SPDT relays; ``ROUT:CLOS`` connects a channel's NO contact).
+SWITCH_MODULES: dict[str, int] = {"DAQM903A": 20}
 #: Modules assumed when the station file's ``options.modules`` does not say.
 DEFAULT_MODULES: dict[int, str] = {1: "DAQM901A", 2: "DAQM901A", 3: "DAQM907A"}
 DCV_RANGE_V = 100          # the pack's 58 V on a fixed range (autorange would slow the scan)
@@ -47,6 +52,10 @@ SCAN_NPLC = 0.02           # the shortest integration: the data sheet's scan spe
 
 class KeysightDAQ970A(Daq, ScpiInstrument):
     dialect = "keysight-daq970a"
+    #: Line endings and error queue: LF both ways (SCPI over a raw socket), the SCPI
+    #: error queue ``SYST:ERR?`` (SCPI-1999); see docs/instruments.md, "Dialects".
+    write_termination, read_termination = "\n", "\n"
+    has_error_queue = True
     #: Guide, DATA:POINts? / ROUTe:SCAN: "at least 100,000 readings" of memory; beyond,
     #: the newest overwrite the oldest.
     SCAN_MEMORY: ClassVar[int] = 100_000
@@ -72,6 +81,11 @@ class KeysightDAQ970A(Daq, ScpiInstrument):
                 raise ValueError(f"ambient_rtd {rtd}: a 4-wire channel is s01..s{pair or 0:02d} "
                                  f"of a multiplexer (its sense on n+{pair}); slot {int(rtd) // 100} "
                                  f"holds a {module}")
+        for name, ch in self.relay_card.items():
+            module = self._module(ch)
+            if module not in SWITCH_MODULES or not 1 <= ch % 100 <= SWITCH_MODULES[module]:
+                raise ValueError(f"relay {name} on channel {ch}: the relay card's channels are "
+                                 f"s01..s20 of a DAQM903A; slot {ch // 100} holds a {module}")
         din = channels.get("digital_in")
         if din is not None and (self._module(int(din)) != "DAQM907A" or int(din) % 100 not in (1, 2)):
             raise ValueError(f"digital_in {din}: the digital ports are s01/s02 of a DAQM907A")
@@ -107,6 +121,19 @@ class KeysightDAQ970A(Daq, ScpiInstrument):
 
     def _write_byte(self, channel: int, value: int) -> None:
         self.write(f"SOUR:DIG:DATA:BYTE {int(value)},(@{channel})")
+
+    def _switch_channels(self, channels: Sequence[int], close: bool) -> None:
+        listed = ",".join(str(c) for c in channels)
+        self.write(f"ROUT:{'CLOS' if close else 'OPEN'} (@{listed})")
+
+    def _channels_closed(self, channels: Sequence[int]) -> list[bool]:
+        command = f"ROUT:CLOS? (@{','.join(str(c) for c in channels)})"
+        answer = self.query(command)
+        fields = [f.strip() for f in answer.split(",")]
+        if len(fields) != len(channels) or any(f not in ("0", "1") for f in fields):
+            raise InstrumentResponseError(self.name, command, f"{answer!r} is not one 0/1 "
+                                          f"per channel of {len(channels)}")
+        return [f == "1" for f in fields]
 
     # -- timed scan ----------------------------------------------------------------------
     def _scan_sweep_s(self, channels: Sequence[int]) -> float:
@@ -164,8 +191,9 @@ def _modules(spec: Mapping[Any, Any] | None) -> dict[int, str]:
         return dict(DEFAULT_MODULES)
     out: dict[int, str] = {}
     for slot, model in spec.items():
-        if str(model).upper() not in CHANNEL_S or int(slot) not in (1, 2, 3):
+        known = [*CHANNEL_S, *SWITCH_MODULES]
+        if str(model).upper() not in known or int(slot) not in (1, 2, 3):
             raise ValueError(f"options.modules: slot {slot!r} = {model!r}; slots 1..3 hold one of "
-                             f"{', '.join(CHANNEL_S)}")
+                             f"{', '.join(known)}")
         out[int(slot)] = str(model).upper()
     return out

@@ -18,6 +18,10 @@ from drivers.instruments.scpi_supply import ScpiSupply
 
 class KeysightRP7900(ScpiSupply):
     dialect = "keysight-rp7900"
+    #: Line endings and error queue: LF both ways (SCPI over a raw socket), the SCPI
+    #: error queue ``SYST:ERR?`` (SCPI-1999); see docs/instruments.md, "Dialects".
+    write_termination, read_termination = "\n", "\n"
+    has_error_queue = True
     #: Rating (Keysight RP7900 Series data sheet, the 80 V / ±250 A / 10 kW model).
     RATING_V, RATING_A, RATING_W = 80.0, 250.0, 10_000.0
     has_watchdog = True

@@ -33,18 +33,25 @@ class Transport(Protocol):
         """Line endings of the dialect on top (set once, before the first I/O)."""
 
 
+def visa_resource_manager(library: str = "@py") -> Any:
+    """``pyvisa.ResourceManager(library)``: ``@py`` is pyvisa-py; a path or ``@ivi`` a
+    vendor VISA (NI-VISA, Keysight IO Libraries). Raises what pyvisa raises."""
+    import pyvisa
+
+    return pyvisa.ResourceManager(library)
+
+
 class VisaTransport:
-    """A pyvisa session (pure-Python backend by default); ``\\n`` terminations until the
-    dialect sets its own."""
+    """A pyvisa session (pure-Python backend by default, or the station file's
+    ``visa_library``); ``\\n`` terminations until the dialect sets its own."""
 
     def __init__(self, resource: str, *, timeout_ms: int = 2000, backend: str = "@py") -> None:
-        import pyvisa
-
         self.resource_name = resource
+        self.backend = backend
         # pyvisa shares one library session per backend between resource managers: closing
         # the manager would close every other instrument's session, so only the resource
         # is ever closed here
-        self._rm = pyvisa.ResourceManager(backend)
+        self._rm = visa_resource_manager(backend)
         self._res = self._rm.open_resource(resource)
         self._res.read_termination = "\n"
         self._res.write_termination = "\n"
@@ -136,10 +143,12 @@ def close_serial_port(port: Any) -> None:
     port.is_open = False
 
 
-def open_transport(kind: str, address: str, *, timeout_ms: int = 2000, baud: int = 57600) -> Transport:
-    """Open ``address`` as a ``visa`` or ``serial`` transport (the dialect says which)."""
+def open_transport(kind: str, address: str, *, timeout_ms: int = 2000, baud: int = 57600,
+                   visa_library: str = "@py") -> Transport:
+    """Open ``address`` as a ``visa`` or ``serial`` transport (the dialect says which);
+    a VISA resource through ``visa_library``."""
     if kind == "visa":
-        return VisaTransport(address, timeout_ms=timeout_ms)
+        return VisaTransport(address, timeout_ms=timeout_ms, backend=visa_library)
     if kind == "serial":
         return SerialTransport(address, baud=baud, timeout_ms=timeout_ms)
     raise ValueError(f"unknown transport kind {kind!r} (visa or serial)")

@@ -23,6 +23,9 @@ from drivers.instruments.scpi import ScpiInstrument
 
 class WatlowF4T(Chamber, ScpiInstrument):
     dialect = "watlow-f4t"
+    #: Line endings and error queue: LF both ways on port 5025; no error queue (the F4T
+    #: command list has no ``SYST:ERR?``); see docs/instruments.md, "Dialects".
+    write_termination, read_termination = "\n", "\n"
     has_error_queue = False
     _fahrenheit: bool | None = None
 

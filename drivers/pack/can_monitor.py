@@ -78,6 +78,8 @@ class CanMonitor:
             fid: FrameStats(fid, pc.frame_name(fid)) for fid in pc.BMS_FRAME_IDS
         }
         self._latest: dict[str, SignalValue] = {}
+        #: signals whose latest frame came too short to hold them: name → why
+        self._unreadable: dict[str, str] = {}
         # station clock − frame time: 0 when frames carry the station clock's time (virtual
         # bus on the simulated bench), else the smallest receive latency seen
         self._same_timebase = same_timebase
@@ -138,9 +140,18 @@ class CanMonitor:
         try:
             signals = pc.decode(msg.arbitration_id, data)
         except pc.CanCodecError as exc:
+            # another DLC than the DBC's: judged (counted, never a period), read leniently
+            # (what its bytes hold is a value; a field it lacks is an error naming it)
             self.rx.wrong_dlc += 1
-            st.rejected += 1      # seen, but not counted for periods or values
+            st.rejected += 1
             log.debug("CAN: %s", exc)
+            readable, unreadable = pc.decode_fields(msg.arbitration_id, data)
+            for name, value in readable.items():
+                self._latest[name] = SignalValue(value, msg.timestamp, msg.arbitration_id)
+                self._unreadable.pop(name, None)
+            for name, why in unreadable.items():
+                self._latest.pop(name, None)   # an older value is not this frame's
+                self._unreadable[name] = why
             return
         t = msg.timestamp
         if now is not None and not self._same_timebase:
@@ -163,6 +174,7 @@ class CanMonitor:
         st.signals = signals
         for name, value in signals.items():
             self._latest[name] = SignalValue(value, t, msg.arbitration_id)
+            self._unreadable.pop(name, None)
 
     # -- queries ---------------------------------------------------------------------------
     def latest(self, signal: str) -> SignalValue:
@@ -174,6 +186,9 @@ class CanMonitor:
             known = sorted({s.name for m in pc.database().messages for s in m.signals})
             if signal not in known:
                 raise KeyError(f"unknown signal {signal!r}; known: {', '.join(known)}") from None
+            if signal in self._unreadable:
+                raise CanPortError(f"signal {signal!r} cannot be read: "
+                                   f"{self._unreadable[signal]}") from None
             raise CanPortError(f"signal {signal!r} not received yet") from None
 
     def values(self) -> dict[str, SignalValue]:

@@ -109,7 +109,7 @@ class InstrumentBench:
         self.servers: dict[str, LineServer] = {}
         try:
             for role, handler in handlers.items():
-                eol = "\r\n" if role in ("chamber", "leds") and chosen[role] != "watlow-f4t" else "\n"
+                eol = ANSWER_EOL.get(chosen[role], "\n")
                 self.servers[role] = LineServer(role, _synced(pack, handler), lock, answer_eol=eol,
                                                 timing=command_time(chosen[role]), clock=clock)
                 getattr(self, role).received = self.servers[role].received
@@ -145,6 +145,11 @@ class InstrumentBench:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: What ends each simulated instrument's answers, by dialect (its manual's; LF otherwise):
+#: the drivers' ``read_termination`` says the same (tests/instruments/test_dialect_data.py).
+ANSWER_EOL: dict[str, str] = {"espec-scp220": "\r\n", "feasa-led": "\r\n"}
 
 
 def _synced(pack: Any, handler: Any) -> Any:

@@ -96,6 +96,13 @@ class SimDaq:
     _deadman_handle: EventHandle | None = None
     #: Relays the bench wires to further output bits (sim/bench.py: the link relays): bit → drive.
     extra_outputs: dict[int, Callable[[bool], None]] = field(default_factory=dict)
+    #: A fixture wired to a relay card (a DAQM903A in :attr:`modules`) instead of the
+    #: digital output: relay name → card channel. Empty: the relays are on :data:`OUTPUT_BITS`.
+    relay_card: dict[str, int] = field(default_factory=dict)
+    #: The relay card's closed channels.
+    closed: set[int] = field(default_factory=set)
+    #: Relays the bench wires to further card channels: channel → drive.
+    extra_channels: dict[int, Callable[[bool], None]] = field(default_factory=dict)
     scan: ScanEngine = field(init=False)
 
     def __post_init__(self) -> None:
@@ -171,25 +178,43 @@ class SimDaq:
         changed = old ^ self.out_byte
         if changed >> HEARTBEAT_BIT & 1:
             self._heartbeat()
+        if self.relay_card:   # the relays are on the card; the byte drives the heartbeat only
+            return
         for name, bit in OUTPUT_BITS.items():
-            if not changed >> bit & 1:
-                continue
-            on = bool(self.out_byte >> bit & 1)
-            if name == "power":
-                if on and self.deadman_held:   # re-asserted with the heartbeat live
-                    self._power_latched_open = False
-                self.pack.set_power_button(self.power_closed())
-            elif name == "sw":
-                self.pack.set_sw(on)
-            elif name == "breaker":
-                self.pack.set_breaker(on)
-            elif name == "in1":
-                self.pack.set_in1(IN1_DRIVE_V if on else 0.0)
+            if changed >> bit & 1:
+                self._drive(name, bool(self.out_byte >> bit & 1))
         for bit, drive in sorted(self.extra_outputs.items()):
             if changed >> bit & 1:
                 drive(bool(self.out_byte >> bit & 1))
 
+    def switch_channels(self, channels: list[int], close: bool) -> None:
+        """``ROUT:CLOS``/``ROUT:OPEN`` on the relay card: each channel's relay, and the
+        fixture function wired to it."""
+        by_channel = {ch: name for name, ch in self.relay_card.items()}
+        for ch in channels:
+            if (ch in self.closed) == close:
+                continue
+            (self.closed.add if close else self.closed.discard)(ch)
+            if ch in by_channel:
+                self._drive(by_channel[ch], close)
+            elif ch in self.extra_channels:
+                self.extra_channels[ch](close)
+
+    def _drive(self, name: str, on: bool) -> None:
+        if name == "power":
+            if on and self.deadman_held:   # re-asserted with the heartbeat live
+                self._power_latched_open = False
+            self.pack.set_power_button(self.power_closed())
+        elif name == "sw":
+            self.pack.set_sw(on)
+        elif name == "breaker":
+            self.pack.set_breaker(on)
+        elif name == "in1":
+            self.pack.set_in1(IN1_DRIVE_V if on else 0.0)
+
     def relay(self, name: str) -> bool:
+        if self.relay_card:
+            return self.relay_card[name] in self.closed
         return bool(self.out_byte >> OUTPUT_BITS[name] & 1)
 
     def power_closed(self) -> bool:
@@ -292,11 +317,28 @@ def daq970a_device(daq: SimDaq) -> ScpiDevice:
         _channel(arg, (CHANNELS["digital_out"],))
         return str(daq.out_byte)
 
+    def card_channels(arg: str) -> list[int]:
+        chans = channel_list(arg)
+        for ch in chans:
+            if daq.modules.get(ch // 100) != "DAQM903A" or not 1 <= ch % 100 <= 20:
+                raise ScpiError(-222, f"Data out of range; channel {ch} "
+                                      f"({daq.modules.get(ch // 100) or 'empty slot'}) is no switch")
+        return chans
+
+    dev.add("ROUTe:CLOSe", lambda a: daq.switch_channels(card_channels(a), True))
+    dev.add("ROUTe:OPEN", lambda a: daq.switch_channels(card_channels(a), False))
+    dev.add("ROUTe:CLOSe?", lambda a: ",".join("1" if c in daq.closed else "0"
+                                                for c in card_channels(a)))
     dev.add("MEASure:VOLTage[:DC]?", volt)
     dev.add("MEASure:TEMPerature?", temp)
     dev.add("MEASure:DIGital:BYTE?", din)
     dev.add("SOURce:DIGital:DATA[:BYTE]", dout)
     dev.add("SOURce:DIGital:DATA[:BYTE]?", dout_q)
     add_scan_commands(dev, scan)
-    dev.on_reset = scan.reset
+
+    def reset() -> None:   # *RST opens every switch channel (the guide's factory reset)
+        scan.reset()
+        daq.switch_channels(sorted(daq.closed), False)
+
+    dev.on_reset = reset
     return dev

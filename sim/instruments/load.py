@@ -237,8 +237,11 @@ def itech_device(load: SimLoad) -> ScpiDevice:
     dev.add("[SOURce:]INPut[:STATe]?", lambda _: "1" if load.input_on else "0")
     dev.add("[SOURce:]INPut:SHORt[:STATe]", lambda a: _set_short(load, a))
     dev.add("[SOURce:]INPut:SHORt[:STATe]?", lambda _: "1" if load.short_on else "0")
-    bits = {"OV": 0, "OC": 1, "OP": 3, "OT": 4}
-    dev.add("STATus:QUEStionable:CONDition?", lambda _: str(sum(1 << bits[p] for p in load.protections)))
+    # ITECH's SCPI questionable register (IT8500+ Programming Guide, ch. 2): VF 0 (an over-
+    # or a reverse voltage), OC 1, OP 3, OT 4, OV 13 (set together with VF)
+    bits = {"OV": 1 << 0 | 1 << 13, "RV": 1 << 0, "OC": 1 << 1, "OP": 1 << 3, "OT": 1 << 4}
+    dev.add("STATus:QUEStionable:CONDition?",
+            lambda _: str(_register(bits, load.protections)))
     dev.add("[SOURce:]PROTection:CLEar", lambda _: load.protections.clear())
     _measurements(dev, load)
     dev.add("SENSe:SWEep:TINTerval", lambda a: setattr(load, "capture_dt", number(a, r.min_dt, r.max_dt)))
@@ -248,6 +251,14 @@ def itech_device(load: SimLoad) -> ScpiDevice:
     dev.add("FETCh:ARRay:CURRent?", lambda _: ",".join(_fmt(x) for x in load.capture()))
     dev.on_reset = load.reset
     return dev
+
+
+def _register(bits: dict[str, int], tripped: set[str]) -> int:
+    """A status register's value: the OR of the tripped protections' bits."""
+    value = 0
+    for name in tripped:
+        value |= bits[name]
+    return value
 
 
 def _measurements(dev: ScpiDevice, load: SimLoad) -> None:

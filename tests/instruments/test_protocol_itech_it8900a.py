@@ -19,7 +19,7 @@ SCRIPT = [
     *w("SENS:SWE:TINT 0.010000"), *w("SENS:SWE:POIN 100"), *w("TRIG:ACQ"),
     *q("SENS:SWE:TINT?", "0.010000"), *nums("FETC:ARR:CURR?", "1.0000"),
     *w("INP:SHOR ON"), *w("INP OFF"), *w("INP:SHOR OFF"),   # safe state: input off first
-    *q("STAT:QUES:COND?", "27", rb"\d+"), *w("PROT:CLE"),
+    *q("STAT:QUES:COND?", "8219", rb"\d+"), *w("PROT:CLE"),
 ]
 
 
@@ -28,8 +28,21 @@ def drive(load: ItechIT8900A) -> frozenset[str]:
 
 
 def test_wire_exchange_is_the_manuals() -> None:
-    # 27 = bits 0, 1, 3, 4: OV, OC, OP, OT of the questionable register
-    assert run_script(ItechIT8900A, SCRIPT, drive) == {"OV", "OC", "OP", "OT"}
+    # 8219 = bits 0, 1, 3, 4, 13 of ITECH's questionable register: VF, OC, OP, OT, OV
+    assert run_script(ItechIT8900A, SCRIPT, drive) == {"VF", "OC", "OP", "OT", "OV"}
+
+
+def test_over_voltage_is_bit_13_with_the_voltage_fault_bit(rig_factory) -> None:
+    """The simulated load trips on over-voltage as the guide says: OV (13) and VF (0) set;
+    bit 0 alone (the former decoding's OV) is only the voltage fault."""
+    rig = rig_factory({"load": "itech-it8900a"})
+    load = rig.open("load")
+    rig.bench.load.input_on = True
+    rig.bench.load.protections.add("OV")
+    assert load.query("STAT:QUES:COND?") == str(1 << 0 | 1 << 13)
+    assert load.protection_status() == {"OV", "VF"}
+    load.clear_protection()
+    assert load.protection_status() == frozenset()
 
 
 def test_simulator_answers_the_same_script(rig_factory) -> None:

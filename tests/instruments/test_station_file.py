@@ -49,7 +49,7 @@ def test_shipped_station_files_validate() -> None:
     [
         (lambda d: d["instruments"]["load"].update(dialect="acme-9000"), "instruments.load.dialect", "unknown dialect"),
         (lambda d: d["instruments"]["load"].update(dialect="espec-scp220"), "instruments.load.dialect", "is a chamber"),
-        (lambda d: d["instruments"].pop("daq"), "instruments.daq", "missing role"),
+        (lambda d: d["instruments"].update(scope=d["instruments"]["daq"]), "instruments.scope", "unknown role"),
         (lambda d: d["instruments"]["supply"].update(calibration_due="soon"), "instruments.supply.calibration_due", "date"),
         (lambda d: d["instruments"]["chamber"].update(colour="red"), "instruments.chamber.colour", "unknown key"),
         (lambda d: d["envelope"].update(max_current_a=-5), "envelope.max_current_a", "greater than 0"),
