@@ -7,6 +7,7 @@ Exit codes: 0 PASS, 1 FAIL, 2 aborted or error (record written), 3 refused befor
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +54,32 @@ class Progress:
         )
 
 
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+def start_logging(level: LogLevel, file: Path | None) -> str | None:
+    """Send the station's logs (drivers, the wire at DEBUG, pyvisa) to ``file`` or stderr;
+    the refusal's text when the file cannot be opened (before anything is switched on)."""
+    import logging
+
+    if file is not None and not file.parent.is_dir():
+        return f"--log-file {file}: folder {file.parent} does not exist"
+    try:
+        handler: logging.Handler = (logging.FileHandler(file, encoding="utf-8")
+                                    if file is not None else logging.StreamHandler())
+    except OSError as exc:
+        return f"--log-file {file}: cannot open: {exc.strerror or exc}"
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level.value.upper())
+    return None
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
@@ -72,6 +99,8 @@ def register(app: typer.Typer) -> None:
         fixture: Annotated[list[str] | None, typer.Option(help="cert: a fixture or sample present (repeat): short_circuit, cell_thermocouples, prepared_sample, reversal_fixture")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
         intake: Annotated[Path | None, typer.Option(help="rma: the intake file (RMA number, claim, checklist); absent answers are recorded as not given")] = None,
+        log_level: Annotated[LogLevel, typer.Option(case_sensitive=False, help="driver and wire log level (debug: every instrument exchange)")] = LogLevel.warning,
+        log_file: Annotated[Path | None, typer.Option(help="write the log here (appended) [default: stderr]")] = None,
     ) -> None:
         """Run PLAN on one pack (or several, one after the other, ``--serial`` repeated);
         writes DIR/<serial>_<UTC time>.json and .pdf for each."""
@@ -87,6 +116,10 @@ def register(app: typer.Typer) -> None:
             Console(stderr=True).print(f"[bold red]refused:[/] {refusal}", soft_wrap=True)
             raise typer.Exit(3)
         err = Console(stderr=True)
+        problem = start_logging(log_level, log_file)
+        if problem is not None:
+            err.print(f"[bold red]refused:[/] {problem}", soft_wrap=True, highlight=False)
+            raise typer.Exit(3)
         if unit is not None and len(serial) > 1:
             err.print("[bold red]refused:[/] --unit describes one unit: give one --serial with it")
             raise typer.Exit(3)
