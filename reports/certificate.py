@@ -189,6 +189,7 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
         ("Cycle time", duration),
         ("Work order", work),
         ("Software version", record.software_version),
+        *([("Software", _software_text(record))] if record.software is not None else []),
         ("Issued by", _issuer(record)),
         ("Test conditions", _conditions(record)),
         ("Statement", _statement(record)),
@@ -275,6 +276,17 @@ def _instrument_widths(record: Record) -> list[float]:
 def _unbroken_sign(text: str) -> str:
     """``= PV5S…`` with a no-break space: the sign and the value stay on one line."""
     return text[:1] + "\u00a0" + text[2:] if text[:2] in ("= ", "~ ") else text
+
+
+def _software_text(record: Record) -> str:
+    sw = record.software
+    assert sw is not None
+    state = {True: " (uncommitted changes)", False: "", None: " (state unknown)"}[sw.dirty]
+    commit = sw.commit if sw.commit != "unknown" else "unknown (no git checkout)"
+    lock = {True: "as requirements.lock", False: "differs from requirements.lock",
+            None: "no lock file"}[sw.lock_matches]
+    return (f"commit {commit}{state}; plan files SHA-256 {sw.plan_sha256}; "
+            f"{len(sw.dependencies)} dependencies, SHA-256 {sw.dependencies_sha256} ({lock})")
 
 
 def _issuer(record: Record) -> str:
