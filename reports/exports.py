@@ -142,6 +142,9 @@ def write_csv(records: Record | Iterable[Record], path: str | Path) -> pd.DataFr
 
 def write_parquet(records: Record | Iterable[Record], path: str | Path) -> pd.DataFrame:
     """Measurements as Parquet (typed columns); returns the frame written."""
+    from reports.extras import require
+
+    require("pyarrow", "the Parquet export")
     frame = measurements_frame(records)
     data = frame.to_parquet(index=False, engine="pyarrow")
     atomic_write(path, data)

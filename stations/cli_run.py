@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "bold magenta", "NOT_RUN": "dim",
          "ABORTED": "bold yellow"}
@@ -113,12 +114,16 @@ def register(app: typer.Typer) -> None:
         default = SERVICE_STATION if plan == "rma" else DEFAULT_STATION
         refusal = production_refusal(station or default, out)   # docs/line.md: the gate
         if refusal is not None:
-            Console(stderr=True).print(f"[bold red]refused:[/] {refusal}", soft_wrap=True)
+            Console(stderr=True).print(f"[bold red]refused:[/] {escape(str(refusal))}", soft_wrap=True)
             raise typer.Exit(3)
         err = Console(stderr=True)
-        problem = start_logging(log_level, log_file)
+        from reports.extras import missing
+
+        problem = missing("pyarrow", "the cert plan (its traces are Parquet)") \
+            if plan == "cert" else None
+        problem = problem or start_logging(log_level, log_file)
         if problem is not None:
-            err.print(f"[bold red]refused:[/] {problem}", soft_wrap=True, highlight=False)
+            err.print(f"[bold red]refused:[/] {escape(problem)}", soft_wrap=True, highlight=False)
             raise typer.Exit(3)
         if unit is not None and len(serial) > 1:
             err.print("[bold red]refused:[/] --unit describes one unit: give one --serial with it")
@@ -154,7 +159,7 @@ def register(app: typer.Typer) -> None:
         try:
             store = open_store(db, out)
         except StoreUnavailable as exc:
-            err.print(f"[bold red]refused:[/] {exc}", soft_wrap=True)
+            err.print(f"[bold red]refused:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(3) from None
         with store:
             done = sync_pending(out, store)
@@ -174,7 +179,7 @@ def run_plan(req: Any, console: Console, err: Console, *, progress: bool = True)
     live = Progress(console if progress else Console(quiet=True), err)
     result = execute(req, live)
     if result.refused is not None:
-        err.print(f"[bold red]refused:[/] {result.refused}", soft_wrap=True)
+        err.print(f"[bold red]refused:[/] {escape(result.refused)}", soft_wrap=True)
     elif result.stopped_before_start is not None:
         err.print(f"[yellow]stopped[/] before the plan started ({result.stopped_before_start}): "
                   "nothing recorded")
