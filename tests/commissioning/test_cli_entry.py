@@ -51,7 +51,7 @@ def test_log_file_in_a_missing_folder_is_refused_before_anything_opens(tmp_path:
     assert bad.returncode == 2 and "loud" in bad.stderr
 
 
-def test_debug_log_file_holds_every_instrument_exchange(tmp_path: Path) -> None:
+def test_debug_log_file_holds_every_instrument_and_pack_port_exchange(tmp_path: Path) -> None:
     log = tmp_path / "run.log"
     done = subprocess.run([STATION, "run", "eol", "--serial", SERIAL, "--out", str(tmp_path / "out"),
                            "-q", "--log-level", "debug", "--log-file", str(log)],
@@ -60,6 +60,8 @@ def test_debug_log_file_holds_every_instrument_exchange(tmp_path: Path) -> None:
     text = log.read_text(encoding="utf-8")
     assert "DEBUG station.wire: load > *IDN?  < " in text
     assert "DEBUG station.wire: daq > MEAS:VOLT:DC? (@" in text
+    assert "DEBUG station.wire: rs485 > b'~" in text          # the pack's ports too
+    assert "DEBUG station.wire: console > info  < " in text
     assert "station.wire" not in done.stderr   # to the file, not the terminal
 
 
