@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SERIAL ?= PV5S260100000013
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean lock
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(BIN)/.installed  ## lint, then the whole test suite: in parallel on both
 
 bench: $(BIN)/.installed  ## benchmarks, figures as a table and JSON
 	$(BIN)/python -m benchmarks
+
+lock: $(BIN)/.installed  ## requirements.lock: the dev environment's resolved dependency set (after a pyproject.toml change)
+	{ echo "# The resolved dependency set of the dev environment (pip install -e '.[dev]'); regenerate: make lock."; \
+	  echo "# Install exactly this set: pip install -r requirements.lock -e . (records say whether they ran on it)."; \
+	  $(BIN)/pip freeze --exclude-editable; } > requirements.lock
 
 clean:
 	rm -rf $(VENV) results

@@ -74,6 +74,7 @@ class LotSummary:
     started_min: Any = None
     started_max: Any = None
     run_charts: list[RunChart] = field(default_factory=list)
+    simulated_runs: int = 0     # runs in scope from a simulated bench: the report says SIMULATED
 
 
 def load_lot(store: Store, *, since: date | datetime | str | None = None,

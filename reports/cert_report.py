@@ -22,6 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from reports.marks import SIMULATED_BANNER, footer_mark
 from reports.pdffonts import BOLD, SANS, register_fonts
 from reports.record import Record
 
@@ -89,6 +90,7 @@ def cert_report_bytes(record: Record, record_sha256: str | None, folder: Path) -
     sim = "simulated bench" if record.station.simulated else "bench"
     story = [Paragraph(escape(f"Certification pre-check {record.serial} ({record.model}): "
                               f"{record.verdict}"), head),
+             *([Paragraph(escape(SIMULATED_BANNER), head)] if record.station.simulated else []),
              cell(f"station {record.station.id} ({sim}), operator {record.operator}, started "
                   f"{record.started_at:%Y-%m-%d %H:%M} UTC, bench time {record.duration_s or 0:.0f} s "
                   f"({(record.duration_s or 0) / 86400:.1f} days), wall {record.wall_duration_s or 0:.0f} s"),
@@ -112,7 +114,7 @@ def cert_report_bytes(record: Record, record_sha256: str | None, folder: Path) -
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.setFont(BOLD, 8)
-        canvas.drawString(10 * mm, 7 * mm, FOOTER)
+        canvas.drawString(10 * mm, 7 * mm, FOOTER + footer_mark(record.station.simulated))
         canvas.drawRightString(287 * mm, 7 * mm, f"page {doc.page}")
 
     buf = io.BytesIO()

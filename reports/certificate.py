@@ -24,6 +24,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import TimeStamp
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -37,6 +38,7 @@ from reportlab.platypus import (
 
 from common.models import MODELS
 from reports.exports import atomic_write
+from reports.marks import SIMULATED_BANNER, footer_mark
 from reports.pdffonts import BOLD, MONO, SANS, register_fonts
 from reports.record import Record
 
@@ -157,6 +159,9 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
         Paragraph(escape(f"Pytes V-series LFP battery pack: {title}"), s["title"]),
         Spacer(1, 2 * mm),
     ]
+    if record.station.simulated:
+        story.append(Paragraph(escape(SIMULATED_BANNER), s["warn"]))
+        story.append(Spacer(1, 2 * mm))
     if not is_certificate(record):
         story.append(Paragraph(
             f"{NOT_A_CERTIFICATE}: the unit did not pass ({escape(verdict)}). "
@@ -184,6 +189,10 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
         ("Cycle time", duration),
         ("Work order", work),
         ("Software version", record.software_version),
+        *([("Software", _software_text(record))] if record.software is not None else []),
+        ("Issued by", _issuer(record)),
+        ("Test conditions", _conditions(record)),
+        ("Statement", _statement(record)),
     ], s)]
     if record.failure is not None:
         f = record.failure
@@ -203,8 +212,7 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
     for i in record.instruments:
         inst.append([i.role, Paragraph(escape(i.idn), s["cell"]), i.serial,
                      Paragraph(escape(i.resource), s["cell"]), i.calibration_due.isoformat()])
-    story += [Paragraph("Instruments", s["h2"]),
-              _grid(inst, [16 * mm, 50 * mm, 20 * mm, 58 * mm, 26 * mm])]
+    story += [Paragraph("Instruments", s["h2"]), _grid(inst, _instrument_widths(record))]
 
     counts = record.counts()
     story.append(Paragraph(
@@ -220,13 +228,15 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
     outcome = len(rows[0]) - 1
     for r, m in enumerate(record.measurements, start=1):
         lim = m.limit
-        cells = (m.step, m.name, m.value_text(), m.unit, lim.spec_text(),
+        cells = (m.step, m.name, m.value_text(), m.unit, _unbroken_sign(lim.spec_text()),
                  lim.uncertainty_text(), lim.acceptance_text())
         rows.append([Paragraph(escape(c), s["small"]) for c in cells] + [m.outcome])
         style.append(("TEXTCOLOR", (outcome, r), (outcome, r), OUTCOME_COLOURS[m.outcome]))
         style.append(("FONT", (outcome, r), (outcome, r), BOLD, 7))
-    table = _grid(rows, [20 * mm, 41 * mm, 29 * mm, 8 * mm, 27 * mm, 12 * mm, 27 * mm, 16 * mm],
-                  size=7)
+    rows[0] = [Paragraph(f"<b>{escape(h)}</b>", s["small"]) for h in rows[0]]  # wrap, never overlap
+    # a 16-character serial fits whole as a value and after "= " (the SPEC's serial length)
+    table = _grid(rows, [23.5 * mm, 41 * mm, 27 * mm, 6.5 * mm, 29.5 * mm, 12 * mm, 26 * mm,
+                         14.5 * mm], size=7)
     table.setStyle(TableStyle(style))
     story.append(table)
 
@@ -247,14 +257,96 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
     return story
 
 
+#: the instrument table's columns: 170 mm in all, Serial and Resource share what is left
+_INSTRUMENT_FIXED = {"role": 16 * mm, "idn": 48 * mm, "due": 24 * mm}
+_CELL_PADDING = 12.0   # reportlab's default left + right padding of a cell, pt
+
+
+def _instrument_widths(record: Record) -> list[float]:
+    """Widths that give the Serial column its longest serial on one line (a serial is never
+    wrapped nor drawn over the Resource column, which wraps); the rest to Resource."""
+    fixed = sum(_INSTRUMENT_FIXED.values())
+    longest = max([stringWidth(i.serial, SANS, 7.5) for i in record.instruments]
+                  + [stringWidth("Serial", BOLD, 7.5)])
+    serial = min(longest + _CELL_PADDING + 1.0, 170 * mm - fixed - 30 * mm)
+    f = _INSTRUMENT_FIXED
+    return [f["role"], f["idn"], serial, 170 * mm - fixed - serial, f["due"]]
+
+
+def _unbroken_sign(text: str) -> str:
+    """``= PV5S…`` with a no-break space: the sign and the value stay on one line."""
+    return text[:1] + "\u00a0" + text[2:] if text[:2] in ("= ", "~ ") else text
+
+
+def _software_text(record: Record) -> str:
+    sw = record.software
+    assert sw is not None
+    state = {True: " (uncommitted changes)", False: "", None: " (state unknown)"}[sw.dirty]
+    commit = sw.commit if sw.commit != "unknown" else "unknown (no git checkout)"
+    lock = {True: "as requirements.lock", False: "differs from requirements.lock",
+            None: "no lock file"}[sw.lock_matches]
+    return (f"commit {commit}{state}; plan files SHA-256 {sw.plan_sha256}; "
+            f"{len(sw.dependencies)} dependencies, SHA-256 {sw.dependencies_sha256} ({lock})")
+
+
+def _issuer(record: Record) -> str:
+    sim = ", a SIMULATED bench" if record.station.simulated else ""
+    return (f"test station {record.station.id} (line {record.station.line}{sim}), "
+            f"operator {record.operator}, vstation {record.software_version}")
+
+
+def _conditions(record: Record) -> str:
+    """What the run was done under: the plan and the document fixing its methods and
+    conditions (hashed above), the bench, the work order."""
+    plan = PLAN_TITLES.get(record.plan, record.plan)
+    bench = "a SIMULATED bench" if record.station.simulated else f"bench {record.station.id}"
+    work = ", ".join(f"{k}={v}" for k, v in record.work_order.items()) or "none"
+    ambient = " at the bench's ambient temperature (no chamber conditioning)" \
+        if record.plan == "eol" else ""
+    return (f"{plan} as {record.limits.file} version {record.limits.version} prescribes "
+            f"(methods, currents, dwells and limits){ambient}, on {bench}; work order {work}")
+
+
+def _statement(record: Record) -> str:
+    """The conformity statement, with its decision rule."""
+    rule = ("decision rule: guarded acceptance, each value within its spec limit shrunk by U, "
+            "ISO 14253-1")
+    if is_certificate(record):
+        return (f"The unit {record.serial} conforms to {record.limits.file} version "
+                f"{record.limits.version}: every measurement passed ({rule}).")
+    return (f"The unit {record.serial} is not shown to conform to {record.limits.file} "
+            f"version {record.limits.version} (verdict {record.verdict or 'RUNNING'}; {rule}).")
+
+
 def _fixed_canvas(record: Record) -> type[Canvas]:
     """A canvas whose creation date and document id come from the run's start, whatever the
-    clock or ``SOURCE_DATE_EPOCH`` say: the same record always gives the same bytes."""
+    clock or ``SOURCE_DATE_EPOCH`` say: the same record always gives the same bytes. It
+    keeps each page until the last, so every footer says "page i of n"."""
     epoch = record.started_at.timestamp()
+    verdict = record.verdict or "RUNNING"
+    label = "certificate" if is_certificate(record) else "NOT A CERTIFICATE"
+    left = f"{record.serial}  ·  {verdict}  ·  {label}{footer_mark(record.station.simulated)}"
 
     class FixedCanvas(Canvas):
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            n = len(self._pages)
+            for i, page in enumerate(self._pages, start=1):
+                self.__dict__.update(page)
+                self.saveState()
+                self.setFont(SANS, 7)
+                self.drawString(15 * mm, 9 * mm, left)
+                self.drawRightString(195 * mm, 9 * mm, f"page {i} of {n}")
+                self.restoreState()
+                Canvas.showPage(self)
+            Canvas.save(self)
+
         def __init__(self, *args: object, **kwargs: object) -> None:
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            self._pages: list[dict[str, object]] = []
             doc = self._doc
             stamp = TimeStamp(invariant=True)
             stamp.t = epoch
@@ -281,16 +373,8 @@ def certificate_bytes(record: Record, record_sha256: str, record_file: str = "")
         invariant=1,
     )
 
-    def footer(canvas, doc_) -> None:  # type: ignore[no-untyped-def]
-        canvas.saveState()
-        canvas.setFont(SANS, 7)
-        label = "certificate" if is_certificate(record) else "NOT A CERTIFICATE"
-        canvas.drawString(15 * mm, 9 * mm, f"{record.serial}  ·  {verdict}  ·  {label}")
-        canvas.drawRightString(195 * mm, 9 * mm, f"page {doc_.page}")
-        canvas.restoreState()
-
-    story = build_story(record, record_sha256, record_file)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=_fixed_canvas(record))
+    story = build_story(record, record_sha256, record_file)   # footers: the canvas's
+    doc.build(story, canvasmaker=_fixed_canvas(record))
     return buf.getvalue()
 
 

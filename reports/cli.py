@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         plan: Annotated[str, typer.Option(help="plan to report on")] = "eol",
     ) -> None:
         """Yield, first-pass yield, retest rate, Pareto, Pp/Ppk and Cp/Cpk per model, run charts of a lot."""
-        from reports.lot_report import write_lot_report
+        from reports.lot_report import count_simulated_runs, write_lot_report
         from reports.lot_sql import lot_summary
 
         console = _console(stderr=True)
@@ -141,6 +141,8 @@ def register(app: typer.Typer) -> None:
             with store:
                 summary = lot_summary(store, since=start, model=model, plan=plan,
                                       title=f"Lot report ({scope})")
+                summary.simulated_runs = count_simulated_runs(store, since=start, model=model,
+                                                              plan=plan)
         except ValueError as exc:
             console.print(f"{exc} ({scope})")
             raise typer.Exit(1) from None

@@ -31,12 +31,28 @@ def sha256_file(path: str | Path) -> str:
     return sha256_bytes(Path(path).read_bytes())
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux: /proc; else set and restore)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either the old or the whole new content."""
+    """Write ``data`` so that ``path`` holds either the old or the whole new content, with
+    the mode an ordinary file gets (0666 less the umask: 0644 under the usual 022), not the
+    0600 of a temporary file: records are read by the MES and by people."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        os.fchmod(fd, 0o644)   # records are read by the MES and by people, not private
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -126,6 +142,9 @@ def write_csv(records: Record | Iterable[Record], path: str | Path) -> pd.DataFr
 
 def write_parquet(records: Record | Iterable[Record], path: str | Path) -> pd.DataFrame:
     """Measurements as Parquet (typed columns); returns the frame written."""
+    from reports.extras import require
+
+    require("pyarrow", "the Parquet export")
     frame = measurements_frame(records)
     data = frame.to_parquet(index=False, engine="pyarrow")
     atomic_write(path, data)

@@ -26,6 +26,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 
 from reports.analytics import D2, MIN_N, LotSummary
 from reports.exports import atomic_write
+from reports.marks import SIMULATED
 from reports.pdffonts import BOLD, SANS, register_fonts
 
 PER_FIGURE = 6  # distributions per figure (3 × 2 small multiples)
@@ -198,6 +199,32 @@ def _table(rows: list[list[str]], widths: list[float] | None = None, size: float
     return t
 
 
+def simulated_text(s: LotSummary) -> str:
+    """The mark of a lot with runs from a simulated bench (empty when it has none)."""
+    if not s.simulated_runs:
+        return ""
+    which = "all" if s.simulated_runs == s.n_runs else f"{s.simulated_runs} of {s.n_runs}"
+    return (f"{SIMULATED}: {which} runs in this lot come from a simulated bench; "
+            "their figures say nothing about real packs")
+
+
+def count_simulated_runs(store: object, *, since: object = None, model: str | None = None,
+                         plan: str | None = "eol") -> int:
+    """Runs in the lot's scope (as ``reports.lot_sql.lot_summary`` takes it) whose station
+    file declared a simulated bench."""
+    import sqlalchemy as sa
+
+    from reports.store.store import RUNS, _where
+
+    filters = {"since": since, "model": model, "plan": plan, "finished": True,
+               "development": False}
+    with store._reader.connect() as conn:  # type: ignore[attr-defined]
+        scope = _where(filters, measurement=False)
+        n = conn.execute(sa.select(sa.func.count()).where(*scope, RUNS.c.station_simulated)).scalar()
+        conn.rollback()
+    return int(n or 0)
+
+
 def pdf_bytes(s: LotSummary) -> bytes:
     register_fonts()
     base = ParagraphStyle("b", fontName=SANS, fontSize=9, leading=12)
@@ -205,6 +232,10 @@ def pdf_bytes(s: LotSummary) -> bytes:
     h2 = ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=11, leading=14, spaceBefore=6,
                         spaceAfter=3)
     story: list[object] = [Paragraph(html.escape(s.title), h1), Spacer(1, 3 * mm)]
+    mark = simulated_text(s)
+    if mark:
+        story += [Paragraph(html.escape(mark), ParagraphStyle(
+            "sim", parent=h2, textColor=colors.HexColor("#b3261e"))), Spacer(1, 2 * mm)]
     story.append(_table([["Figure", "Value"]] + [list(r) for r in headline_rows(s)],
                         [40 * mm, 130 * mm]))
     story += [Paragraph("Pareto of failing measurements", h2), _table(pareto_rows(s))]
@@ -221,8 +252,20 @@ def pdf_bytes(s: LotSummary) -> bytes:
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
                       topMargin=15 * mm, bottomMargin=15 * mm, title=s.title,
-                      creator="vstation reports", invariant=1).build(story)
+                      creator="vstation reports", invariant=1).build(
+        story, onFirstPage=_footer(s), onLaterPages=_footer(s))
     return buf.getvalue()
+
+
+def _footer(s: LotSummary):  # type: ignore[no-untyped-def]
+    """Every page of a lot with simulated runs says SIMULATED at its foot."""
+    def draw(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+        if s.simulated_runs:
+            canvas.saveState()
+            canvas.setFont(BOLD, 8)
+            canvas.drawString(20 * mm, 8 * mm, f"{s.title}  ·  {SIMULATED}")
+            canvas.restoreState()
+    return draw
 
 
 def _html_table(rows: list[list[str]]) -> str:
@@ -242,6 +285,8 @@ def html_text(s: LotSummary) -> str:
         "td,th{border:1px solid #999;padding:2px 6px;font-size:12px}img{display:block;max-width:100%}"
         "</style></head><body>"
         f"<h1>{html.escape(s.title)}</h1>"
+        + (f'<p class="simulated"><strong>{html.escape(simulated_text(s))}</strong></p>'
+           if s.simulated_runs else "") +
         f"<h2>Summary</h2>{_html_table([['Figure', 'Value']] + [list(r) for r in headline_rows(s)])}"
         f"<h2>Pareto of failing measurements</h2>{_html_table(pareto_rows(s))}"
         f"<h2>Stations</h2>{_html_table(station_rows(s))}"

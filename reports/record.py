@@ -326,6 +326,22 @@ class TimeUse(_Model):
     other_s: float
 
 
+class Software(_Model):
+    """What software made the record, beyond its version (``fixtures.provenance``): the
+    commit of the checkout and whether it had uncommitted changes (``unknown`` / None for a
+    tree without git, an sdist or a wheel), the SHA-256 of the plan's files, the resolved
+    dependency set as installed and whether it equals the repository's lock file."""
+
+    commit: str = Field(pattern=r"^([0-9a-f]{40}|unknown)$")
+    dirty: bool | None                      # None: not known (no git)
+    plan_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    dependencies: list[str]                 # "name==version", sorted, as installed
+    dependencies_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    lock_sha256: str | None = None          # requirements.lock beside the code, if shipped
+    lock_matches: bool | None = None        # installed set == the lock's pins (None: no lock)
+    note: str = ""                          # why something is unknown
+
+
 class StepRecord(_Model):
     """One step of the plan as it ran: station-clock times since run start and its outcome."""
 
@@ -382,6 +398,9 @@ class Record(_Model):
     #: Files kept beside the record, each bound by its hash (left out of the bytes when none,
     #: so records written before attachments existed keep their hash).
     attachments: list[Attachment] = Field(default_factory=list, exclude_if=_absent)
+    #: Commit, plan files' hash and dependency set (left out when absent: older records keep
+    #: their bytes).
+    software: Software | None = Field(None, exclude_if=_absent)
     #: Written by the station's JSON sink; None until then (and in the store, which keeps the hash).
     signature: Signature | None = None
 

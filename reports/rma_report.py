@@ -24,6 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reports.exports import atomic_write
+from reports.marks import SIMULATED_BANNER, footer_mark
 from reports.pdffonts import BOLD, SANS, register_fonts
 from reports.record import Measurement, Record
 
@@ -164,6 +165,8 @@ def report_bytes(record: Record, record_path: Path) -> bytes:
     intake = diag.get("intake", {})
     findings = diag.get("findings", {})
     story: list[Any] = [Paragraph(f"RMA diagnosis — {escape(record.serial)}", st["h1"])]
+    if record.station.simulated:
+        story.append(Paragraph(escape(SIMULATED_BANNER), st["h2"]))
     started = record.started_at.strftime("%Y-%m-%d %H:%M UTC")
     story.append(Paragraph(escape(
         f"{record.model} · RMA {intake.get('rma_number') or 'not given'} · {started} · "
@@ -244,7 +247,13 @@ def report_bytes(record: Record, record_path: Path) -> bytes:
                             title=f"{record.serial} RMA diagnosis", author=f"station {record.station.id}",
                             subject=f"{record.serial} {diag.get('primary', record.verdict)}")
     story.append(Spacer(1, 4 * mm))
-    doc.build(story)
+    mark = footer_mark(record.station.simulated).strip(" ·")
+
+    def footer(canvas: Any, doc_: Any) -> None:   # a simulated run says so on every page
+        canvas.setFont(BOLD, 8)
+        canvas.drawString(15 * mm, 7 * mm, f"{record.serial} RMA diagnosis  ·  {mark}")
+
+    doc.build(story, **({"onFirstPage": footer, "onLaterPages": footer} if mark else {}))
     return buf.getvalue()
 
 

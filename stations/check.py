@@ -147,7 +147,7 @@ def run_check(path: str | Path, *, pack: bool = False) -> CheckReport:
     config, rating = load_for_check(file)
     report = CheckReport(config.id)
     report.add("station file", "OK", f"{file}: station {config.id}, line {config.line}"
-               + (" (simulated bench)" if config.bench.simulated else ""))
+               + (" (simulated bench)" if config.bench.is_simulation else ""))
     _envelope_items(report, config, rating)
 
     if config.bench.simulated:   # an in-process bench: nobody else can be driving it

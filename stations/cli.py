@@ -28,7 +28,7 @@ app = typer.Typer(
     name="station",
     help="Production test station for Pytes V-series LFP packs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,   # --install-completion / --show-completion (bash, zsh, fish, powershell)
     pretty_exceptions_enable=False,
 )
 register_sim(app)

@@ -7,11 +7,13 @@ Exit codes: 0 PASS, 1 FAIL, 2 aborted or error (record written), 3 refused befor
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "bold magenta", "NOT_RUN": "dim",
          "ABORTED": "bold yellow"}
@@ -53,6 +55,32 @@ class Progress:
         )
 
 
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+def start_logging(level: LogLevel, file: Path | None) -> str | None:
+    """Send the station's logs (drivers, the wire at DEBUG, pyvisa) to ``file`` or stderr;
+    the refusal's text when the file cannot be opened (before anything is switched on)."""
+    import logging
+
+    if file is not None and not file.parent.is_dir():
+        return f"--log-file {file}: folder {file.parent} does not exist"
+    try:
+        handler: logging.Handler = (logging.FileHandler(file, encoding="utf-8")
+                                    if file is not None else logging.StreamHandler())
+    except OSError as exc:
+        return f"--log-file {file}: cannot open: {exc.strerror or exc}"
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level.value.upper())
+    return None
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
@@ -72,6 +100,8 @@ def register(app: typer.Typer) -> None:
         fixture: Annotated[list[str] | None, typer.Option(help="cert: a fixture or sample present (repeat): short_circuit, cell_thermocouples, prepared_sample, reversal_fixture")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="only the verdict line")] = False,
         intake: Annotated[Path | None, typer.Option(help="rma: the intake file (RMA number, claim, checklist); absent answers are recorded as not given")] = None,
+        log_level: Annotated[LogLevel, typer.Option(case_sensitive=False, help="driver and wire log level (debug: every instrument exchange)")] = LogLevel.warning,
+        log_file: Annotated[Path | None, typer.Option(help="write the log here (appended) [default: stderr]")] = None,
     ) -> None:
         """Run PLAN on one pack (or several, one after the other, ``--serial`` repeated);
         writes DIR/<serial>_<UTC time>.json and .pdf for each."""
@@ -84,9 +114,17 @@ def register(app: typer.Typer) -> None:
         default = SERVICE_STATION if plan == "rma" else DEFAULT_STATION
         refusal = production_refusal(station or default, out)   # docs/line.md: the gate
         if refusal is not None:
-            Console(stderr=True).print(f"[bold red]refused:[/] {refusal}", soft_wrap=True)
+            Console(stderr=True).print(f"[bold red]refused:[/] {escape(str(refusal))}", soft_wrap=True)
             raise typer.Exit(3)
         err = Console(stderr=True)
+        from reports.extras import missing
+
+        problem = missing("pyarrow", "the cert plan (its traces are Parquet)") \
+            if plan == "cert" else None
+        problem = problem or start_logging(log_level, log_file)
+        if problem is not None:
+            err.print(f"[bold red]refused:[/] {escape(problem)}", soft_wrap=True, highlight=False)
+            raise typer.Exit(3)
         if unit is not None and len(serial) > 1:
             err.print("[bold red]refused:[/] --unit describes one unit: give one --serial with it")
             raise typer.Exit(3)
@@ -121,7 +159,7 @@ def register(app: typer.Typer) -> None:
         try:
             store = open_store(db, out)
         except StoreUnavailable as exc:
-            err.print(f"[bold red]refused:[/] {exc}", soft_wrap=True)
+            err.print(f"[bold red]refused:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(3) from None
         with store:
             done = sync_pending(out, store)
@@ -141,7 +179,7 @@ def run_plan(req: Any, console: Console, err: Console, *, progress: bool = True)
     live = Progress(console if progress else Console(quiet=True), err)
     result = execute(req, live)
     if result.refused is not None:
-        err.print(f"[bold red]refused:[/] {result.refused}", soft_wrap=True)
+        err.print(f"[bold red]refused:[/] {escape(result.refused)}", soft_wrap=True)
     elif result.stopped_before_start is not None:
         err.print(f"[yellow]stopped[/] before the plan started ({result.stopped_before_start}): "
                   "nothing recorded")

@@ -57,6 +57,15 @@ class BenchConfig(_Strict):
     #: per wall second (unset: as fast as the host runs). A paced bench lets a person (or a
     #: browser test) act while a run goes on: Stop lands mid-run.
     pace: float | None = Field(None, gt=0, le=1000)
+    #: a simulated bench served by another process (``station sim serve``): opened as
+    #: hardware (real addresses, wall clock) but its records and documents say SIMULATED
+    served: bool = False
+
+    @property
+    def is_simulation(self) -> bool:
+        """Whether what the station drives is a simulation (in-process or served): the one
+        thing its records and documents must say; learnt from the file, never the wire."""
+        return self.simulated or self.served
 
 
 class CalibrationData(_Strict):
@@ -331,6 +340,9 @@ def _line_problems(sf: StationFile) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if sf.bench.pace is not None and not sf.bench.simulated:
         out.append(("bench.pace", "pacing is for a simulated bench; hardware runs in real time"))
+    if sf.bench.served and sf.bench.simulated:
+        out.append(("bench.served", "a served bench runs in another process: "
+                                    "give served = true or simulated = true, not both"))
     for role in sf.shared:
         if role not in ROLE_KEYS:
             out.append(("shared", f"unknown role {role!r}; roles: {', '.join(ROLE_KEYS)}"))

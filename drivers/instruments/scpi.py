@@ -11,6 +11,7 @@ message a technician can act on.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -33,6 +34,9 @@ def parse_error(answer: str) -> tuple[int, str]:
         raise ValueError(f"not a SCPI error-queue answer: {answer!r}")
     return int(m.group(1)), m.group(2)
 
+
+#: every instrument exchange at DEBUG (command, and the answer of a query)
+wire_log = logging.getLogger("station.wire")
 
 class LineInstrument:
     """An instrument reached by writing and reading text lines (SCPI or a vendor ASCII).
@@ -61,7 +65,11 @@ class LineInstrument:
     def _io(self, command: str, fn: Callable[[], Any]) -> Any:
         self.last_command = command
         try:
-            return fn()
+            answer = fn()
+            if wire_log.isEnabledFor(logging.DEBUG):   # `station run --log-level debug`
+                wire_log.debug("%s > %s%s", self.name, command,
+                               "" if answer is None else f"  < {str(answer).strip()}")
+            return answer
         except (InstrumentCommandError, InstrumentResponseError):
             raise
         except Exception as exc:  # pyvisa, socket and serial errors all mean the link failed

@@ -214,17 +214,42 @@ class Bms:
     def __init__(self, can: CanMonitor, rs485: Rs485Client, console: ConsoleClient,
                  clock: Clock) -> None:
         self.can, self.rs485, self.console, self.clock = can, rs485, console, clock
+        self._listening_since: float | None = None
 
     # -- CAN ------------------------------------------------------------------------------
     def listen(self) -> None:
         """Take in what the bus holds: every frame since this call counts for periods."""
         self.can.poll()
+        self._listening_since = self.clock.now()
 
     def stop_listening(self) -> None:
         """Leave the CAN bus for the rest of the run: a plan that judges nothing on CAN for
         days (the certification pre-check reads the advertised limits on RS485) would
         otherwise hold every frame of a multi-day soak."""
         self.can.close()
+
+    def can_heard(self, max_age_s: float) -> bool:
+        """Whether a BMS frame came within ``max_age_s``: a pack that broadcasts is on. It
+        reads what the bus already holds, so asking costs no station time once the station
+        has listened that long (else it listens until it has)."""
+        def heard() -> bool:
+            return any(age is not None and age <= max_age_s
+                       for age in (self.can.age(fid) for fid in CAN_FRAMES.values()))
+
+        if self._listening_since is None:
+            self.listen()
+        assert self._listening_since is not None
+        left = max_age_s - (self.clock.now() - self._listening_since)
+        if left <= 0:
+            self.can.poll()
+            return heard()
+        return wait_until(self.clock, lambda: self.can.poll() >= 0 and heard(), timeout=left,
+                          poll=0.1)
+
+    def listen_afresh(self) -> None:
+        """Count CAN frames from now on only (a pack switched off and on again: the frames
+        before would put the gap into every period)."""
+        self.can.reset_statistics()
 
     def can_frames(self) -> tuple[CanFrameView, ...]:
         """Every BMS frame with its count, mean period and age."""

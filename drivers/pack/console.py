@@ -7,6 +7,7 @@ between ``@`` and the completion line is handed to a typed parser. A reply witho
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,8 @@ T = TypeVar("T")
 READ_ONLY_COMMANDS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     r"info", r"pwr", r"pwr [1-9][0-9]?", r"bat [1-9][0-9]?", r"soh [1-9][0-9]?", r"stat",
     r"log", r"log [1-9][0-9]{0,2}", r"data event", r"time"))
+
+wire_log = logging.getLogger("station.wire")
 
 
 class ConsoleForbidden(ConsoleError):
@@ -104,6 +107,7 @@ class ConsoleClient:
         except (serial.SerialException, OSError) as exc:
             raise ConsoleError(f"console port failed writing {line!r}: {exc}") from exc
         raw, prompt = self._read_reply(line)
+        wire_log.debug("console > %s  < %r", line, raw)   # `station run --log-level debug`
         reply = cp.split_reply(line, raw, prompt)
         self.prompt = reply.prompt
         if check and line.strip() and not reply.ok:

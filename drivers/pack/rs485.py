@@ -28,6 +28,7 @@ from drivers.pack.errors import (
 )
 
 log = logging.getLogger(__name__)
+wire_log = logging.getLogger("station.wire")
 T = TypeVar("T")
 
 #: Longest answer of a stack of 16 (0x42 with FF, capacities in the u24 form: 16 blocks of
@@ -122,6 +123,7 @@ class Rs485Client:
         except (serial.SerialException, OSError) as exc:
             raise Rs485Error(f"RS485 port failed during {request!r}: {exc}") from exc
         self._last_raw = raw
+        wire_log.debug("rs485 > %r  < %r", request, received)   # `station run --log-level debug`
         if not raw.endswith(b"\r"):
             remaining = timeout - (self.clock.now() - t0)
             if remaining > 0:

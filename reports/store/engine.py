@@ -38,10 +38,13 @@ def resolve_url(url: str | None, out_dir: Path) -> str:
                 f"results folder {out_dir} cannot be created: {exc.strerror or exc}"
             ) from None
         return f"sqlite:///{out_dir / DEFAULT_FILE}"
-    if url.startswith(("postgresql://", "postgres://")):
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        from reports.extras import missing
+
+        why = missing("psycopg", f"results database {safe_url(url)}")
+        if why is not None:
+            raise StoreUnavailable(why)
         return "postgresql+psycopg://" + url.split("://", 1)[1]
-    if url.startswith("postgresql+psycopg://"):
-        return url
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         if not path.parent.is_dir():

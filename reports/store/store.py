@@ -25,6 +25,7 @@ from reports.record import (
     LimitsInfo,
     Measurement,
     Record,
+    Software,
     StationInfo,
     StepRecord,
     TimeUse,
@@ -406,6 +407,7 @@ def _run_values(r: Record) -> dict[str, Any]:
         "steps": [s.model_dump(mode="json") for s in r.steps],
         "time_use": r.time_use.model_dump(mode="json") if r.time_use is not None else None,
         "attachments": [a.model_dump(mode="json") for a in r.attachments] or None,
+        "software": r.software.model_dump(mode="json") if r.software is not None else None,
     }
 
 
@@ -466,4 +468,5 @@ def _record_from_rows(run: Any, instruments: Iterable[Any], measurements: Iterab
         steps=[StepRecord.model_validate(s) for s in (run.steps or [])],
         time_use=TimeUse.model_validate(run.time_use) if run.time_use else None,
         attachments=[Attachment.model_validate(a) for a in (run.attachments or [])],
+        software=Software.model_validate(run.software) if run.software else None,
     )

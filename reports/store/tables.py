@@ -124,6 +124,7 @@ class Run(Base):
     owner: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # host, pid of a live run
     time_use: Mapped[Any] = mapped_column(ExactJSON, nullable=True)      # the cycle time's breakdown
     attachments: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # files beside the record
+    software: Mapped[Any] = mapped_column(ExactJSON, nullable=True)      # commit, plan hash, dependencies
 
 
 class RunInstrument(Base):

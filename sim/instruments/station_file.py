@@ -3,7 +3,8 @@
 ``station sim serve`` prints the bench's description and this file next to it, so that
 ``station run ... --station FILE`` in another process drives the bench over the real
 transports in real time, exactly as it would drive hardware: the file says
-``simulated = false`` (the station opens every address and uses the wall clock). The
+``simulated = false`` (the station opens every address and uses the wall clock) and
+``served = true`` (its records and documents say SIMULATED). The
 simulator does not import station code; the file follows docs/station-file.md and the
 tests validate it with ``stations.schema``.
 """
@@ -77,6 +78,7 @@ def station_document(description: dict[str, Any]) -> dict[str, Any]:
         "watchdog_s": 30.0,
         "bench": {
             "simulated": False,
+            "served": True,
             "model": description.get("model", "v5"),
             "description": "a simulated bench served by `station sim serve` (real time)",
         },

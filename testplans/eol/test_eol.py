@@ -73,7 +73,19 @@ def test_safety(step, safety) -> None:
     step.measure("insulation_mohm", safety.insulation(500.0))
 
 
-def test_power_on(step, daq, leds, clock, state: EolState, cond: EolConditions, work_order) -> None:
+def test_power_on(step, daq, leds, bms, clock, state: EolState, cond: EolConditions,
+                  work_order) -> None:
+    # SW held on a pack that is on puts it to sleep [M 2.2]: look first (its CAN frames
+    # already on the bus: no station time). A pack found on (started by hand, or a served
+    # bench) is switched off at POWER and started like any other, so the power-on flash
+    # is captured; terminal_voltage_v's message says what was found.
+    found = ""
+    if bms.can_heard(cond.can_max_age_s):
+        daq.set_relay("power", True)
+        daq.set_relay("power", False)
+        clock.sleep(cond.power_on_settle_s)
+        bms.listen_afresh()
+        found = "pack found on (broadcasting on CAN): switched off at POWER, then started with SW"
     if work_order.breaker:   # α Plus: breaker, then POWER, then SW [M 5.4]
         daq.set_relay("power", True)
         daq.press("sw", cond.sw_press_s)
@@ -86,7 +98,7 @@ def test_power_on(step, daq, leds, clock, state: EolState, cond: EolConditions, 
     daq.press("sw", cond.sw_press_s)
     clock.sleep(cond.power_on_settle_s)
     state.powered_at = clock.now()
-    step.measure("terminal_voltage_v", daq.pack_voltage())
+    step.measure("terminal_voltage_v", daq.pack_voltage(), found)
 
 
 def test_identity(step, bms, recorder) -> None:

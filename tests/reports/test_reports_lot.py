@@ -163,3 +163,39 @@ def test_unit_report_lists_every_run(sqlite_store: Store) -> None:
     assert "ocv" in lines[0]
     bad = CliRunner().invoke(app, ["report", "unit", "PV5S26010000001X", "--db", store.url])
     assert bad.exit_code == 2 and "check character" in bad.output
+
+
+def _lot_pages(folder: Path, simulated: list[bool], out: Path) -> list[str]:
+    """A lot report over one run per flag (a station file that declared a simulated bench
+    or not), each page's text."""
+    from reports.store import open_store
+
+    folder.mkdir()
+    with open_store(None, folder) as store:
+        for seq, sim in enumerate(simulated, start=1):
+            r = make_record(make_serial(seq), station="eol-sim" if sim else "eol-real",
+                            started=EPOCH + timedelta(minutes=3 * seq))
+            r.station.simulated = sim
+            store.begin_run(r)
+            store.finish_run(r, None)
+        url = store.url
+    app = typer.Typer()
+    register(app)
+    res = CliRunner().invoke(app, ["report", "lot", "--db", url, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    if out.suffix == ".html":
+        return [out.read_text(encoding="utf-8")]
+    return [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(out).pages]
+
+
+def test_lot_report_says_simulated_when_its_runs_are(tmp_path: Path) -> None:
+    """Runs whose station file declared a simulated bench mark the whole report, on every
+    page; a lot of real stations only carries no such mark."""
+    flags = [False] * 4 + [True] * 2
+    pages = _lot_pages(tmp_path / "mixed", flags, tmp_path / "lot.pdf")
+    assert "SIMULATED: 2 of 6 runs in this lot come from a simulated bench" in pages[0]
+    assert all("· SIMULATED" in p for p in pages), [p[-120:] for p in pages]
+    html = _lot_pages(tmp_path / "mixed-html", flags, tmp_path / "lot.html")[0]
+    assert "SIMULATED: 2 of 6 runs" in html
+    real = _lot_pages(tmp_path / "real", [False] * 4, tmp_path / "real.pdf")
+    assert not any("SIMULATED" in p for p in real)
