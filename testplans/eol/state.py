@@ -13,3 +13,4 @@ class EolState:
     powered_at: float | None = None           # SW released and the power-on settle over
     trip_at: float | None = None              # the 15 s tier trip, from the load's capture
     oc_trips: int = 0                         # over-current trips seen (15 s tier, fast trip)
+    release_probe_on: bool = False            # the load waits at the probe current for the release

@@ -1,16 +1,22 @@
 """End-of-line test of one V-series pack, ordered for the shortest cycle (SPEC §8).
 
-Why this order and these dwells:
+The cycle is bounded by one chain: the pack must be dead for the safety tests, at rest for
+the open-circuit and standby checks, then every check that needs the discharge path, the
+15 s tier and its 30 s release (fixed by the pack), and the voltage protections, which are
+timed on NO3 and so wait until the over-current protection has released it. Everything
+else is overlapped with that chain (docs/eol-methods.md, "Cycle time"):
 - safety (ground bond, insulation) runs on a dead pack, before anything is switched on;
 - the LED analyser records from before SW is pressed, so the power-on flash and two
   periods of the standby Blink 1 are seen without a dwell of their own, while identity,
   communication and the rest measurements run (the pack has not carried current since it
   left storage, so the open-circuit voltage needs no 30 s rest either);
 - CAN periods are judged from every frame since power-on: no capture window;
-- the 10 s charge and discharge pulses carry the DC resistance, the BMS current accuracy
-  and the LED modes (charging, discharging) at once;
-- the 30 s auto-release after the 15 s tier trip is used for the test-mode checks
-  (LED test, forced and real contacts, heater), which need no discharge path;
+- each 50 A pulse lasts as long as what it measures (the DC resistance 1 s after the step,
+  the BMS current accuracy): nothing after the 1 s point enters the resistance;
+- the discharging LEDs are recorded inside the 15 s tier, which is a discharge until it trips;
+- the 30 s release holds the discharge path open and leaves the charge path conducting
+  [§2.1], so the charging LEDs ("protection of one direction, the other flowing", §3), the
+  test-mode checks (LED test, forced and real contacts, heater) and the link ports run in it;
 - the voltage protections, which are timed on NO3, run once NO3 is free again;
 - the fast trip comes last; its release is not waited for (the pack is powered off).
 Every number that decides PASS/FAIL, and every condition above, is in the limits document
@@ -222,8 +228,10 @@ class Pulse:
 @contextmanager
 def _pulse(switch: Callable[[bool], None], measure_current: Callable[[], float], daq: Any,
            clock: Any, cond: EolConditions) -> Iterator[Pulse]:
-    """One pulse of ``pulse_s``: switched on, measured ``dcr_after_s`` later (the DC
-    resistance from the voltage step), held to its end and switched off whatever happens."""
+    """One 50 A step: switched on, measured ``dcr_after_s`` later (the DC resistance from
+    the voltage step [§8]), held while the step's BMS readings are taken, and switched off
+    whatever happens. Nothing after the 1 s point enters the resistance, so the pulse is no
+    longer than what it measures; its LED modes are seen elsewhere (docs/eol-methods.md)."""
     v_before = daq.pack_voltage()
     switch(True)
     t_on = clock.now()
@@ -233,11 +241,10 @@ def _pulse(switch: Callable[[bool], None], measure_current: Callable[[], float],
         amps = measure_current()
         yield Pulse(t_on, amps, abs(v_after - v_before) / max(abs(amps), 1e-3))
     finally:
-        _sleep_until(clock, t_on + cond.pulse_s)
         switch(False)
 
 
-def test_charge_pulse(step, supply, daq, leds, bms, clock, cond: EolConditions) -> None:
+def test_charge_pulse(step, supply, daq, bms, clock, cond: EolConditions) -> None:
     amps = cond.dcr_current_a
     supply.set_voltage(cond.supply_charge_voltage_v)
     supply.set_current_limits(amps, amps)
@@ -245,30 +252,9 @@ def test_charge_pulse(step, supply, daq, leds, bms, clock, cond: EolConditions) 
         step.measure("charge_current_a", pulse.current_a)
         step.measure("dcr_charge_mohm", pulse.dcr_ohm)
         step.measure("bms_current_error_charge_a", _bms_current_error(bms, daq, clock, cond))
-        _sleep_until(clock, pulse.t_on + cond.mode_settle_s)
-        step.measure("led_run_colour", _colour(leds.read()["RUN"]))   # RUN is steady on now
-        soc_before = bms.reading().soc_pct
-        edges = _captured(leds, cond.pulse_capture_s, cond)
-        soc_after = bms.reading().soc_pct
-    init = _initial(edges)
-    end = cond.pulse_capture_s
-    step.measure("led_charging_run_steady", steady(edges["RUN"], init["RUN"], 0.0, end, True))
-    # the bar at the end of the capture (the top segment blinks: lit within its last period);
-    # charging moves SOC, so either side of a 25 % boundary crossed meanwhile is right
-    tail = end - cond.soc_bar_window_s
-    lit = [k for k in SOC_LEDS if on_intervals(edges[k], init[k], tail, end)]
-    # the blinking top segment: the SOC LED with the most blinks (SOC may move it up by one)
-    blinking = {k: on_intervals(edges[k], init[k], 0.0, end) for k in SOC_LEDS
-                if blink_timing(edges[k], init[k], 0.0, end) is not None}
-    top = max(blinking, key=lambda k: len(blinking[k])) if blinking else None
-    timing = blink_timing(edges[top], init[top], 0.0, end) if top else None
-    step.measure("led_charging_top_on_s", timing[0] if timing else None)
-    step.measure("led_charging_top_period_s", timing[1] if timing else None)
-    expected = {float(soc_segments(soc_before)), float(soc_segments(soc_after))}
-    step.measure("led_soc_segments_error", round(nearest_error(len(lit), expected)))
 
 
-def test_discharge_pulse(step, load, daq, leds, bms, clock, cond: EolConditions) -> None:
+def test_discharge_pulse(step, load, daq, bms, clock, cond: EolConditions) -> None:
     load.set_cc(cond.dcr_current_a)
     rest = mean_reading([bms.reading() for _ in range(cond.dcr_readings)])
     with _pulse(load.set_input, load.measure_current, daq, clock, cond) as pulse:
@@ -280,19 +266,13 @@ def test_discharge_pulse(step, load, daq, leds, bms, clock, cond: EolConditions)
             step.measure(f"cell_{n:02d}_dcr_ratio", ratio)
         step.measure("bms_current_discharge_sign", -1 if bms.console_current_a() < 0 else 1)
         step.measure("bms_current_error_discharge_a", _bms_current_error(bms, daq, clock, cond))
-        _sleep_until(clock, pulse.t_on + cond.mode_settle_s)
-        edges = _captured(leds, cond.pulse_capture_s, cond)
-    init = _initial(edges)
-    timing = blink_timing(edges["RUN"], init["RUN"], 0.0, cond.pulse_capture_s)
-    step.measure("led_discharging_run_on_s", timing[0] if timing else None)
-    step.measure("led_discharging_run_period_s", timing[1] if timing else None)
 
 
 def test_in1(step, load, daq, bms, clock, cond: EolConditions) -> None:
     load.set_cc(cond.in1_current_a)
     load.set_input(True)
     try:
-        clock.sleep(cond.mode_settle_s)
+        clock.sleep(cond.in1_settle_s)    # the load's current at its set point
         flowing = load.measure_current() > cond.trip_current_a
         daq.set_relay("in1", True)
         clock.sleep(cond.in1_hold_s)
@@ -310,16 +290,27 @@ def test_in1(step, load, daq, bms, clock, cond: EolConditions) -> None:
         load.set_input(False)
 
 
-def _trip_by_capture(load, clock, cond: EolConditions, amps: float, rate_hz: float,
-                     capture_s: float, timeout: float) -> bool:
-    """Discharge at ``amps`` under a running load capture until the current stops (the
-    host only watches for the end; the timing is read from the capture later)."""
+def _start_discharge(load, clock, amps: float, rate_hz: float, capture_s: float) -> float:
+    """Discharge at ``amps`` under a running load capture; the station time it began."""
     load.start_capture(rate_hz, capture_s)
     load.set_cc(amps)
     load.set_input(True)
-    started = clock.now()
+    return clock.now()
+
+
+def _until_trip(load, clock, cond: EolConditions, started: float, timeout: float) -> bool:
+    """Wait for the current to stop (the host only watches for the end; the timing is read
+    from the load's capture later)."""
     return wait_until(clock, lambda: load.measure_current() < cond.trip_current_a
-                      and clock.now() - started > 0.05, timeout=timeout, poll=min(0.5, timeout / 4))
+                      and clock.now() - started > 0.05,
+                      timeout=max(0.0, started + timeout - clock.now()), poll=min(0.5, timeout / 4))
+
+
+def _trip_by_capture(load, clock, cond: EolConditions, amps: float, rate_hz: float,
+                     capture_s: float, timeout: float) -> bool:
+    """Discharge at ``amps`` under a running load capture until the current stops."""
+    started = _start_discharge(load, clock, amps, rate_hz, capture_s)
+    return _until_trip(load, clock, cond, started, timeout)
 
 
 def _capture_samples(load) -> list[tuple[float, float]]:
@@ -344,13 +335,19 @@ def _end_cause(bms, load, cond: EolConditions, tripped: bool) -> tuple[str, str]
 def test_peak_tier(step, load, daq, leds, bms, clock, state: EolState, cond: EolConditions) -> None:
     """The 15 s tier under a load capture that runs on through the 30 s release: the load
     stays on at the probe current, so the capture shows the trip and the current flowing
-    again; both times are read from it after the voltage protections [SPEC §8]."""
-    tripped = _trip_by_capture(load, clock, cond, cond.peak_tier_current_a, cond.tier_capture_rate_hz,
-                               cond.tier_capture_s, cond.tier_timeout_s)
+    again; both times are read from it after the voltage protections [SPEC §8]. The tier is
+    a discharge like any other until it trips, so the discharging LEDs are seen inside it."""
+    started = _start_discharge(load, clock, cond.peak_tier_current_a, cond.tier_capture_rate_hz,
+                               cond.tier_capture_s)
+    _sleep_until(clock, started + cond.mode_settle_s)
+    edges = _captured(leds, cond.pulse_capture_s, cond)
+    still_flowing = load.measure_current() > cond.trip_current_a
+    tripped = _until_trip(load, clock, cond, started, cond.tier_timeout_s)
     state.trip_at = clock.now()
     if tripped:
         load.set_cc(cond.release_probe_current_a)   # input stays on: the release shows as current
         state.oc_trips += 1
+        state.release_probe_on = True
     else:
         load.set_input(False)
     clock.sleep(cond.can_settle_s)
@@ -358,9 +355,59 @@ def test_peak_tier(step, load, daq, leds, bms, clock, state: EolState, cond: Eol
     step.measure("peak_tier_end_cause", cause, why)
     step.measure("contact_no3_protection", daq.inputs()["no3"])
     step.measure("led_alm_colour", _colour(leds.read()["ALM"]))   # ALM is steady on now
-    edges = _captured(leds, cond.alm_capture_s, cond)
+    alm = _captured(leds, cond.alm_capture_s, cond)
     step.measure("led_alm_protection",
-                 steady(edges["ALM"], _initial(edges)["ALM"], 0.0, cond.alm_capture_s, True))
+                 steady(alm["ALM"], _initial(alm)["ALM"], 0.0, cond.alm_capture_s, True))
+    if not still_flowing:   # the tier ended inside the LED capture: its timing says why
+        for name in ("led_discharging_run_on_s", "led_discharging_run_period_s"):
+            step.not_run(name, "the discharge had ended before the LED capture did")
+        return
+    timing = blink_timing(edges["RUN"], _initial(edges)["RUN"], 0.0, cond.pulse_capture_s)
+    step.measure("led_discharging_run_on_s", timing[0] if timing else None)
+    step.measure("led_discharging_run_period_s", timing[1] if timing else None)
+
+
+def test_leds_charging(step, supply, load, leds, bms, clock, state: EolState,
+                       cond: EolConditions) -> None:
+    """The charging LEDs inside the release window: the over-current protection holds the
+    discharge path open and the charge path conducts [§2.1], so the pack shows "protection
+    of one direction, the other flowing" [§3]: RUN as the mode (steady on while charging),
+    the SOC bar by SOC with its top segment Blink 2. The load's input is off meanwhile (the
+    supply would feed it past the pack, a false release on the load's capture) and back on
+    at the probe current well before the release can come."""
+    amps = cond.dcr_current_a
+    load.set_input(False)
+    supply.set_voltage(cond.supply_charge_voltage_v)
+    supply.set_current_limits(amps, amps)
+    supply.set_output(True)
+    t_on = clock.now()
+    try:
+        _sleep_until(clock, t_on + cond.mode_settle_s)
+        step.measure("led_run_colour", _colour(leds.read()["RUN"]))   # RUN is steady on now
+        soc_before = bms.reading().soc_pct
+        edges = _captured(leds, cond.pulse_capture_s, cond)
+        soc_after = bms.reading().soc_pct
+    finally:
+        supply.set_output(False)
+        if state.release_probe_on:
+            load.set_cc(cond.release_probe_current_a)
+            load.set_input(True)
+    init = _initial(edges)
+    end = cond.pulse_capture_s
+    step.measure("led_charging_run_steady", steady(edges["RUN"], init["RUN"], 0.0, end, True))
+    # the bar at the end of the capture (the top segment blinks: lit within its last period);
+    # charging moves SOC, so either side of a 25 % boundary crossed meanwhile is right
+    tail = end - cond.soc_bar_window_s
+    lit = [k for k in SOC_LEDS if on_intervals(edges[k], init[k], tail, end)]
+    # the blinking top segment: the SOC LED with the most blinks (SOC may move it up by one)
+    blinking = {k: on_intervals(edges[k], init[k], 0.0, end) for k in SOC_LEDS
+                if blink_timing(edges[k], init[k], 0.0, end) is not None}
+    top = max(blinking, key=lambda k: len(blinking[k])) if blinking else None
+    timing = blink_timing(edges[top], init[top], 0.0, end) if top else None
+    step.measure("led_charging_top_on_s", timing[0] if timing else None)
+    step.measure("led_charging_top_period_s", timing[1] if timing else None)
+    expected = {float(soc_segments(soc_before)), float(soc_segments(soc_after))}
+    step.measure("led_soc_segments_error", round(nearest_error(len(lit), expected)))
 
 
 def _forced(tm: TestMode, daq, clock, cond: EolConditions, n: int) -> bool:

@@ -115,10 +115,10 @@ def test_limits_file_malformed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_limits_condition_misspelt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _limits_folder(tmp_path, monkeypatch, base=("pulse_s = 10.0", "puls_s = 10.0"))
+    _limits_folder(tmp_path, monkeypatch, base=("dcr_after_s = 1.0", "dcr_afer_s = 1.0"))
     line = _refused(tmp_path, monkeypatch)
     _says("limits-condition-typo", line)
-    assert "pulse_s" in line   # the key the plan needs is named too
+    assert "dcr_after_s" in line   # the key the plan needs is named too
 
 
 def test_limits_non_finite_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,15 +50,15 @@ def _sigint(b: Any) -> None:
 
 
 INJECT: dict[str, tuple[float, Callable[[Any], None]]] = {
-    "load-silent": (48.0, _mute("load")),
-    "load-scpi-error": (48.0, _scpi_errors("load")),
-    "supply-link-drop": (27.0, _drop("supply")),
-    "load-link-drop": (48.0, _drop("load")),
-    "rs485-corrupt": (27.0, _corrupt_rs485),
+    "load-silent": (31.0, _mute("load")),
+    "load-scpi-error": (31.0, _scpi_errors("load")),
+    "supply-link-drop": (20.8, _drop("supply")),
+    "load-link-drop": (31.0, _drop("load")),
+    "rs485-corrupt": (22.0, _corrupt_rs485),
     "can-silent": (11.0, lambda b: b.broadcaster.stop()),
-    "unexpected-protection": (20.0, _surge),
+    "unexpected-protection": (19.0, _surge),   # before the charge pulse: the supply's model is out of the faked network meanwhile
     "pack-off": (15.0, lambda b: b.pack.set_power_button(False)),
-    "operator-stop": (68.0, _sigint),
+    "operator-stop": (61.0, _sigint),
 }
 
 

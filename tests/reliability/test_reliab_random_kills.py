@@ -5,7 +5,7 @@ exactly that one run as an ABORTED record that `station verify` accepts.
 Four served benches, three kills each (two tests of two benches, side by side under xdist);
 every new run is also the next victim,
 so each start recovers the run killed before it. The moments are drawn from a seeded
-generator (the seed is printed) over the first 35 s of the plan: safety, power-on,
+generator (the seed is printed) over the first 28 s of the plan: safety, power-on,
 identity, CAN, rest, LEDs, both pulses (the supply on, then the load on) and IN1; the
 150 A tier and test mode have kills of their own in test_reliab_deadman.py.
 """
@@ -28,7 +28,7 @@ from reports.verify import verify
 
 pytestmark = pytest.mark.timeout(420)
 
-BENCHES, KILLS_EACH, WINDOW_S, BOUND_S = 4, 3, (1.0, 35.0), 10.0
+BENCHES, KILLS_EACH, WINDOW_S, BOUND_S = 4, 3, (1.0, 28.0), 10.0
 SEED = 20261201
 
 

@@ -87,7 +87,7 @@ def test_sigkill_watchdog_then_recovery(tmp_path: Path) -> None:
             run = run_eol(station, desc["serial"], out)
             try:
                 run.wait_line("── charge_pulse", 60)
-                run.wait_line("bms_current_error_charge_a", 20)   # supply on, pack charging
+                run.wait_line("dcr_charge_mohm", 20)   # supply on, pack charging (its current readings follow)
                 run.signal(signal.SIGKILL)
                 killed_at = time.monotonic()
                 assert run.wait(10) == -signal.SIGKILL

@@ -286,8 +286,8 @@ def test_edited_limits_keep_their_label_but_make_a_development_run_without_certi
         (folder / "eol" / name).write_text((limits_mod.LIMITS_DIR / "eol" / name).read_text("utf-8"))
     base = folder / "eol" / "base.toml"
     text = base.read_text("utf-8")
-    assert text.count("pulse_s = 10.0") == 1
-    text = text.replace("pulse_s = 10.0", "pulse_s = 3600")
+    assert text.count("in1_hold_s = 1.0") == 1
+    text = text.replace("in1_hold_s = 1.0", "in1_hold_s = 3600")
     text = text.replace('name = "insulation_mohm"\nstep = "safety"\nunit = "MΩ"\nlow = 10.0',
                         'name = "insulation_mohm"\nstep = "safety"\nunit = "MΩ"\nlow = 0.0')
     base.write_text(text, "utf-8")
