@@ -509,7 +509,7 @@ def decode_system_parameters(info: bytes) -> SystemParameters:
     r.done()
     for i in _SYSPARAM_TEMPS:
         vals[i] -= KELVIN_OFFSET_DK
-    return SystemParameters(*vals, infoflag=flag)
+    return SystemParameters(*vals, infoflag=flag)  # type: ignore[misc]  # 12 values, 12 fields
 
 
 # --- 0x92 charge/discharge management ------------------------------------------------------
