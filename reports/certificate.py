@@ -26,6 +26,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import TimeStamp
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     Flowable,
     KeepTogether,
     Paragraph,
@@ -281,7 +282,7 @@ def certificate_bytes(record: Record, record_sha256: str, record_file: str = "")
         invariant=1,
     )
 
-    def footer(canvas, doc_) -> None:  # type: ignore[no-untyped-def]
+    def footer(canvas: Canvas, doc_: BaseDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(SANS, 7)
         label = "certificate" if is_certificate(record) else "NOT A CERTIFICATE"
