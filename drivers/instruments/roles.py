@@ -277,6 +277,7 @@ class LedAnalyser(Role):
 
     role = "leds"
     transport_kind = "serial"
+    _sequence_end: float | None   # set by start_sequence()
 
     @property
     def fibres(self) -> dict[str, int]:
