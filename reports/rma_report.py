@@ -98,7 +98,7 @@ def _timeline(events: list[dict[str, str]]) -> Image | None:
     codes = list(dict.fromkeys(e["code"] for e in events))
     fig, ax = plt.subplots(figsize=(8, max(1.8, 0.8 + 0.25 * len(codes))))
     times = [datetime.fromisoformat(e["time"]) for e in events]
-    ax.scatter(times, [codes.index(e["code"]) for e in events], marker="|", s=120)
+    ax.scatter(times, [codes.index(e["code"]) for e in events], marker="|", s=120)  # type: ignore[arg-type]  # datetimes: matplotlib's unit converter
     ax.set_yticks(range(len(codes)), codes, fontsize=7)
     ax.set_title("event log as read at R03", fontsize=8)
     ax.tick_params(axis="x", labelsize=7)

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.sqlite
 
 from reports.record import (
     Attachment,
