@@ -254,6 +254,7 @@ class Station:
             from drivers.pack import CanMonitor, ConsoleClient, Rs485Client
 
             p = self.pack_ports
+            drv: CanMonitor | Rs485Client | ConsoleClient
             if key == "bms_can":
                 drv = CanMonitor.open(p["can"], self.clock)
             elif key == "bms_rs485":
@@ -261,7 +262,7 @@ class Station:
                                        address=p["rs485_address"])
             else:
                 drv = ConsoleClient.open(p["console"], self.clock, baud=p["console_baud"])
-            if key != "bms_can":  # a blocking port read feeds the dead-man first
+            if not isinstance(drv, CanMonitor):  # a blocking port read feeds the dead-man first
                 drv.port = FedPort(drv.port, self.deadman, self.ledger)
             self._pack_drivers[key] = drv
         return self._pack_drivers[key]
@@ -304,7 +305,7 @@ class Station:
                     drv.close()
             for role in self.roles.values():
                 with contextlib.suppress(Exception):
-                    role.close()  # type: ignore[attr-defined]
+                    role.close()
             if self.sim is not None:
                 with contextlib.suppress(Exception):
                     self.sim.close()
@@ -338,8 +339,8 @@ def _options(config: StationFile, role: str) -> dict[str, Any]:
     opts = dict(config.instruments[role].options)
     fx = config.fixture
     if role == "daq":
-        heartbeat = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
-        opts.update(outputs={**fx.outputs, **heartbeat}, inputs=dict(fx.inputs),
+        heartbeat: dict[str, int] = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
+        opts.update(outputs=fx.outputs | heartbeat, inputs=dict(fx.inputs),
                     channels=fx.channels.model_dump(),
                     shunt=fx.shunt.model_dump() if fx.shunt is not None else None,
                     calibration_offsets=dict(config.instruments[role].calibration.offsets))
@@ -385,8 +386,8 @@ def open_station(
         share_roles(station)   # a slot's shared instruments (the chamber): one slot at a time
         _leave_stale_test_mode(station)
         station.safe_state()
-        for role in station.watchdog_roles():
-            role.arm_watchdog(config.watchdog_s)
+        for instrument in station.watchdog_roles():
+            instrument.arm_watchdog(config.watchdog_s)
         feed_ports(station)
         arm_deadman(station)
         # after the first heartbeat: a dead station's relay that dropped while this one

@@ -53,7 +53,7 @@ class Daq(Role):
         super().__init__(transport, **kwargs)
         unknown = set(self.calibration_offsets) - set(DAQ_FUNCTIONS)
         if unknown:
-            self.close()  # type: ignore[attr-defined]  # the LineInstrument's
+            self.close()
             raise ValueError(f"{self.name}: calibration offsets for {sorted(unknown)}: this role "
                              f"measures {', '.join(DAQ_FUNCTIONS)}")
 
