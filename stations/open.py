@@ -253,8 +253,8 @@ class Station:
         if key not in self._pack_drivers:
             from drivers.pack import CanMonitor, ConsoleClient, Rs485Client
 
+            drv: Any   # one of the three (only the two serial ones have a port)
             p = self.pack_ports
-            drv: CanMonitor | Rs485Client | ConsoleClient
             if key == "bms_can":
                 drv = CanMonitor.open(p["can"], self.clock)
             elif key == "bms_rs485":
@@ -262,7 +262,7 @@ class Station:
                                        address=p["rs485_address"])
             else:
                 drv = ConsoleClient.open(p["console"], self.clock, baud=p["console_baud"])
-            if not isinstance(drv, CanMonitor):  # a blocking port read feeds the dead-man first
+            if key != "bms_can":  # a blocking port read feeds the dead-man first
                 drv.port = FedPort(drv.port, self.deadman, self.ledger)
             self._pack_drivers[key] = drv
         return self._pack_drivers[key]
