@@ -17,6 +17,7 @@ run: $(BIN)/.installed  ## the EOL plan on a golden unit on the simulated bench,
 
 test: $(BIN)/.installed  ## lint, then the whole test suite: in parallel on both cores (4 workers, the long tests first: the real-time tests mostly wait), then the paced browser tests on their own
 	$(BIN)/ruff check .
+	$(BIN)/mypy   # the packages of [tool.mypy] in pyproject.toml
 	$(BIN)/python -m pytest -n 4 --dist loadgroup -q -m "not paced"
 	$(BIN)/python -m pytest -q -m paced
 

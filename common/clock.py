@@ -79,7 +79,7 @@ class WallClock:
 class _Event:
     when: float
     seq: int
-    fn: Callable[[float], None] = field(compare=False)
+    fn: Callable[[float], object] = field(compare=False)
     period: float | None = field(compare=False, default=None)
     cancelled: bool = field(compare=False, default=False)
 
@@ -152,7 +152,7 @@ class VirtualClock:
         return self.call_at(self._t + max(0.0, delay), fn)
 
     def call_every(
-        self, period: float, fn: Callable[[float], None], first: float | None = None
+        self, period: float, fn: Callable[[float], object], first: float | None = None
     ) -> EventHandle:
         """Run ``fn(t)`` at ``first`` (default now + period) and every ``period`` after."""
         if period <= 0:

@@ -531,7 +531,7 @@ def decode_system_parameters(info: bytes) -> SystemParameters:
         raise PylonFrameError(f"0x47: {_SYSPARAM_CURRENTS[5]} {vals[5] / 10:g} A is negative",
                               info)
     vals[11] = abs(vals[11])
-    return SystemParameters(*vals, infoflag=flag)
+    return SystemParameters(*vals, infoflag=flag)  # type: ignore[misc]  # 12 values, 12 fields
 
 
 # --- 0x92 charge/discharge management ------------------------------------------------------

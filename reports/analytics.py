@@ -100,7 +100,7 @@ def summarize(runs: pd.DataFrame, meas: pd.DataFrame, title: str = "Lot") -> Lot
         first_pass_yield=float((first.verdict == "PASS").sum()) / len(first) if len(first) else math.nan,
         first_runs=len(first),
         retest_rate=float((runs.retest_index > 0).sum()) / len(runs),
-        verdicts={v: int(n) for v, n in runs.verdict.value_counts().sort_index().items()},
+        verdicts={str(v): int(n) for v, n in runs.verdict.value_counts().sort_index().items()},
         pareto=pareto(meas), capability=capability(meas), stations=by_station(runs),
         title=title, n_runs=len(runs), started_min=runs.started_at.min(),
         started_max=runs.started_at.max(), run_charts=run_charts(runs),

@@ -82,7 +82,7 @@ def cert_report_bytes(record: Record, record_sha256: str | None, folder: Path) -
                      cell(verdict)])
     table = Table(data, colWidths=[45 * mm, 28 * mm, 70 * mm, 35 * mm, 60 * mm, 35 * mm],
                   repeatRows=1)
-    style = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    style: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
     for k, r in enumerate(rows, start=1):
         style.append(("TEXTCOLOR", (5, k), (5, k), COLOURS.get(r.verdict, colors.black)))
     table.setStyle(TableStyle(style))

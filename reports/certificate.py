@@ -16,6 +16,7 @@ import io
 import re
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import qrcode
@@ -115,10 +116,10 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _grid(data: list[list[object]], widths: list[float], header: bool = True,
+def _grid(data: list[list[Any]], widths: list[float], header: bool = True,
           size: float = 7.5) -> Table:
     t = Table(data, colWidths=widths, repeatRows=1 if header else 0)
-    style: list[tuple[object, ...]] = [
+    style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), SANS, size),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#9a9a9a")),
@@ -208,7 +209,7 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
         ("Limits SHA-256", record.limits.sha256),
     ], s)]
 
-    inst = [["Role", "Identity (*IDN?)", "Serial", "Resource", "Calibration due"]]
+    inst: list[list[Any]] = [["Role", "Identity (*IDN?)", "Serial", "Resource", "Calibration due"]]
     for i in record.instruments:
         inst.append([i.role, Paragraph(escape(i.idn), s["cell"]), i.serial,
                      Paragraph(escape(i.resource), s["cell"]), i.calibration_due.isoformat()])
@@ -224,16 +225,16 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
     story.append(Spacer(1, 1.5 * mm))
     rows: list[list[object]] = [["Step", "Measurement", "Value", "Unit", "Spec limit", "U (k = 2)",
                                  "Accepted", "Outcome"]]
-    style: list[tuple[object, ...]] = []
+    style: list[tuple[Any, ...]] = []
     outcome = len(rows[0]) - 1
     for r, m in enumerate(record.measurements, start=1):
         lim = m.limit
         cells = (m.step, m.name, m.value_text(), m.unit, _unbroken_sign(lim.spec_text()),
                  lim.uncertainty_text(), lim.acceptance_text())
-        rows.append([Paragraph(escape(c), s["small"]) for c in cells] + [m.outcome])
+        rows.append([Paragraph(escape(str(c)), s["small"]) for c in cells] + [m.outcome])
         style.append(("TEXTCOLOR", (outcome, r), (outcome, r), OUTCOME_COLOURS[m.outcome]))
         style.append(("FONT", (outcome, r), (outcome, r), BOLD, 7))
-    rows[0] = [Paragraph(f"<b>{escape(h)}</b>", s["small"]) for h in rows[0]]  # wrap, never overlap
+    rows[0] = [Paragraph(f"<b>{escape(str(h))}</b>", s["small"]) for h in rows[0]]  # wrap, never overlap
     # a 16-character serial fits whole as a value and after "= " (the SPEC's serial length)
     table = _grid(rows, [23.5 * mm, 41 * mm, 27 * mm, 6.5 * mm, 29.5 * mm, 12 * mm, 26 * mm,
                          14.5 * mm], size=7)
@@ -330,7 +331,7 @@ def _fixed_canvas(record: Record) -> type[Canvas]:
     class FixedCanvas(Canvas):
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # Canvas's own page reset: not in the stubs
 
         def save(self) -> None:
             n = len(self._pages)
@@ -347,10 +348,10 @@ def _fixed_canvas(record: Record) -> type[Canvas]:
         def __init__(self, *args: object, **kwargs: object) -> None:
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
             self._pages: list[dict[str, object]] = []
-            doc = self._doc
+            doc = self._doc  # type: ignore[attr-defined]  # the canvas's document: not in the stubs
             stamp = TimeStamp(invariant=True)
             stamp.t = epoch
-            stamp.lt = tuple(record.started_at.astimezone(UTC).timetuple())
+            stamp.lt = record.started_at.astimezone(UTC).timetuple()   # as reportlab's own gmtime()
             stamp.YMDhms, stamp.dhh, stamp.dmm = stamp.lt[:6], 0, 0
             doc._timeStamp = stamp
             doc.signature = hashlib.md5(b"a reportlab document" + ascii(epoch).encode(),
@@ -369,7 +370,7 @@ def certificate_bytes(record: Record, record_sha256: str, record_file: str = "")
         buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=16 * mm,
         bottomMargin=16 * mm, title=f"{record.serial} {PLAN_TITLES.get(record.plan, record.plan)}",
         author=f"station {record.station.id}", subject=f"{record.serial} {verdict}",
-        keywords=qr_payload(record, record_sha256), creator="vstation reports",
+        keywords=[qr_payload(record, record_sha256)], creator="vstation reports",
         invariant=1,
     )
 

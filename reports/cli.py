@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from reports.store import Store
 
 DEFAULT_RESULTS = Path("results")
 
@@ -37,14 +40,14 @@ def _since(text: str | None) -> datetime | None:
         raise typer.BadParameter(f"--since {text!r}: give a date such as 2026-01-31") from None
 
 
-def _cell(x: object) -> str:
+def _cell(x: Any) -> str:
     """A table cell: "—" for a missing value (None, NaN, NaT), never "nan"."""
     import pandas as pd
 
     if x is None:
         return "—"
     try:
-        if pd.isna(x):  # type: ignore[arg-type]
+        if pd.isna(x):
             return "—"
     except (TypeError, ValueError):   # a list or another non-scalar
         pass
@@ -62,7 +65,7 @@ def _store_file(db: str | None, results: Path) -> Path | None:
     return None
 
 
-def _open_existing_store(db: str | None, results: Path):  # type: ignore[no-untyped-def]
+def _open_existing_store(db: str | None, results: Path) -> Store:
     """The store a report reads, never a new one: a report of a folder without a store
     says so (exit 1) and creates nothing; an unusable database is exit 3."""
     from reports.store import StoreUnavailable, open_store
@@ -233,6 +236,7 @@ def register(app: typer.Typer) -> None:
         for col in ("#", "started (UTC)", "plan", "station", "operator", "verdict",
                     "first failure", "cycle s", "run"):
             table.add_column(col)
+        r: Any   # a DataFrame row: its fields have no static type
         for r in runs.sort_values("retest_index").itertuples():
             why = next((_cell(x) for x in (r.failure_measurement, r.failure_message)
                         if _cell(x) not in ("—", "")), "—")
@@ -247,6 +251,7 @@ def register(app: typer.Typer) -> None:
             for col in ("#", "step", "measurement", "value", "unit", "outcome"):
                 mt.add_column(col)
             index = runs.set_index("run_id").retest_index
+            m: Any   # a DataFrame row
             for m in meas.itertuples():
                 mt.add_row(_cell(index[m.run_id]), _cell(m.step), _cell(m.name), _cell(m.value),
                            _cell(m.unit) if _cell(m.value) != "—" else "", _cell(m.outcome))

@@ -97,13 +97,13 @@ def _type_name(v: object) -> str:
 
 def _row(r: Record, seq: int, m: Measurement) -> dict[str, object]:
     v = m.value
-    numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+    value_num = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
     return {
         "run_id": r.run_id, "serial": r.serial, "model": r.model, "plan": r.plan,
         "station": r.station.id, "retest_index": r.retest_index, "verdict": r.verdict or "",
         "seq": seq, "step": m.step, "name": m.name, "unit": m.unit, "outcome": m.outcome,
         "value_text": _value_text(v), "value_type": _type_name(v),
-        "value_num": float(v) if numeric else None, "comparison": m.limit.comparison,
+        "value_num": value_num, "comparison": m.limit.comparison,
         "low": m.limit.low, "high": m.limit.high, "uncertainty": m.limit.uncertainty,
         "accept_low": m.limit.accept_low, "accept_high": m.limit.accept_high,
         "expect": _value_text(m.limit.expect),

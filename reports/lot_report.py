@@ -9,8 +9,9 @@ import base64
 import html
 import io
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -23,6 +24,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
 
 from reports.analytics import D2, MIN_N, LotSummary
 from reports.exports import atomic_write
@@ -62,6 +64,7 @@ def headline_rows(s: LotSummary) -> list[tuple[str, str]]:
 
 def pareto_rows(s: LotSummary) -> list[list[str]]:
     rows = [["Measurement", "Step", "FAIL", "ERROR", "Count", "Share", "Cumulative"]]
+    r: Any   # a DataFrame row: its fields have no static type
     for r in s.pareto.itertuples():
         rows.append([r.name, r.step, str(r.fail), str(r.error), str(r.count), pct(r.share),
                      pct(r.cumulative)])
@@ -76,6 +79,7 @@ def index_text(x: object, note: str) -> str:
 def capability_rows(s: LotSummary) -> list[list[str]]:
     rows = [["Measurement", "Model", "Unit", "n", "Mean", "σ overall", "σ within", "Low", "High",
              "Pp", "Ppk", "Cp", "Cpk", "FAIL", "Excluded"]]
+    r: Any   # a DataFrame row
     for r in s.capability.itertuples():
         rows.append([r.name, r.model, r.unit, str(r.n), num(r.mean), num(r.std),
                      num(r.std_within), num(r.low), num(r.high), index_text(r.pp, r.note_p),
@@ -94,6 +98,7 @@ CAPABILITY_NOTE = (
 
 def station_rows(s: LotSummary) -> list[list[str]]:
     rows = [["Station", "Runs", "PASS", "Pass rate", "Mean cycle time"]]
+    r: Any   # a DataFrame row
     for r in s.stations.itertuples():
         rows.append([r.station, str(r.runs), str(r.passed), pct(r.pass_rate), f"{num(r.cycle_s)} s"])
     return rows
@@ -127,6 +132,7 @@ def distribution_figures(s: LotSummary) -> Iterator[Figure]:
     for start in range(0, len(cap), PER_FIGURE):
         chunk = cap.iloc[start:start + PER_FIGURE]
         fig, axes = plt.subplots(2, 3, figsize=(7.0, 4.2), dpi=100)
+        row: Any   # a DataFrame row
         for ax, row in zip(axes.flat, chunk.itertuples(), strict=False):
             counts, edges = row.hist   # binned where computed (in SQL for a large lot)
             ax.stairs(counts, edges, fill=True, color="#4a6fa5")
@@ -231,7 +237,7 @@ def pdf_bytes(s: LotSummary) -> bytes:
     h1 = ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=15, leading=19)
     h2 = ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=11, leading=14, spaceBefore=6,
                         spaceAfter=3)
-    story: list[object] = [Paragraph(html.escape(s.title), h1), Spacer(1, 3 * mm)]
+    story: list[Flowable] = [Paragraph(html.escape(s.title), h1), Spacer(1, 3 * mm)]
     mark = simulated_text(s)
     if mark:
         story += [Paragraph(html.escape(mark), ParagraphStyle(
@@ -257,9 +263,9 @@ def pdf_bytes(s: LotSummary) -> bytes:
     return buf.getvalue()
 
 
-def _footer(s: LotSummary):  # type: ignore[no-untyped-def]
+def _footer(s: LotSummary) -> Callable[[Any, Any], None]:
     """Every page of a lot with simulated runs says SIMULATED at its foot."""
-    def draw(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+    def draw(canvas: Any, doc: Any) -> None:
         if s.simulated_runs:
             canvas.saveState()
             canvas.setFont(BOLD, 8)

@@ -119,7 +119,7 @@ def _stations(conn: sa.Connection, scope: list[Any],
     rows = conn.execute(sa.select(r.station_id, sa.func.count(), _count_if(r.verdict == "PASS"),
                                   sa.func.avg(r.duration_s))
                         .where(*scope).group_by(r.station_id)).all()
-    rows.sort(key=lambda x: x[0])
+    rows = sorted(rows, key=lambda x: x[0])
     stations = pd.DataFrame([(s, int(n), int(p), float(c) if c is not None else math.nan)
                              for s, n, p, c in rows], columns=["station", "runs", "passed", "cycle_s"])
     stations["pass_rate"] = stations["passed"] / stations["runs"]

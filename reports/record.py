@@ -14,7 +14,7 @@ import math
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -175,7 +175,7 @@ class Limit(_Model):
                 return f"~ /{self.pattern}/"
             case "in":
                 return "∈ {" + ", ".join(_num(a) for a in (self.allowed or [])) + "}"
-        return self.comparison  # pragma: no cover - Literal covers every case
+        assert_never(self.comparison)  # pragma: no cover - Literal covers every case
 
     def uncertainty_text(self) -> str:
         """U (k = 2) for people, ``—`` where there is none."""

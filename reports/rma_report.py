@@ -99,7 +99,7 @@ def _timeline(events: list[dict[str, str]]) -> Image | None:
     codes = list(dict.fromkeys(e["code"] for e in events))
     fig, ax = plt.subplots(figsize=(8, max(1.8, 0.8 + 0.25 * len(codes))))
     times = [datetime.fromisoformat(e["time"]) for e in events]
-    ax.scatter(times, [codes.index(e["code"]) for e in events], marker="|", s=120)
+    ax.scatter(times, [codes.index(e["code"]) for e in events], marker="|", s=120)  # type: ignore[arg-type]  # datetimes: matplotlib's unit converter
     ax.set_yticks(range(len(codes)), codes, fontsize=7)
     ax.set_title("event log as read at R03", fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
@@ -250,10 +250,11 @@ def report_bytes(record: Record, record_path: Path) -> bytes:
     mark = footer_mark(record.station.simulated).strip(" ·")
 
     def footer(canvas: Any, doc_: Any) -> None:   # a simulated run says so on every page
-        canvas.setFont(BOLD, 8)
-        canvas.drawString(15 * mm, 7 * mm, f"{record.serial} RMA diagnosis  ·  {mark}")
+        if mark:
+            canvas.setFont(BOLD, 8)
+            canvas.drawString(15 * mm, 7 * mm, f"{record.serial} RMA diagnosis  ·  {mark}")
 
-    doc.build(story, **({"onFirstPage": footer, "onLaterPages": footer} if mark else {}))
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
 
 

@@ -62,7 +62,7 @@ def read_certificate(path: str | Path) -> CertificateInfo:
     try:
         reader = pypdf.PdfReader(p)
         text = "\n".join(page.extract_text() or "" for page in reader.pages)
-        meta = reader.metadata or {}
+        meta: dict[Any, Any] = reader.metadata or {}
     except (OSError, pypdf.errors.PdfReadError) as exc:
         raise ValueError(f"{p}: cannot read the certificate: {exc}") from None
     sha = _TEXT_SHA.search(text)
@@ -97,6 +97,7 @@ def read_qr_matrices(path: str | Path) -> list[list[list[bool]]]:
         if contents is None:
             continue
         stream = ContentStream(contents, page.pdf)
+        squares: list[tuple[float, ...]]
         inside, n, size, squares = False, 0, 0.0, []
         for operands, op in stream.operations:
             if op == b"BDC" and operands and operands[0] == f"/{QR_TAG}":

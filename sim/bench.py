@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import can
+from can import BusABC
 
 from common.clock import VirtualClock, epoch_from_env
 from sim.pack import SimPack
@@ -86,7 +87,7 @@ class SimBench:
         self.ports: dict[str, Any] = {}
         self.instruments: Any = None
         self.can_channel = f"simbench-{uuid.uuid4().hex[:12]}"
-        self._pack_bus: can.BusABC | None = None
+        self._pack_bus: BusABC | None = None   # (``can`` is a parameter here)
         self.broadcaster: CanBroadcaster | None = None
         self.description: dict[str, Any] | None = None
         self._closed = False

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from common.clock import VirtualClock
 from sim.pack import SimPack
-from sim.pack.interface import LEDS
+from sim.pack.interface import LEDS, TerminalView
 from sim.pack.networks import CcCv, ConstantCurrent
 from sim.unit import default_unit
 
@@ -23,7 +23,7 @@ class _Bench:
         self.charger = CcCv(volts=56.0, amps=50.0, on=False)
         self.load = ConstantCurrent(0.0)
 
-    def __call__(self, view):  # type: ignore[no-untyped-def]
+    def __call__(self, view: TerminalView) -> float:
         return self.charger(view) + self.load(view)
 
 

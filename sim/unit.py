@@ -201,7 +201,7 @@ class TemperatureSensor(_Section):
 
 
 def _temp_sensors_model() -> type[BaseModel]:
-    fields = {
+    fields: dict[str, Any] = {
         name: (TemperatureSensor, Field(default_factory=TemperatureSensor, json_schema_extra={"unit": "-"}))
         for name in TEMPERATURE_SENSORS
     }
@@ -218,7 +218,7 @@ class SensorsSection(_Section):
     temperature: TemperatureSensors = Field(default_factory=TemperatureSensors)  # type: ignore[valid-type]
 
 
-_SCALE = {"ge": 0.2, "le": 5.0}
+_SCALE: dict[str, Any] = {"ge": 0.2, "le": 5.0}
 
 
 class TimingSection(_Section):
@@ -353,7 +353,8 @@ def _leds_model() -> type[BaseModel]:
         colour = (255, 0, 0) if name == "ALM" else (0, 255, 0)
         return Field(default_factory=lambda: LedSection(colour=colour), json_schema_extra={"unit": "-"})
 
-    return create_model("LedsSection", __base__=_Section, **{n: (LedSection, default(n)) for n in LEDS})
+    fields: dict[str, Any] = {n: (LedSection, default(n)) for n in LEDS}
+    return create_model("LedsSection", __base__=_Section, **fields)
 
 
 LedsSection = _leds_model()
@@ -395,7 +396,7 @@ class CanFrameSection(_Section):
 
 
 def _can_frames_model() -> type[BaseModel]:
-    fields = {
+    fields: dict[str, Any] = {
         name: (CanFrameSection, Field(default_factory=CanFrameSection, json_schema_extra={"unit": "-"}))
         for name in FRAME_NAMES
     }
@@ -777,7 +778,8 @@ def allowed_text(info: FieldInfo) -> str:
     base = _unwrap(tp)
     if typing.get_origin(base) is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(base))
-    lo = hi = None
+    lo: object = None
+    hi: object = None
     lo_op, hi_op = ">=", "<="
     for m in info.metadata:
         if isinstance(m, annotated_types.Ge):

@@ -8,10 +8,13 @@ makes its own keys trusted; anywhere else (the MES, an auditor) the public key p
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 Station = Annotated[Path | None, typer.Option(help="station file [default: stations/sim.toml]")]
 
@@ -35,7 +38,7 @@ def register(app: typer.Typer) -> None:
     keys_app = typer.Typer(help="The station's record-signing key.", no_args_is_help=True)
     app.add_typer(keys_app, name="keys")
 
-    def _load(station: Path | None):  # type: ignore[no-untyped-def]
+    def _load(station: Path | None) -> tuple[str, Path, Ed25519PublicKey]:
         from reports.signing import SigningKeyError, load_or_create
 
         station_id, path = _station_key(station)

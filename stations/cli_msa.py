@@ -216,7 +216,7 @@ def grr_command(*, parts: int, units: Sequence[Path], seed: int, model: str,
     from reports.msa.runs import RunSpec, run_folder
 
     console, err = _consoles()
-    files = [_station_file(s) for s in (stations or [None])]
+    files = [_station_file(s) for s in (stations or (None,))]
     _check_jobs(jobs, files)
     if repeats < 2:
         raise Refused(f"--repeats {repeats}: a gauge R&R needs at least 2 trials")
@@ -232,6 +232,7 @@ def grr_command(*, parts: int, units: Sequence[Path], seed: int, model: str,
         raise Refused(f"--alpha-interaction {alpha}: between 0 and 1")
     folder = _study_folder(out, "grr")
     part_files = _unit_files(units, parts, seed, model, folder)
+    specs: list[RunSpec]
     specs, cell = [], {}
     for trial in range(1, repeats + 1):
         for a, (file, op, label) in enumerate(appraisers):

@@ -257,6 +257,7 @@ class Station:
         if key not in self._pack_drivers:
             from drivers.pack import CanMonitor, ConsoleClient, Rs485Client
 
+            drv: Any   # one of the three (only the two serial ones have a port)
             p = self.pack_ports
             if key == "bms_can":
                 drv = CanMonitor.open(p["can"], self.clock)
@@ -309,7 +310,7 @@ class Station:
                     drv.close()
             for role in self.roles.values():
                 with contextlib.suppress(Exception):
-                    role.close()  # type: ignore[attr-defined]
+                    role.close()
             if self.sim is not None:
                 with contextlib.suppress(Exception):
                     self.sim.close()
@@ -390,9 +391,10 @@ def _options(config: StationFile, role: str) -> dict[str, Any]:
     opts = dict(config.instruments[role].options)
     fx = config.fixture
     if role == "daq":
-        heartbeat = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
+        heartbeat: dict[str, int] = {HEARTBEAT: fx.deadman.output} if fx.deadman is not None else {}
         card = fx.relays == "card"   # the relays on a relay card, the heartbeat on a DO bit
-        opts.update(outputs={**({} if card else fx.outputs), **heartbeat},
+        outputs: dict[str, int] = {} if card else {str(k): v for k, v in fx.outputs.items()}
+        opts.update(outputs={**outputs, **heartbeat},
                     relay_card=dict(fx.outputs) if card else {}, inputs=dict(fx.inputs),
                     channels=fx.channels.model_dump(),
                     shunt=fx.shunt.model_dump() if fx.shunt is not None else None,
@@ -446,8 +448,8 @@ def open_station(
         share_roles(station)   # a slot's shared instruments (the chamber): one slot at a time
         _leave_stale_test_mode(station)
         station.safe_state()
-        for role in station.watchdog_roles():
-            role.arm_watchdog(config.watchdog_s)
+        for instrument in station.watchdog_roles():
+            instrument.arm_watchdog(config.watchdog_s)
         feed_ports(station)
         arm_deadman(station)
         # after the first heartbeat: a dead station's relay that dropped while this one

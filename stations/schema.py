@@ -11,7 +11,7 @@ import math
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -30,7 +30,7 @@ from drivers.instruments.registry import DIALECTS, get_dialect
 from drivers.instruments.roles import LED_NAMES, ROLE_KEYS
 from drivers.instruments.transport import SERIAL_ADDRESS, VISA_RESOURCE
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 #: In a simulated station file, the address that means "the in-process bench's instrument".
 SIM_ADDRESS = "sim"
 OUTPUT_NAMES = ("power", "sw", "breaker", "in1")

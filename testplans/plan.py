@@ -76,7 +76,7 @@ def _measured_names(path: Path) -> tuple[str | re.Pattern[str], ...]:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 out.append(arg.value)
             elif isinstance(arg, ast.JoinedStr):
-                parts = [re.escape(v.value) if isinstance(v, ast.Constant) else "[a-z0-9_]+"
+                parts = [re.escape(str(v.value)) if isinstance(v, ast.Constant) else "[a-z0-9_]+"
                          for v in arg.values]
                 out.append(re.compile("".join(parts)))
     return tuple(out)

@@ -54,7 +54,7 @@ class Daq(Role):
         super().__init__(transport, **kwargs)
         unknown = set(self.calibration_offsets) - set(DAQ_FUNCTIONS)
         if unknown:
-            self.close()  # type: ignore[attr-defined]  # the LineInstrument's
+            self.close()
             raise ValueError(f"{self.name}: calibration offsets for {sorted(unknown)}: this role "
                              f"measures {', '.join(DAQ_FUNCTIONS)}")
 
@@ -210,7 +210,7 @@ class Daq(Role):
         card = self.relay_card
         if name in card:
             self._switch_channels([card[name]], on)
-            self._card = {*self._card, name} if on else self._card - {name}
+            self._card = frozenset({*self._card, name}) if on else self._card - {name}
             return
         bits = self.output_bits
         if name not in bits:

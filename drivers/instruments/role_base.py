@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from common.clock import Clock
 from drivers.instruments.envelope import Envelope
@@ -44,6 +44,13 @@ class Role(ABC):
         self.clock = clock
         self.options = dict(options or {})
         super().__init__(transport, name=name)  # type: ignore[call-arg]  # the LineInstrument
+
+    if TYPE_CHECKING:   # the instrument side's, for the type checker only: at run time a
+        # method here would come before the LineInstrument's in a dialect's bases
+        @abstractmethod
+        def identify(self) -> str: ...
+        @abstractmethod
+        def close(self) -> None: ...
 
     @abstractmethod
     def safe_state(self) -> None:

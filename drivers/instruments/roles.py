@@ -11,14 +11,15 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from drivers.instruments.daq_capture import DaqCapture
 from drivers.instruments.daq_role import DAQ_FUNCTIONS, Daq
 from drivers.instruments.load_capture import capture_grid
 from drivers.instruments.role_base import Role
 
-LED_NAMES: tuple[str, ...] = ("RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4")
+LedName = Literal["RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4"]
+LED_NAMES: tuple[LedName, ...] = ("RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4")
 
 
 # ---------------------------------------------------------------------------------------
@@ -277,6 +278,7 @@ class LedAnalyser(Role):
 
     role = "leds"
     transport_kind = "serial"
+    _sequence_end: float | None   # set by start_sequence()
 
     @property
     def fibres(self) -> dict[str, int]:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    from pyvisa.resources import MessageBasedResource
 
 #: VISA resource strings the station accepts (LAN socket/INSTR, GPIB, USB, serial).
 VISA_RESOURCE = re.compile(
@@ -52,7 +55,8 @@ class VisaTransport:
         # the manager would close every other instrument's session, so only the resource
         # is ever closed here
         self._rm = visa_resource_manager(backend)
-        self._res = self._rm.open_resource(resource)
+        # every resource VISA_RESOURCE accepts (SOCKET, INSTR, ASRL) is message-based
+        self._res = cast("MessageBasedResource", self._rm.open_resource(resource))
         self._res.read_termination = "\n"
         self._res.write_termination = "\n"
         self._res.timeout = timeout_ms
@@ -65,12 +69,13 @@ class VisaTransport:
         from pyvisa import constants
 
         try:
-            self._res.set_visa_attribute(constants.VI_ATTR_TCPIP_NODELAY, constants.VI_TRUE)
+            self._res.set_visa_attribute(constants.ResourceAttribute.tcpip_nodelay, constants.VI_TRUE)
             return
         except Exception:  # pyvisa-py 0.7/0.8 wires this attribute's setter to the wrong method
             pass
         with contextlib.suppress(Exception):
-            session = self._res.visalib.sessions[self._res.session]
+            visalib: Any = self._res.visalib   # pyvisa-py's own library: its sessions table
+            session = visalib.sessions[self._res.session]
             session._set_tcpip_nodelay(constants.ResourceAttribute.tcpip_nodelay, True)
 
     def set_terminations(self, write: str, read: str) -> None:

@@ -112,7 +112,7 @@ def anova_table(df: pd.DataFrame) -> dict[str, tuple[int, float]]:
     appendix A): part, appraiser, interaction, error (checked against statsmodels' OLS
     ANOVA in tests/msa)."""
     cube = df.pivot_table(index="part", columns="appraiser", values="value",
-                          aggfunc=list).map(np.asarray)
+                          aggfunc=list).map(np.asarray)  # type: ignore[arg-type]  # valid pandas; not in its stubs
     y = np.stack([np.stack(list(row)) for row in cube.to_numpy()])   # part × appraiser × trial
     p, o, r = y.shape
     grand = y.mean()

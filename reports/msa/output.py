@@ -99,7 +99,7 @@ class Doc:
             col_widths = [w * self.width for w in widths]
             cells = [[Paragraph(html.escape(c), cell) for c in row] for row in rows]
         t = Table(cells, repeatRows=1, colWidths=col_widths)
-        style = [
+        style: list[tuple[Any, ...]] = [
             ("FONT", (0, 0), (-1, -1), SANS, size),
             ("FONT", (0, 0), (-1, 0), BOLD, size),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),

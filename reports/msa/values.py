@@ -59,8 +59,8 @@ def numeric_series(records: Sequence[Record]) -> dict[str, Series]:
                 out[m.name] = Series(m.name, m.unit, m.limit.comparison, m.limit.low, m.limit.high)
     for name, s in out.items():
         for r in records:
-            m = next((x for x in r.measurements if x.name == name), None)
-            s.values.append(measured_value(m) if m is not None else None)
+            hit = next((x for x in r.measurements if x.name == name), None)
+            s.values.append(measured_value(hit) if hit is not None else None)
     return out
 
 

@@ -108,7 +108,7 @@ def _configure_sqlite(engine: sa.Engine, immediate: bool) -> None:
     processes sharing one file queue for the write lock instead of failing on upgrade."""
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.sqlite
 
 from reports.record import (
     Attachment,
@@ -413,14 +414,14 @@ def _run_values(r: Record) -> dict[str, Any]:
 
 def _measurement_values(m: Measurement) -> dict[str, Any]:
     v = m.value
-    numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+    value_num = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
     return {
         "name": m.name, "step": m.step, "unit": m.unit, "description": m.description,
         "comparison": m.limit.comparison, "low": m.limit.low, "high": m.limit.high,
         "expect": m.limit.expect, "pattern": m.limit.pattern, "allowed": m.limit.allowed,
         "uncertainty": m.limit.uncertainty, "accept_low": m.limit.accept_low,
         "accept_high": m.limit.accept_high, "critical": m.critical, "outcome": m.outcome, "value": v,
-        "value_num": float(v) if numeric else None, "message": m.message, "t": m.t,
+        "value_num": value_num, "message": m.message, "t": m.t,
         "taken_at": m.taken_at,
     }
 

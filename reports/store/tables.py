@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -52,6 +52,8 @@ class ExactJSON(sa.types.TypeDecorator[Any]):
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: ExactJSON}
+    if TYPE_CHECKING:   # every model here is declared with its columns: a Table
+        __table__: ClassVar[sa.Table]
 
 
 class Station(Base):

@@ -9,8 +9,10 @@ arrived, so idle time costs nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from common.clock import EventHandle, VirtualClock
 from sim.instruments.scpi import ScpiDevice, ScpiError, boolean, number
@@ -130,7 +132,7 @@ def watlow_device(ch: SimChamber, *, unit: str = "C", fahrenheit_only: bool = Fa
     firmware that keeps the link in °F. There is no error queue in the list; the sim keeps
     its own but nothing needs it."""
     dev = ScpiDevice(f"Watlow Electric,F4T,{ch.serial},4.0.1")
-    state = {"unit": "F" if fahrenheit_only else unit, "outputs": 0}
+    state: dict[str, Any] = {"unit": "F" if fahrenheit_only else unit, "outputs": 0}
 
     def to_c(value: float) -> float:
         return (value - 32) * 5 / 9 if state["unit"] == "F" else value
@@ -154,6 +156,9 @@ def watlow_device(ch: SimChamber, *, unit: str = "C", fahrenheit_only: bool = Fa
     def output_on(n: int) -> bool:
         return ch.mode == "run" if n == 1 else bool(state["outputs"] >> n & 1)
 
+    def output_state(n: int, _: str) -> str:
+        return "ON" if output_on(n) else "OFF"
+
     dev.add("UNIT:TEMPerature", set_unit)
     dev.add("UNIT:TEMPerature?", lambda _: str(state["unit"]))
     dev.add("[SOURce:]CLOop1:SPOint",
@@ -161,6 +166,6 @@ def watlow_device(ch: SimChamber, *, unit: str = "C", fahrenheit_only: bool = Fa
     dev.add("[SOURce:]CLOop1:SPOint?", lambda _: f"{from_c(ch.setpoint):.1f}")
     dev.add("[SOURce:]CLOop1:PVALue?", lambda _: f"{from_c(ch.update()):.2f}")
     for n in range(1, 8):
-        dev.add(f"OUTPut{n}:STATe", lambda a, n=n: set_output(n, a))
-        dev.add(f"OUTPut{n}:STATe?", lambda _, n=n: "ON" if output_on(n) else "OFF")
+        dev.add(f"OUTPut{n}:STATe", functools.partial(set_output, n))
+        dev.add(f"OUTPut{n}:STATe?", functools.partial(output_state, n))
     return dev

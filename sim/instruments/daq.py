@@ -26,6 +26,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from common.clock import EventHandle, VirtualClock
 from sim.instruments.daq_scan import (
@@ -47,10 +48,10 @@ SMOKE_BIT = 3
 #: (stations/sim-cert.toml ``cell_tc``, ``case_tc``). The twin's cells and case are one
 #: thermal node (sim/pack/thermal.py), so both read it, with the thermocouple's offset.
 PACK_TCS = {"cell_tc": 105, "case_tc": 106}
-CHANNELS = {"pack_voltage": 101, "ambient_tc": 102, "tc_type": "K", "ambient_rtd": 103,
+CHANNELS: dict[str, Any] = {"pack_voltage": 101, "ambient_tc": 102, "tc_type": "K", "ambient_rtd": 103,
             "digital_in": 301, "digital_out": 302}
 #: The fixture's 4-terminal shunt in the pack's negative lead (100 A / 50 mV), on DCV 104.
-SHUNT = {"channel": 104, "ohm": 0.0005}
+SHUNT: dict[str, Any] = {"channel": 104, "ohm": 0.0005}
 SHUNT_NOISE_V = 1e-6
 #: The modules in the simulated DAQ's slots (what the station file's options.modules says).
 MODULES = {1: "DAQM900A", 3: "DAQM907A"}

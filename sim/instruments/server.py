@@ -46,7 +46,8 @@ class LineServer(LoopbackTcpServer):
         self._eol = answer_eol.encode("ascii")
         self.received: list[str] = []
         #: What each command costs on the real instrument (None: nothing), paid on ``clock``.
-        self._timing, self._clock = (timing, clock) if clock is not None else (None, None)
+        self._timing: CommandTime | None = timing if clock is not None else None
+        self._clock: Any = clock
         self._owed = 0.0          # writes' costs, paid before the next query is answered
         self.muted = False
         #: Fault injection: ``rewrite(line, answer) -> answer`` sees every command and the

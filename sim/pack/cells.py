@@ -61,7 +61,7 @@ class CellString:
         if dt <= 0:
             return
         if self.bleeding:
-            charge = (current - self.bleed_a) * dt
+            charge: np.ndarray | float = (current - self.bleed_a) * dt
         else:
             charge = current * dt
         self.soc = self.soc + charge * self._inv_capacity - self.self_discharge * dt
@@ -70,7 +70,7 @@ class CellString:
         else:
             target = current * self.rc_r
             if self._same_tau:
-                k = math.exp(-dt / self._tau0)
+                k: np.ndarray | float = math.exp(-dt / self._tau0)
             else:
                 k = np.exp(-dt / self.rc_tau)
             self.v_rc = target + (self.v_rc - target) * k

@@ -195,7 +195,10 @@ class SimPackApi(Protocol):
 
     clock: VirtualClock
     identity: Identity
-    bms: BmsFirmwareApi
+
+    @property
+    def bms(self) -> BmsFirmwareApi:
+        """The firmware (read-only: a pack's own implementation of it)."""
 
     # terminals
     def set_network(self, network: TerminalNetwork | None) -> None:

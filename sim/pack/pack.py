@@ -513,7 +513,7 @@ class SimPack:
 
     def led_colour(self, led: str) -> tuple[int, int, int]:
         self._led(led)
-        return tuple(getattr(self.unit.leds, led).colour)  # type: ignore[return-value]
+        return tuple(getattr(self.unit.leds, led).colour)
 
     def led_intensity(self, led: str) -> float:
         self._led(led)

@@ -53,7 +53,7 @@ class Sensors:
 
     def temps(self, board: float, cells: float, mosfet: float) -> tuple[float, ...]:
         o = self.t_offset
-        out = (board + o[0], cells + o[1], cells + o[2], cells + o[3], cells + o[4], mosfet + o[5])
+        out: tuple[float, ...] = (board + o[0], cells + o[1], cells + o[2], cells + o[3], cells + o[4], mosfet + o[5])
         if any(s is not None for s in self.t_stuck):
             out = tuple(v if s is None else s for v, s in zip(out, self.t_stuck, strict=True))
         return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 V = TypeVar("V", bound=Hashable)
 
@@ -80,7 +80,7 @@ class Timeline(Generic[V]):
 
 
 # An LED pattern: ("const", on) or ("blink", on_s, off_s) starting "on" where it begins.
-Pattern = tuple[str, float, float] | tuple[str, bool]
+Pattern = tuple[Literal["blink"], float, float] | tuple[Literal["const"], bool]
 
 OFF: Pattern = ("const", False)
 ON: Pattern = ("const", True)

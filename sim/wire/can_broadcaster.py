@@ -11,6 +11,7 @@ give a frame its own period, drop it or send it with a wrong DLC
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ class CanBroadcaster:
         if not self._handles:
             for group_period, ids in self.groups:
                 self._handles.append(self.clock.call_every(
-                    group_period, lambda t, ids=ids: self._tick(t, ids), first=self._first))
+                    group_period, functools.partial(self._tick, ids=ids), first=self._first))
         return self
 
     def stop(self) -> None:

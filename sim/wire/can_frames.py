@@ -49,9 +49,10 @@ def frame_signals(s: BmsSnapshot, module_count: int = 1,
                   name: str = MANUFACTURER_CAN_NAME) -> dict[int, dict[str, float]]:
     """Physical signal values of each BMS frame, keyed by CAN ID (the name frame: one
     ``CharN`` per byte of ``name``, at most 8)."""
-    alarms = {
+    alarms: dict[str, float] = {
         name: int(any(c in s.protections for c in conds)) for name, conds in _PROT_BITS.items()
-    } | {
+    }
+    alarms |= {
         name: int(any(c in s.alarms for c in conds)) for name, conds in _WARN_BITS.items()
     }
     alarms |= {"WarnInternalCommFail": 0, "ModuleCount": module_count,

@@ -11,6 +11,7 @@ import contextlib
 import select
 import socket
 import threading
+from typing import Self
 
 
 class LoopbackTcpServer:
@@ -33,7 +34,7 @@ class LoopbackTcpServer:
         self._accept = threading.Thread(target=self._accept_loop, name=f"{name}-accept",
                                         daemon=True)
 
-    def start(self) -> LoopbackTcpServer:
+    def start(self) -> Self:
         self._accept.start()
         return self
 

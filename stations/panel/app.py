@@ -39,7 +39,8 @@ class Broadcast:
         self._lock = threading.Lock()
 
     def add(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]:
-        client = (asyncio.get_running_loop(), asyncio.Queue())
+        client: tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]] = (
+            asyncio.get_running_loop(), asyncio.Queue())
         with self._lock:
             self._clients.add(client)
         return client

@@ -52,7 +52,7 @@ def clause_verdicts(rows: Iterable[dict[str, Any]], measurements: Iterable[Any],
         by_step.setdefault(m.step, []).append(m)
     out = []
     for row in rows:
-        base = {k: _text(row, k) for k in ("id", "clause", "edition", "required", "applied",
+        base: dict[str, Any] = {k: _text(row, k) for k in ("id", "clause", "edition", "required", "applied",
                                            "deviation")}
         if "fixed" in row:
             out.append(ClauseVerdict(**base, verdict=_text(row, "fixed"), reason=_text(row, "reason")))

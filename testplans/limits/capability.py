@@ -98,8 +98,8 @@ def capability_markdown(station: StationFile, station_name: str, plan: str = "eo
         "",
     ]
     for key, models_ in tables.items():
-        names = ", ".join(f"{MODELS[m].name} (`{m}`)" if m in MODELS else m for m in models_)
-        lines += [f"## {names}", "", *key, "", "Above the rule of ten, and why:", "",
+        heading = ", ".join(f"{MODELS[m].name} (`{m}`)" if m in MODELS else m for m in models_)
+        lines += [f"## {heading}", "", *key, "", "Above the rule of ten, and why:", "",
                   *_above(per_model[models_[0]]), ""]
     lines += ["## Budgets on this station", "",
               "Each contribution's standard uncertainty u in the measurement's unit; "

@@ -51,4 +51,4 @@ class Outputs(NamedTuple):
     @property
     def power_key(self) -> tuple[bool, bool, bool, bool]:
         """What the terminal current depends on: the pack re-solves until it is stable."""
-        return self[:4]  # type: ignore[return-value]
+        return self[:4]

@@ -108,9 +108,9 @@ class Firmware:
                 when = t + max((d.release_delay if d.active else d.delay) - d.acc, 0.0)
                 if best is None or when < best:
                     best = when
-        for when in self._scheduled(t):
-            if when is not None and when > t - EPS and (best is None or when < best):
-                best = when
+        for due in self._scheduled(t):
+            if due is not None and due > t - EPS and (best is None or due < best):
+                best = due
         return best
 
     def _scheduled(self, t: float) -> list[float | None]:
