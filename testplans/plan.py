@@ -33,6 +33,9 @@ class PlanDefinition:
     conditions: type[BaseModel]
     state: type[Any]
     module: str   # the pytest module of its steps
+    #: the instrument roles its steps use: a station file may leave the others out, and
+    #: one of these missing is refused before anything is switched on (None: every role)
+    roles: tuple[str, ...] | None = None
 
     @property
     def path(self) -> Path:

@@ -6,4 +6,5 @@ from testplans.eol.state import EolState
 from testplans.plan import PlanDefinition
 
 PLAN = PlanDefinition(name="eol", conditions=EolConditions, state=EolState,
-                      module="testplans.eol.test_eol")
+                      module="testplans.eol.test_eol",
+                      roles=("load", "supply", "daq", "leds", "safety"))   # no chamber: bench ambient

@@ -7,4 +7,5 @@ from testplans.rma.conditions import RmaConditions
 from testplans.rma.state import RmaState
 
 PLAN = PlanDefinition(name="rma", conditions=RmaConditions, state=RmaState,
-                      module="testplans.rma.test_rma")
+                      module="testplans.rma.test_rma",
+                      roles=("load", "supply", "daq", "safety"))

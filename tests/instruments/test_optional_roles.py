@@ -54,3 +54,20 @@ def test_a_needed_role_missing_is_refused_by_name_before_the_bench_starts(tmp_pa
 def test_without_a_declaration_every_role_is_needed(tmp_path: Path) -> None:
     with pytest.raises(MissingRoles, match=r"instruments\.leds"):
         open_station(_without(tmp_path, "leds"))
+
+
+def test_a_plan_runs_on_a_station_file_with_only_the_roles_it_declares(tmp_path: Path) -> None:
+    """The EOL plan declares no chamber (bench ambient): a file without one runs it and
+    PASSes; a file without the LED analyser it does need is refused, naming the key."""
+    from fixtures.engine import RunRequest, execute
+    from testplans.eol import PLAN
+
+    assert PLAN.roles is not None and "chamber" not in PLAN.roles
+    result = execute(RunRequest(plan="eol", serial="PV5S260100000013",
+                                station_file=_without(tmp_path, "chamber"), out_dir=tmp_path / "a"))
+    assert result.record is not None and result.record.verdict == "PASS", result.record
+    assert "chamber" not in {i.role for i in result.record.instruments}
+    (tmp_path / "b").mkdir()
+    refused = execute(RunRequest(plan="eol", serial="PV5S260100000013",
+                                 station_file=_without(tmp_path / "b", "leds"), out_dir=tmp_path / "b"))
+    assert refused.exit_code == 3 and "instruments.leds" in (refused.refused or ""), refused
