@@ -173,7 +173,7 @@ class Firmware:
             self.idle_since = t
         self.gauge.judge(t, m, self.lim)
         self.balancer.judge(m)
-        self.heater.judge(m, charger_present, self.lim)
+        self.heater.judge(m, charger_present or self._heater_charger(m), self.lim)
         self.limits.update(m, self.lim, taper=self.gauge.taper, fully_charged=self.gauge.fully_charged,
                            charge_fet=self._charge_fet, discharge_fet=self._discharge_fet)
         if self.state == "on" and self.mode == "standby":
@@ -204,6 +204,15 @@ class Firmware:
         return Outputs(self._charge_fet, self._discharge_fet, self._heater_on(),
                        self.charger_present, self.balancer.mask, self.balancer.any,
                        self._relays())
+
+    def _heater_charger(self, m: Readings) -> bool:
+        """A charger smaller than the heater's draw, seen while the heater runs: the shunt
+        reads the charger's current less the element's, so the firmware adds its element's
+        nominal draw back (P / pack voltage). Without it the heater would switch off, the
+        shunt then see the charger, the heater come on again: a cycle at every step."""
+        if not self.heater.auto or m.pack <= 1.0:
+            return False
+        return m.current + self.unit.heater.power_w / m.pack > self._fw.charger_current_a
 
     def _heater_on(self) -> bool:
         if self.state not in _RUNNING:
