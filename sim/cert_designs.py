@@ -67,10 +67,17 @@ DESIGNS: tuple[CertDesign, ...] = (
 )
 
 
-def design_unit(design: CertDesign, serial: str) -> Any:
-    from sim.unit import default_unit, with_changes
+STATION = Path(__file__).resolve().parent.parent / "stations" / "sim-cert.toml"
 
-    return with_changes(default_unit(design.model, serial), design.changes)
+
+def design_unit(design: CertDesign, serial: str) -> Any:
+    """The cert bench's golden unit (its ``[bench] unit_changes``: the as-built cells) with
+    the design's one change on top."""
+    from sim.unit import default_unit, with_changes
+    from stations.schema import load_station_file
+
+    bench = load_station_file(STATION).bench.unit_changes
+    return with_changes(default_unit(design.model, serial), {**bench, **design.changes})
 
 
 def run_design(design: CertDesign, out: Path, *, short: bool = False) -> dict[str, str]:
@@ -83,7 +90,7 @@ def run_design(design: CertDesign, out: Path, *, short: bool = False) -> dict[st
     serial = default_serial(design.model, 13)
     unit_file = out / f"{design.id}.toml"
     write_unit(design_unit(design, serial), unit_file)
-    station = Path(__file__).resolve().parent.parent / "stations" / "sim-cert.toml"
+    station = STATION
     select = ["-k", " or ".join(design.steps)] if short and design.steps else []
     result = execute(RunRequest(plan="cert", serial=serial, station_file=station, out_dir=out,
                                 unit_file=unit_file, fixtures=design.fixtures), select=select)
