@@ -64,6 +64,14 @@ DESIGNS: tuple[CertDesign, ...] = (
                "heater 100 W: below 10 K/h at −10 °C"),
     CertDesign("no-sleep", {"firmware.sleep_idle_h": 48.0}, frozenset({"C14"}),
                "sleeps after 48 h idle, not 24 h"),
+    CertDesign("cell-ov-late", {"parameters.cell_ov_prot_mv": 3750}, frozenset({"C02", "C05b"}),
+               "cell over-voltage protection at 3.75 V: balanced cells stop on pack OV, a group "
+               "ahead passes U_ulc", steps=("c01", "c02", "c05b"), fixtures=("prepared_sample",)),
+    CertDesign("no-lock", {"firmware.system_lock": False}, frozenset({"C12"}),
+               "no system lock", steps=("c01", "c02", "c12"), fixtures=("prepared_sample",)),
+    CertDesign("late-balancing", {"firmware.balance_start_mv": 3600}, frozenset({"C13"}),
+               "balancing starts at 3.60 V, not 3.40 V", steps=("c01", "c02", "c13"),
+               fixtures=("prepared_sample",)),
 )
 
 

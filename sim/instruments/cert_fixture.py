@@ -79,11 +79,12 @@ class CertFixture:
     def set(self, name: str, on: bool) -> None:
         self.pack.sync()
         self.commanded[name] = bool(on)
-        for n in RELAYS:   # the interlock: a coil is fed only while the other is open
-            other = next(o for o in RELAYS if o != n)
+        for n in RELAYS:   # a relay no longer commanded opens first ...
             if not self.commanded[n]:
                 self.closed[n] = False
-            elif not self.closed[other]:
+        for n in RELAYS:   # ... then the interlock: a coil is fed only while the other is open
+            other = next(o for o in RELAYS if o != n)
+            if self.commanded[n] and not self.closed[other]:
                 self.closed[n] = True
         self.pack.set_tap_network(TAP_CELL, self._tap if self.closed["cell_taps"] else None)
         self.pack.inputs_changed()

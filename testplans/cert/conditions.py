@@ -99,6 +99,8 @@ class CertConditions(BaseModel):
     lock_near_v: float = Field(gt=0)
     lock_poll_s: float = Field(gt=0)
     lock_timeout_s: float = Field(gt=0)
+    lock_beyond_v: float = Field(gt=0)
+    lock_hold_s: float = Field(gt=0)
     lock_probe_voltage_v: float = Field(gt=0)
     lock_probe_current_a: float = Field(gt=0)
     probe_flow_a: float = Field(gt=0)

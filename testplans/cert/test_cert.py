@@ -617,8 +617,12 @@ def test_c12_system_lock(step, station, supply, daq, bms, clock, cond: CertCondi
         taps.drive(cond.tap_sink_v, cond.tap_current_a, cond.tap_current_a)
         watch.wait(lambda r: min(r.cell_voltages_v) <= cond.lock_near_v, cond.lock_timeout_s,
                    cond.tap_poll_s, trace, lambda: {"tap_a": taps.current_a()})
-        locked = watch.wait(lambda r: "system_lock" in bms.protection_status()[0],
+        def lock(r: Any) -> bool:
+            return "system_lock" in bms.protection_status()[0]
+
+        locked = watch.wait(lambda r: lock(r) or min(r.cell_voltages_v) <= cond.lock_beyond_v,
                             cond.lock_timeout_s, cond.lock_poll_s, trace, lambda: {"tap_a": taps.current_a()})
+        locked = watch.wait(lock, cond.lock_hold_s, cond.lock_poll_s, trace, lambda: {"tap_a": taps.current_a()})
     drawn_s = clock.now() - started
     keep(step, trace, "C12 one group drawn through its taps to the system lock")
     try:
