@@ -52,7 +52,7 @@ def test_a_tap_set_point_beyond_the_hard_abort_is_refused_before_anything_is_wri
     with open_station(STATION) as st:
         supply = st.sim.instruments.supply
         sent = len(supply.received)
-        with pytest.raises(ValueError, match="cell taps: 3.9 V"):
+        with pytest.raises(ValueError, match=r"cell taps: 3\.9 V"):
             CellTaps(st, 3.811).drive(3.9, 5.0, 5.0)
         assert len(supply.received) == sent
 
