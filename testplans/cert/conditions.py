@@ -96,6 +96,9 @@ class CertConditions(BaseModel):
     tap_ahead_ah: float = Field(gt=0)
     tap_low_ah: float = Field(gt=0)
     tap_poll_s: float = Field(gt=0)
+    tap_floor_v: float = Field(gt=0)
+    tap_ceiling_v: float = Field(gt=0)
+    room_min_c: float
     lock_near_v: float = Field(gt=0)
     lock_poll_s: float = Field(gt=0)
     lock_timeout_s: float = Field(gt=0)

@@ -226,14 +226,27 @@ def _taps(station, cond: CertConditions) -> Any:
     return CellTaps(station, cond.abort_cell_v)
 
 
-def _tap_for(taps: Any, watch: Watch, clock, cond: CertConditions, volts: float,
-             seconds: float) -> None:
-    """The supply on the group's taps at ``volts`` (source or sink at ``tap_current_a``)
-    for ``seconds`` of station time, the hard aborts watched; output off and relay open after."""
+def _tap_for(taps: Any, watch: Watch, clock, cond: CertConditions, up: bool, seconds: float) -> None:
+    """The supply on the group's taps driving it ``up`` (CV ``tap_source_v``) or down (CV
+    ``tap_sink_v``) at ``tap_current_a`` for ``seconds`` of station time, the hard aborts
+    watched; output off and relay open after. It stops early when a cell leaves the window
+    (a group not where the plan expects it: above ``tap_ceiling_v`` going up, below
+    ``tap_floor_v`` going down)."""
+    def out(r: Any) -> bool:
+        return max(r.cell_voltages_v) >= cond.tap_ceiling_v if up else min(r.cell_voltages_v) <= cond.tap_floor_v
+
     with taps.routed():
-        taps.drive(volts, cond.tap_current_a, cond.tap_current_a)
+        taps.drive(cond.tap_source_v if up else cond.tap_sink_v, cond.tap_current_a, cond.tap_current_a)
         end = clock.now() + seconds
-        watch.wait(lambda r: clock.now() >= end - 1e-6, seconds, cond.tap_poll_s)
+        watch.wait(lambda r: clock.now() >= end - 1e-6 or out(r), seconds, cond.tap_poll_s)
+
+
+def _to_room(chamber, watch: Watch, cond: CertConditions) -> None:
+    """Chamber at 25 °C until the coldest cell reads ``room_min_c`` (after C11's cold soak a
+    charge is blocked or derated: the prepared-sample steps need the full-rate window)."""
+    chamber.set_temperature(25.0)
+    chamber.run()
+    watch.wait(lambda r: min(r.cell_temperatures_c) >= cond.room_min_c, cond.soak_timeout_s, cond.soak_poll_s)
 
 
 def _overcharge_peak(supply, daq, watch: Watch, clock, cond: CertConditions, trace: Trace) -> float:
@@ -259,14 +272,14 @@ def test_c05b_overcharge_group(step, station, supply, load, daq, bms, clock, con
     _cool(watch, cond)
     _precondition_soc(supply, load, watch, clock, cond)
     ahead_s = cond.tap_ahead_ah / cond.tap_current_a * 3600.0
-    _tap_for(taps, watch, clock, cond, cond.tap_source_v, ahead_s)
+    _tap_for(taps, watch, clock, cond, True, ahead_s)
     trace = Trace("c05b_overcharge")
     try:
         step.measure("c05b_max_cell_v", _overcharge_peak(supply, daq, watch, clock, cond, trace))
         step.measure("c05b_stop_cause", _protections(bms))
     finally:
         keep(step, trace, "C05b overcharge with one cell group 8 Ah ahead (prepared sample)")
-    _tap_for(taps, watch, clock, cond, cond.tap_sink_v, ahead_s)   # the group back with the others
+    _tap_for(taps, watch, clock, cond, False, ahead_s)   # the group back with the others
 
 
 def _scan_trip(daq, clock, rate_hz: float, timeout: float, on, off, amps, stop_a: float,
@@ -602,7 +615,7 @@ def _charge_flows(supply, daq, clock, cond: CertConditions) -> bool:
         supply.set_output(False)
 
 
-def test_c12_system_lock(step, station, supply, daq, bms, clock, cond: CertConditions,
+def test_c12_system_lock(step, station, supply, chamber, daq, bms, clock, cond: CertConditions,
                          work_order) -> None:
     """Prepared sample only: one group drawn through its taps below the lock's 2.00 V for
     5 s; locked (no current) across a power cycle; unlock in test mode clears it; the group
@@ -611,6 +624,7 @@ def test_c12_system_lock(step, station, supply, daq, bms, clock, cond: CertCondi
         return   # NOT RUN: the clause row gives the reason
     taps = _taps(station, cond)
     watch = _watch(bms, daq, clock, cond)
+    _to_room(chamber, watch, cond)
     trace = Trace("c12_drawn_group")
     started = clock.now()
     with taps.routed():
@@ -635,21 +649,22 @@ def test_c12_system_lock(step, station, supply, daq, bms, clock, cond: CertCondi
         tm.unlock()
     step.measure("c12_cleared_by_unlock", _charge_flows(supply, daq, clock, cond))
     # the group back up (not after an error or an abort: the plan then ends in the safe state)
-    _tap_for(taps, watch, clock, cond, cond.tap_source_v, drawn_s)
+    _tap_for(taps, watch, clock, cond, True, drawn_s)
 
 
-def test_c13_imbalanced_charge(step, station, supply, load, daq, bms, clock, cond: CertConditions,
-                               work_order) -> None:
+def test_c13_imbalanced_charge(step, station, supply, load, chamber, daq, bms, clock,
+                               cond: CertConditions, work_order) -> None:
     """Prepared sample only: full at 56.0 V; one group drawn 50 Ah through its taps (the
     others at the end voltage); balancing at rest; C05's charge until the BMS opens."""
     if "prepared_sample" not in work_order.features:
         return   # NOT RUN: the clause row gives the reason
     taps = _taps(station, cond)
     watch = _watch(bms, daq, clock, cond)
+    _to_room(chamber, watch, cond)
     _cool(watch, cond)
     _charge_full(supply, daq, watch, clock, cond, Trace("c13_full"))
     low_s = cond.tap_low_ah / cond.tap_current_a * 3600.0
-    _tap_for(taps, watch, clock, cond, cond.tap_sink_v, low_s)
+    _tap_for(taps, watch, clock, cond, False, low_s)
     clock.sleep(cond.power_settle_s)
     step.measure("c13_balancing_at_rest", any(bms.balancing()))
     trace = Trace("c13_charge")
@@ -658,7 +673,7 @@ def test_c13_imbalanced_charge(step, station, supply, load, daq, bms, clock, con
         step.measure("c13_stop_cause", _protections(bms))
     finally:
         keep(step, trace, "C13 charge with one group at 50 %, the others full")
-    _tap_for(taps, watch, clock, cond, cond.tap_source_v, low_s)   # the group back up
+    _tap_for(taps, watch, clock, cond, True, low_s)   # the group back up
     # to the plateau: the group's last few mV of spread at the top would keep the balancing
     # (50 mA) on for hours
     _precondition_soc(supply, load, watch, clock, cond)
