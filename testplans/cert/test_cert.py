@@ -226,19 +226,37 @@ def _taps(station, cond: CertConditions) -> Any:
     return CellTaps(station, cond.abort_cell_v)
 
 
-def _tap_for(taps: Any, watch: Watch, clock, cond: CertConditions, up: bool, seconds: float) -> None:
+class _TapCharge:
+    """Ah through the taps, from the supply's read-back at each look (trapezoid)."""
+
+    def __init__(self, taps: Any, clock) -> None:
+        self.taps, self.clock = taps, clock
+        self.ah = 0.0
+        self._last = (clock.now(), 0.0)
+
+    def look(self) -> dict[str, float]:
+        t, amps = self.clock.now(), self.taps.current_a()
+        t0, a0 = self._last
+        self.ah += 0.5 * (amps + a0) * (t - t0) / 3600.0
+        self._last = (t, amps)
+        return {"tap_a": amps}
+
+
+def _tap_for(taps: Any, watch: Watch, clock, cond: CertConditions, up: bool, ah: float) -> float:
     """The supply on the group's taps driving it ``up`` (CV ``tap_source_v``) or down (CV
-    ``tap_sink_v``) at ``tap_current_a`` for ``seconds`` of station time, the hard aborts
-    watched; output off and relay open after. It stops early when a cell leaves the window
-    (a group not where the plan expects it: above ``tap_ceiling_v`` going up, below
-    ``tap_floor_v`` going down)."""
+    ``tap_sink_v``, limits ``tap_current_a``) until ``ah`` went through the taps, the hard
+    aborts watched; output off and relay open after; returns the Ah moved. It stops early
+    when a cell leaves the window (a group not where the plan expects it: above
+    ``tap_ceiling_v`` going up, below ``tap_floor_v`` going down)."""
     def out(r: Any) -> bool:
         return max(r.cell_voltages_v) >= cond.tap_ceiling_v if up else min(r.cell_voltages_v) <= cond.tap_floor_v
 
     with taps.routed():
         taps.drive(cond.tap_source_v if up else cond.tap_sink_v, cond.tap_current_a, cond.tap_current_a)
-        end = clock.now() + seconds
-        watch.wait(lambda r: clock.now() >= end - 1e-6 or out(r), seconds, cond.tap_poll_s)
+        moved = _TapCharge(taps, clock)
+        watch.wait(lambda r: abs(moved.ah) >= ah or out(r), cond.lock_timeout_s, cond.tap_poll_s,
+                   None, moved.look)
+    return abs(moved.ah)
 
 
 def _to_room(chamber, watch: Watch, cond: CertConditions) -> None:
@@ -271,15 +289,14 @@ def test_c05b_overcharge_group(step, station, supply, load, daq, bms, clock, con
     watch = _watch(bms, daq, clock, cond)
     _cool(watch, cond)
     _precondition_soc(supply, load, watch, clock, cond)
-    ahead_s = cond.tap_ahead_ah / cond.tap_current_a * 3600.0
-    _tap_for(taps, watch, clock, cond, True, ahead_s)
+    ahead = _tap_for(taps, watch, clock, cond, True, cond.tap_ahead_ah)
     trace = Trace("c05b_overcharge")
     try:
         step.measure("c05b_max_cell_v", _overcharge_peak(supply, daq, watch, clock, cond, trace))
         step.measure("c05b_stop_cause", _protections(bms))
     finally:
         keep(step, trace, "C05b overcharge with one cell group 8 Ah ahead (prepared sample)")
-    _tap_for(taps, watch, clock, cond, False, ahead_s)   # the group back with the others
+    _tap_for(taps, watch, clock, cond, False, ahead)   # the group back with the others
 
 
 def _scan_trip(daq, clock, rate_hz: float, timeout: float, on, off, amps, stop_a: float,
@@ -626,18 +643,17 @@ def test_c12_system_lock(step, station, supply, chamber, daq, bms, clock, cond: 
     watch = _watch(bms, daq, clock, cond)
     _to_room(chamber, watch, cond)
     trace = Trace("c12_drawn_group")
-    started = clock.now()
     with taps.routed():
         taps.drive(cond.tap_sink_v, cond.tap_current_a, cond.tap_current_a)
+        drawn = _TapCharge(taps, clock)
         watch.wait(lambda r: min(r.cell_voltages_v) <= cond.lock_near_v, cond.lock_timeout_s,
-                   cond.tap_poll_s, trace, lambda: {"tap_a": taps.current_a()})
+                   cond.tap_poll_s, trace, drawn.look)
         def lock(r: Any) -> bool:
             return "system_lock" in bms.protection_status()[0]
 
         locked = watch.wait(lambda r: lock(r) or min(r.cell_voltages_v) <= cond.lock_beyond_v,
-                            cond.lock_timeout_s, cond.lock_poll_s, trace, lambda: {"tap_a": taps.current_a()})
-        locked = watch.wait(lock, cond.lock_hold_s, cond.lock_poll_s, trace, lambda: {"tap_a": taps.current_a()})
-    drawn_s = clock.now() - started
+                            cond.lock_timeout_s, cond.lock_poll_s, trace, drawn.look)
+        locked = watch.wait(lock, cond.lock_hold_s, cond.lock_poll_s, trace, drawn.look)
     keep(step, trace, "C12 one group drawn through its taps to the system lock")
     daq.set_relay("power", False)
     clock.sleep(cond.power_settle_s)
@@ -649,7 +665,7 @@ def test_c12_system_lock(step, station, supply, chamber, daq, bms, clock, cond: 
         tm.unlock()
     step.measure("c12_cleared_by_unlock", _charge_flows(supply, daq, clock, cond))
     # the group back up (not after an error or an abort: the plan then ends in the safe state)
-    _tap_for(taps, watch, clock, cond, True, drawn_s)
+    _tap_for(taps, watch, clock, cond, True, abs(drawn.ah))
 
 
 def test_c13_imbalanced_charge(step, station, supply, load, chamber, daq, bms, clock,
@@ -663,8 +679,7 @@ def test_c13_imbalanced_charge(step, station, supply, load, chamber, daq, bms, c
     _to_room(chamber, watch, cond)
     _cool(watch, cond)
     _charge_full(supply, daq, watch, clock, cond, Trace("c13_full"))
-    low_s = cond.tap_low_ah / cond.tap_current_a * 3600.0
-    _tap_for(taps, watch, clock, cond, False, low_s)
+    low = _tap_for(taps, watch, clock, cond, False, cond.tap_low_ah)
     clock.sleep(cond.power_settle_s)
     step.measure("c13_balancing_at_rest", any(bms.balancing()))
     trace = Trace("c13_charge")
@@ -673,7 +688,7 @@ def test_c13_imbalanced_charge(step, station, supply, load, chamber, daq, bms, c
         step.measure("c13_stop_cause", _protections(bms))
     finally:
         keep(step, trace, "C13 charge with one group at 50 %, the others full")
-    _tap_for(taps, watch, clock, cond, True, low_s)   # the group back up
+    _tap_for(taps, watch, clock, cond, True, low)   # the group back up
     # to the plateau: the group's last few mV of spread at the top would keep the balancing
     # (50 mA) on for hours
     _precondition_soc(supply, load, watch, clock, cond)
