@@ -20,7 +20,7 @@ from typing import Any
 
 #: The prepared sample's tapped cell group (1..16) and the tap leads' resistance, Ω.
 TAP_CELL = 7
-R_TAP_LEADS = 0.01
+R_TAP_LEADS = 0.002   # thick taps for 50 A (docs/cert-plan.md)
 RELAYS = ("cell_taps", "reversal")
 
 
