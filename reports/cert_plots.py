@@ -25,6 +25,9 @@ def thresholds(step: str, conditions: dict[str, Any], limits: dict[str, Any]) ->
     lines: dict[str, dict[str, list[tuple[float, str]]]] = {
         "c04_over_discharge": {"V": [(float(limits.get("c04_lowest_cell_v", 2.79)), "lowest cell limit")]},
         "c05_overcharge": {"V": [(u_ulc, "U_ulc"), (abort_v, "hard abort")]},
+        "c05b_overcharge_group": {"V": [(u_ulc, "U_ulc"), (abort_v, "hard abort")]},
+        "c12_system_lock": {"V": [(2.0, "lock below")]},
+        "c13_imbalanced_charge": {"V": [(u_ulc, "U_ulc"), (abort_v, "hard abort")]},
         "c09_charge_over_temperature": {"°C": [(float(conditions["ot_cells_c"]), "cells soaked")]},
         "c10_temperature_limits": {"°C": [(45.0, "chg OT"), (50.0, "dsg OT"), (0.0, "chg UT"), (-10.0, "dsg UT")]},
         "c11_heater": {"°C": [(5.0, "heater on below"), (10.0, "heater off")]},

@@ -64,13 +64,28 @@ DESIGNS: tuple[CertDesign, ...] = (
                "heater 100 W: below 10 K/h at −10 °C"),
     CertDesign("no-sleep", {"firmware.sleep_idle_h": 48.0}, frozenset({"C14"}),
                "sleeps after 48 h idle, not 24 h"),
+    CertDesign("cell-ov-late", {"parameters.cell_ov_prot_mv": 3750}, frozenset({"C02", "C05b"}),
+               "cell over-voltage protection at 3.75 V: balanced cells stop on pack OV, a group "
+               "ahead passes U_ulc", steps=("c01", "c02", "c05b"), fixtures=("prepared_sample",)),
+    CertDesign("no-lock", {"firmware.system_lock": False}, frozenset({"C12"}),
+               "no system lock", steps=("c01", "c02", "c12"), fixtures=("prepared_sample",)),
+    CertDesign("late-balancing", {"firmware.balance_start_mv": 3600}, frozenset({"C13"}),
+               "balancing starts at 3.60 V, not 3.40 V", steps=("c01", "c02", "c13"),
+               fixtures=("prepared_sample",)),
 )
 
 
-def design_unit(design: CertDesign, serial: str) -> Any:
-    from sim.unit import default_unit, with_changes
+STATION = Path(__file__).resolve().parent.parent / "stations" / "sim-cert.toml"
 
-    return with_changes(default_unit(design.model, serial), design.changes)
+
+def design_unit(design: CertDesign, serial: str) -> Any:
+    """The cert bench's golden unit (its ``[bench] unit_changes``: the as-built cells) with
+    the design's one change on top."""
+    from sim.unit import default_unit, with_changes
+    from stations.schema import load_station_file
+
+    bench = load_station_file(STATION).bench.unit_changes
+    return with_changes(default_unit(design.model, serial), {**bench, **design.changes})
 
 
 def run_design(design: CertDesign, out: Path, *, short: bool = False) -> dict[str, str]:
@@ -83,7 +98,7 @@ def run_design(design: CertDesign, out: Path, *, short: bool = False) -> dict[st
     serial = default_serial(design.model, 13)
     unit_file = out / f"{design.id}.toml"
     write_unit(design_unit(design, serial), unit_file)
-    station = Path(__file__).resolve().parent.parent / "stations" / "sim-cert.toml"
+    station = STATION
     select = ["-k", " or ".join(design.steps)] if short and design.steps else []
     result = execute(RunRequest(plan="cert", serial=serial, station_file=station, out_dir=out,
                                 unit_file=unit_file, fixtures=design.fixtures), select=select)

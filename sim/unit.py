@@ -308,6 +308,7 @@ class FirmwareSection(_Section):
     charger_detect_s: float = F(2.0, "s", "charger present: for", ge=0.0, le=60.0)
     charger_current_a: float = F(0.5, "A", "charger present: charge current above", ge=0.0, le=10.0)
     heater_min_c: float = F(-18.0, "°C", "heater works only above", ge=-60.0, le=20.0)
+    system_lock: bool = F(True, "-", "the system lock of SPEC 2.2 (false: a design without one)")
     sleep_idle_h: float = F(24.0, "h", "sleep after this long idle", gt=0.0, le=1000.0)
     sw_start_s: float = F(0.9, "s", "SW held at least this long starts / sleeps", ge=0.0, le=10.0)
     sw_shutdown_s: float = F(3.0, "s", "SW held at least this long shuts down", ge=0.0, le=30.0)

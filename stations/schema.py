@@ -52,6 +52,9 @@ class BenchConfig(_Strict):
     simulated: bool = False
     model: str = "v5"                   # simulated only: the unit's model
     unit_file: str | None = None        # simulated only: a unit description file
+    #: simulated only: changes (``sim.unit.with_changes`` keys) to the unit the bench builds
+    #: from its model when no unit is given (the cert bench's as-built cells, docs/cert-plan.md)
+    unit_changes: dict[str, Any] = Field(default_factory=dict)
     description: str = ""
     #: simulated only: the virtual clock follows the wall clock at this many station seconds
     #: per wall second (unset: as fast as the host runs). A paced bench lets a person (or a
@@ -197,7 +200,9 @@ class DeadmanConfig(_Strict):
 class FixtureConfig(_Strict):
     """The fixture's wiring to the DAQ: relay outputs, contact inputs, channels."""
 
-    outputs: dict[Literal["power", "sw", "breaker", "in1", "link_port0", "link_port1"], int]
+    #: cell_taps, reversal: the cert bench's prepared-sample taps and polarity reversal
+    outputs: dict[Literal["power", "sw", "breaker", "in1", "link_port0", "link_port1", "cell_taps",
+                          "reversal"], int]
     inputs: dict[Literal["no2", "no3", "no4", "smoke"], int]
     channels: FixtureChannels
     fibres: dict[Literal["RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4"], int] = Field(

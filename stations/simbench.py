@@ -45,6 +45,10 @@ def start_sim_bench(
             unit = load_unit(unit_path if unit_path.is_absolute() else source.parent / unit_path)
         else:
             unit = default_unit(model or config.bench.model, serial)
+            if config.bench.unit_changes:
+                from sim.unit import with_changes
+
+                unit = with_changes(unit, config.bench.unit_changes)
     pace = config.bench.pace   # a paced bench follows the wall clock (Stop lands mid-run)
     bench = SimBench(unit, realtime=pace is not None, pace=pace or 1.0, seed=seed,
                      can="virtual", instruments=False)
@@ -57,6 +61,9 @@ def start_sim_bench(
         bench.attach_instruments(instruments)
         if config.fixture.relays == "card":
             _wire_relay_card(config, bench, instruments.daq)
+        from sim.instruments.cert_fixture import attach_cert_fixture
+
+        bench.cert_fixture = attach_cert_fixture(instruments, bench.pack, config.fixture.outputs)
         description["instruments"] = bench.instruments.describe()
         station = with_bench_addresses(config, description, source)
     except BaseException:

@@ -202,6 +202,10 @@ class TestMode:
         """Every temporary threshold back to the stored parameter set."""
         self._console.clrthr()
 
+    def unlock(self) -> None:
+        """Clear a system lock (SPEC 2.2: only this clears it)."""
+        self._console.unlock()
+
     def parameter_crc(self) -> tuple[str, str]:
         """Stored and active parameter-set CRC, as 8 hex digits."""
         stored, active = self._console.crc()

@@ -195,5 +195,9 @@ class ConsoleClient:
     def clrthr(self) -> None:
         self.command("clrthr")
 
+    def unlock(self) -> None:
+        """Clears a system lock (test mode, SPEC 7)."""
+        self.command("unlock")
+
     def crc(self) -> tuple[int, int]:
         return self._parsed("crc", cp.parse_crc)

@@ -46,6 +46,9 @@ class SimSupply:
     watchdog_trips: int = 0
     received: list[str] = field(default_factory=list)
     network: object | None = None
+    #: what stands between the output and the terminal node (a fixture that routes the
+    #: supply elsewhere, sim/instruments/cert_fixture.py); None: the terminals
+    node: object | None = None
     _wd_handle: EventHandle | None = None
 
     def __post_init__(self) -> None:
@@ -71,7 +74,7 @@ class SimSupply:
 
     def measured(self) -> tuple[float, float]:
         self.pack.current()
-        volts = getattr(self.network, "volts", 0.0)
+        volts = getattr(self.node if self.node is not None else self.network, "volts", 0.0)
         return volts, self.terminal_current(volts)
 
     # -- watchdog ---------------------------------------------------------------------------

@@ -104,6 +104,10 @@ class BmsApi:
     def clear_thresholds(self) -> None:
         self._host.command(lambda t: self._fw.clear_thresholds())
 
+    def unlock(self) -> None:
+        """``unlock``: clears a system lock (test mode)."""
+        self._host.command(self._fw.unlock)
+
     # log, statistics, calendar ---------------------------------------------------------
     def events(self) -> list[LogEvent]:
         return self._host.at_now(lambda t: self._fw.log.events())

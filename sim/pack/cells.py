@@ -39,6 +39,10 @@ class CellString:
         self.r_cells = float(self.r_ohm.sum())
         self.bleed_a = np.zeros(CELLS_IN_SERIES)  # balancing current per cell (A, >= 0)
         self.bleeding = False
+        #: current into each cell through a prepared sample's cell taps (A, + = charge):
+        #: outside the BMS's shunt and MOSFETs (sim/instruments/cert_fixture.py)
+        self.tap_a = np.zeros(CELLS_IN_SERIES)
+        self.tapping = False
         self._ocv = ocv(self.soc)
         self._emf = float(self._ocv.sum())
         self.v_rc_sum = 0.0
@@ -54,7 +58,12 @@ class CellString:
 
     def cell_voltages(self, current: float) -> np.ndarray:
         """Terminal voltage of each cell (V) with ``current`` flowing (+ = charge)."""
-        return self._ocv + self.v_rc + current * self.r_ohm
+        v = self._ocv + self.v_rc + current * self.r_ohm
+        return v + self.tap_a * self.r_ohm if self.tapping else v
+
+    def open_voltage(self, k: int) -> float:
+        """Cell ``k`` (0-based) without its ohmic drop: what a tap source pushes against."""
+        return float(self._ocv[k] + self.v_rc[k])
 
     def step(self, current: float, dt: float) -> None:
         """Integrate ``dt`` seconds at constant ``current`` (exact for the RC pair)."""
@@ -64,6 +73,8 @@ class CellString:
             charge: np.ndarray | float = (current - self.bleed_a) * dt
         else:
             charge = current * dt
+        if self.tapping:
+            charge = charge + self.tap_a * dt
         self.soc = self.soc + charge * self._inv_capacity - self.self_discharge * dt
         if current == 0.0 and self._rc_zero:
             pass

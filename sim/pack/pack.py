@@ -36,6 +36,8 @@ from sim.unit import UnitDescription
 
 #: Step limits (s): under current, while polarisation relaxes, and idle.
 STEP_LOADED = 1.0
+#: ... while only a prepared sample's tap source drives one cell (no terminal current).
+STEP_TAPPING = 10.0
 STEP_RELAXING = 2.0
 STEP_IDLE_MAX = 600.0
 #: Largest temperature change allowed in one idle step (K).
@@ -75,6 +77,7 @@ class SimPack:
             self._i = 0.0          # at the terminals (what instruments see), + = charge
             self._i_cells = 0.0    # through the cells and the BMS shunt (heater included)
             self._probe: float | None = None
+            self._tap: tuple[int, Callable[[float, float], float]] | None = None
             self._hold = False
             self.power_button = False
             self.breaker_closed = unit.breaker.closed_at_start or unit.breaker.welded
@@ -193,6 +196,8 @@ class SimPack:
     def _step_cap(self) -> float:
         if self._i_cells != 0.0 or self.firmware.outputs.balancing_any:
             return STEP_LOADED
+        if self.cells.tapping:
+            return STEP_TAPPING
         if not self.cells.rc_settled():
             return STEP_RELAXING
         rate = self.thermal.rate(self._heater_power(), 0.0)
@@ -280,6 +285,11 @@ class SimPack:
         self._i = i
         self._i_cells = i - self._heater_current()
         self._probe = probe
+        if self._tap is not None:
+            k, tap = self._tap
+            amps = _finite(tap(self.cells.open_voltage(k), float(self.cells.r_ohm[k])), "the tap current")
+            self.cells.tap_a[k] = amps
+            self.cells.tapping = amps != 0.0
 
     def _record(self, t: float) -> None:
         fw = self.firmware
@@ -317,6 +327,19 @@ class SimPack:
         with self.clock.lock:
             self._sync()
             yield
+            self._changed()
+
+    def set_tap_network(self, cell: int, network: Callable[[float, float], float] | None) -> None:
+        """A source on cell ``cell``'s taps (1..16; a prepared sample): ``network(v_open, r)``
+        is the current it pushes into the cell (+ = charge), solved at every step boundary
+        like the terminal network; outside the BMS's shunt and MOSFETs. None: disconnected."""
+        if not 1 <= cell <= len(self.cells.soc):
+            raise ValueError(f"cell {cell}: the pack has cells 1..{len(self.cells.soc)}")
+        with self.clock.lock:
+            self._sync()
+            self._tap = None if network is None else (cell - 1, network)
+            self.cells.tap_a = self.cells.tap_a * 0.0
+            self.cells.tapping = False
             self._changed()
 
     def set_network(self, network: TerminalNetwork | None) -> None:

@@ -49,6 +49,7 @@ DEBUG_HELP = (
     ("setthr NAME VALUE", "temporary parameter change"),
     ("clrthr", "restore the stored parameter set"),
     ("crc", "CRC-32 of the stored and active parameter set"),
+    ("unlock", "clear a system lock"),
     ("logout", "leave debug mode"),
 )
 
@@ -121,6 +122,7 @@ class Console:
             "login": self._login, "logout": self._logout, "tmode": self._tmode,
             "relay": self._relay, "led": self._led, "heater": self._heater,
             "setthr": self._setthr, "clrthr": self._clrthr, "crc": self._crc,
+            "unlock": self._unlock,
             "data": self._data,
         }
 
@@ -411,6 +413,10 @@ class Console:
     def _clrthr(self, args: list[str]) -> list[str]:
         self.pack.bms.clear_thresholds()
         return ["Thresholds restored"]
+
+    def _unlock(self, args: list[str]) -> list[str]:
+        self.pack.bms.unlock()
+        return ["System unlocked"]
 
     def _crc(self, args: list[str]) -> list[str]:
         stored, active = self.pack.bms.crc()

@@ -167,6 +167,34 @@ def test_c04_over_discharge(step, load, daq, bms, clock, cond: CertConditions) -
     step.measure("c04_stop_cause", _protections(bms))
 
 
+def _overcharge_until_open(supply, daq, watch: Watch, clock, cond: CertConditions,
+                           trace: Trace) -> Any:
+    """With the overcharge supply on: watch until the BMS opens (coarse while far, every few
+    seconds from the top of the plateau or near pack OV, every quarter second at the knee);
+    returns the trace's extra columns (terminal voltage, supply current)."""
+    clock.sleep(cond.power_settle_s)
+
+    def extra() -> dict[str, float]:
+        return {"terminal_v": daq.pack_voltage(), "source_a": supply.measure_current()}
+
+    def stopped(r: Any) -> bool:
+        return supply.measure_current() < cond.cutoff_current_a
+
+    def near_cell(r: Any) -> bool:
+        return max(r.cell_voltages_v) >= cond.overcharge_near_v
+
+    # coarse while far; every few seconds from the top of the plateau or near the pack OV
+    # threshold (a cell ahead of the others climbs the knee within a minute or two at
+    # this current); every quarter second once a cell is at the knee
+    watch.wait(lambda r: stopped(r) or max(r.cell_voltages_v) >= cond.overcharge_watch_from_v
+               or r.pack_voltage_v >= cond.overcharge_near_pack_v,
+               cond.overcharge_timeout_s, 300.0, trace, extra)
+    watch.wait(lambda r: stopped(r) or near_cell(r), cond.overcharge_timeout_s,
+               cond.overcharge_pack_poll_s, trace, extra)
+    watch.wait(stopped, cond.overcharge_timeout_s, cond.overcharge_fine_poll_s, trace, extra)
+    return extra
+
+
 def test_c05_overcharge(step, supply, daq, bms, clock, cond: CertConditions) -> None:
     """From the end voltage: CC at the maximum charge current from a supply at 65.1 V until
     the BMS opens; the cells read every quarter second from 3.55 V (the knee); then 1 h
@@ -178,26 +206,7 @@ def test_c05_overcharge(step, supply, daq, bms, clock, cond: CertConditions) -> 
     supply.set_current_limits(cond.overcharge_current_a, cond.overcharge_current_a)
     supply.set_output(True)
     try:
-        clock.sleep(cond.power_settle_s)
-
-        def extra() -> dict[str, float]:
-            return {"terminal_v": daq.pack_voltage(), "source_a": supply.measure_current()}
-
-        def stopped(r: Any) -> bool:
-            return supply.measure_current() < cond.cutoff_current_a
-
-        def near_cell(r: Any) -> bool:
-            return max(r.cell_voltages_v) >= cond.overcharge_near_v
-
-        # coarse while far; every few seconds from the top of the plateau or near the pack OV
-        # threshold (a cell ahead of the others climbs the knee within a minute or two at
-        # this current); every quarter second once a cell is at the knee
-        watch.wait(lambda r: stopped(r) or max(r.cell_voltages_v) >= cond.overcharge_watch_from_v
-                   or r.pack_voltage_v >= cond.overcharge_near_pack_v,
-                   cond.overcharge_timeout_s, 300.0, trace, extra)
-        watch.wait(lambda r: stopped(r) or near_cell(r), cond.overcharge_timeout_s,
-                   cond.overcharge_pack_poll_s, trace, extra)
-        watch.wait(stopped, cond.overcharge_timeout_s, cond.overcharge_fine_poll_s, trace, extra)
+        extra = _overcharge_until_open(supply, daq, watch, clock, cond, trace)
         peak = max(trace.column("cell_max_v"))
         step.measure("c05_max_cell_v", peak)
         step.measure("c05_stop_cause", _protections(bms))
@@ -211,11 +220,83 @@ def test_c05_overcharge(step, supply, daq, bms, clock, cond: CertConditions) -> 
         keep(step, trace, "C05 overcharge at 65.1 V, 100 A, to the BMS opening")
 
 
-def test_c05b_overcharge_group(step, station, work_order) -> None:
-    """Prepared sample only: one cell group over-driven through its taps."""
+def _taps(station, cond: CertConditions) -> Any:
+    from drivers.cert_fixtures import CellTaps
+
+    return CellTaps(station, cond.abort_cell_v)
+
+
+class _TapCharge:
+    """Ah through the taps, from the supply's read-back at each look (trapezoid)."""
+
+    def __init__(self, taps: Any, clock) -> None:
+        self.taps, self.clock = taps, clock
+        self.ah = 0.0
+        self._last = (clock.now(), 0.0)
+
+    def look(self) -> dict[str, float]:
+        t, amps = self.clock.now(), self.taps.current_a()
+        t0, a0 = self._last
+        self.ah += 0.5 * (amps + a0) * (t - t0) / 3600.0
+        self._last = (t, amps)
+        return {"tap_a": amps}
+
+
+def _tap_for(taps: Any, watch: Watch, clock, cond: CertConditions, up: bool, ah: float) -> float:
+    """The supply on the group's taps driving it ``up`` (CV ``tap_source_v``) or down (CV
+    ``tap_sink_v``, limits ``tap_current_a``) until ``ah`` went through the taps, the hard
+    aborts watched; output off and relay open after; returns the Ah moved. It stops early
+    when a cell leaves the window (a group not where the plan expects it: above
+    ``tap_ceiling_v`` going up, below ``tap_floor_v`` going down)."""
+    def out(r: Any) -> bool:
+        return max(r.cell_voltages_v) >= cond.tap_ceiling_v if up else min(r.cell_voltages_v) <= cond.tap_floor_v
+
+    with taps.routed():
+        taps.drive(cond.tap_source_v if up else cond.tap_sink_v, cond.tap_current_a, cond.tap_current_a)
+        moved = _TapCharge(taps, clock)
+        watch.wait(lambda r: abs(moved.ah) >= ah or out(r), cond.lock_timeout_s, cond.tap_poll_s,
+                   None, moved.look)
+    return abs(moved.ah)
+
+
+def _to_room(chamber, watch: Watch, cond: CertConditions) -> None:
+    """Chamber at 25 °C until the coldest cell reads ``room_min_c`` (after C11's cold soak a
+    charge is blocked or derated: the prepared-sample steps need the full-rate window)."""
+    chamber.set_temperature(25.0)
+    chamber.run()
+    watch.wait(lambda r: min(r.cell_temperatures_c) >= cond.room_min_c, cond.soak_timeout_s, cond.soak_poll_s)
+
+
+def _overcharge_peak(supply, daq, watch: Watch, clock, cond: CertConditions, trace: Trace) -> float:
+    """C05's charge (97 A from 65.1 V) until the BMS opens; the highest cell on the way."""
+    supply.set_voltage(cond.overcharge_voltage_v)
+    supply.set_current_limits(cond.overcharge_current_a, cond.overcharge_current_a)
+    supply.set_output(True)
+    try:
+        _overcharge_until_open(supply, daq, watch, clock, cond, trace)
+    finally:
+        supply.set_output(False)
+    return max(trace.column("cell_max_v"))
+
+
+def test_c05b_overcharge_group(step, station, supply, load, daq, bms, clock, cond: CertConditions,
+                               work_order) -> None:
+    """Prepared sample only: from about half charge one cell group is driven ahead through
+    its taps, then C05's overcharge: the group ahead must stop it (cell OV) below U_ulc."""
     if "prepared_sample" not in work_order.features:
         return   # NOT RUN: the clause row gives the reason
-    step.measure("c05b_max_cell_v", _role(station, "cell_taps").overdrive_group_max_cell_v())
+    taps = _taps(station, cond)
+    watch = _watch(bms, daq, clock, cond)
+    _cool(watch, cond)
+    _precondition_soc(supply, load, watch, clock, cond)
+    ahead = _tap_for(taps, watch, clock, cond, True, cond.tap_ahead_ah)
+    trace = Trace("c05b_overcharge")
+    try:
+        step.measure("c05b_max_cell_v", _overcharge_peak(supply, daq, watch, clock, cond, trace))
+        step.measure("c05b_stop_cause", _protections(bms))
+    finally:
+        keep(step, trace, "C05b overcharge with one cell group 8 Ah ahead (prepared sample)")
+    _tap_for(taps, watch, clock, cond, False, ahead)   # the group back with the others
 
 
 def _scan_trip(daq, clock, rate_hz: float, timeout: float, on, off, amps, stop_a: float,
@@ -346,6 +427,16 @@ def test_c08_short_circuit(step, station, work_order) -> None:
     if "short_circuit" not in work_order.features:
         return   # NOT RUN: the clause row gives the reason
     step.measure("c08_trip_s", _role(station, "short_circuit").shot().trip_s)
+
+
+def _role(station, name: str) -> Any:
+    """A certification fixture's role; a work order that declares a fixture the station
+    has not got is a station error (the step ERRORs: the clause is NOT RUN, said why)."""
+    role = getattr(station, name, None)
+    if role is None:
+        raise LookupError(f"the work order declares the {name} fixture, but station "
+                          f"{station.config.id} has no {name} role")
+    return role
 
 
 def _tcs(daq, work_order) -> dict[str, float]:
@@ -527,18 +618,80 @@ def test_c11_heater(step, supply, chamber, daq, bms, clock, cond: CertConditions
         keep(step, trace, "C11 soak at -10 °C, the heater with a charger present")
 
 
-def test_c12_system_lock(step, station, work_order) -> None:
-    """Prepared sample only: one cell group beyond the lock limits."""
-    if "prepared_sample" not in work_order.features:
-        return   # NOT RUN: the clause row gives the reason
-    step.measure("c12_locked_after_power_cycle", _role(station, "cell_taps").provoke_lock())
+def _charge_flows(supply, daq, clock, cond: CertConditions) -> bool:
+    """A small charge (56.0 V, 10 A) for a moment: does the pack take it (the fixture's
+    shunt in the pack's lead: the supply's read-back also counts what the BMS's charger
+    detection draws while both MOSFETs are open)?"""
+    supply.set_voltage(cond.lock_probe_voltage_v)
+    supply.set_current_limits(cond.lock_probe_current_a, cond.lock_probe_current_a)
+    supply.set_output(True)
+    try:
+        clock.sleep(cond.power_settle_s)
+        return daq.pack_current() > cond.probe_flow_a
+    finally:
+        supply.set_output(False)
 
 
-def test_c13_imbalanced_charge(step, station, work_order) -> None:
-    """Prepared sample only: one group at 50 %, the others at the end voltage; charge."""
+def test_c12_system_lock(step, station, supply, chamber, daq, bms, clock, cond: CertConditions,
+                         work_order) -> None:
+    """Prepared sample only: one group drawn through its taps below the lock's 2.00 V for
+    5 s; locked (no current) across a power cycle; unlock in test mode clears it; the group
+    recharged through its taps by what was drawn."""
     if "prepared_sample" not in work_order.features:
         return   # NOT RUN: the clause row gives the reason
-    step.measure("c13_max_cell_v", _role(station, "cell_taps").imbalanced_charge_max_cell_v())
+    taps = _taps(station, cond)
+    watch = _watch(bms, daq, clock, cond)
+    _to_room(chamber, watch, cond)
+    trace = Trace("c12_drawn_group")
+    with taps.routed():
+        taps.drive(cond.tap_sink_v, cond.tap_current_a, cond.tap_current_a)
+        drawn = _TapCharge(taps, clock)
+        watch.wait(lambda r: min(r.cell_voltages_v) <= cond.lock_near_v, cond.lock_timeout_s,
+                   cond.tap_poll_s, trace, drawn.look)
+        def lock(r: Any) -> bool:
+            return "system_lock" in bms.protection_status()[0]
+
+        locked = watch.wait(lambda r: lock(r) or min(r.cell_voltages_v) <= cond.lock_beyond_v,
+                            cond.lock_timeout_s, cond.lock_poll_s, trace, drawn.look)
+        locked = watch.wait(lock, cond.lock_hold_s, cond.lock_poll_s, trace, drawn.look)
+    keep(step, trace, "C12 one group drawn through its taps to the system lock")
+    daq.set_relay("power", False)
+    clock.sleep(cond.power_settle_s)
+    _power_on(daq, clock, cond, work_order)
+    step.measure("c12_locked_after_power_cycle", locked and not _charge_flows(supply, daq, clock, cond),
+                 "" if locked else "the BMS never reported the system lock")
+    step.measure("c12_lock_flag", _protections(bms))
+    with bms.test_mode() as tm:
+        tm.unlock()
+    step.measure("c12_cleared_by_unlock", _charge_flows(supply, daq, clock, cond))
+    # the group back up (not after an error or an abort: the plan then ends in the safe state)
+    _tap_for(taps, watch, clock, cond, True, abs(drawn.ah))
+
+
+def test_c13_imbalanced_charge(step, station, supply, load, chamber, daq, bms, clock,
+                               cond: CertConditions, work_order) -> None:
+    """Prepared sample only: full at 56.0 V; one group drawn 50 Ah through its taps (the
+    others at the end voltage); balancing at rest; C05's charge until the BMS opens."""
+    if "prepared_sample" not in work_order.features:
+        return   # NOT RUN: the clause row gives the reason
+    taps = _taps(station, cond)
+    watch = _watch(bms, daq, clock, cond)
+    _to_room(chamber, watch, cond)
+    _cool(watch, cond)
+    _charge_full(supply, daq, watch, clock, cond, Trace("c13_full"))
+    low = _tap_for(taps, watch, clock, cond, False, cond.tap_low_ah)
+    clock.sleep(cond.power_settle_s)
+    step.measure("c13_balancing_at_rest", any(bms.balancing()))
+    trace = Trace("c13_charge")
+    try:
+        step.measure("c13_max_cell_v", _overcharge_peak(supply, daq, watch, clock, cond, trace))
+        step.measure("c13_stop_cause", _protections(bms))
+    finally:
+        keep(step, trace, "C13 charge with one group at 50 %, the others full")
+    _tap_for(taps, watch, clock, cond, True, low)   # the group back up
+    # to the plateau: the group's last few mV of spread at the top would keep the balancing
+    # (50 mA) on for hours
+    _precondition_soc(supply, load, watch, clock, cond)
 
 
 def test_c14_sleep_wake(step, supply, chamber, daq, leds, bms, clock, cond: CertConditions) -> None:
@@ -569,16 +722,6 @@ def test_c14_sleep_wake(step, supply, chamber, daq, leds, bms, clock, cond: Cert
         supply.set_output(False)
 
 
-def _role(station, name: str) -> Any:
-    """A certification fixture's role; a work order that declares a fixture the station
-    has not got is a station error (the step ERRORs: the clause is NOT RUN, said why)."""
-    role = getattr(station, name, None)
-    if role is None:
-        raise LookupError(f"the work order declares the {name} fixture, but station "
-                          f"{station.config.id} has no {name} role")
-    return role
-
-
 def _answers(bms) -> bool:
     from drivers.pack.errors import PackPortError
 
@@ -589,8 +732,18 @@ def _answers(bms) -> bool:
         return False
 
 
-def test_c15_reverse_polarity(step, station, work_order) -> None:
-    """Polarity-reversal fixture only."""
+def test_c15_reverse_polarity(step, station, supply, daq, clock, cond: CertConditions, work_order) -> None:
+    """Polarity-reversal fixture only: the supply at 10 V, 1 A with its leads crossed (no
+    current may flow), then the right way round: the pack takes a charge."""
     if "reversal_fixture" not in work_order.features:
         return   # NOT RUN: the clause row gives the reason
-    step.measure("c15_reverse_current_a", _role(station, "reversal").reverse_current_a())
+    from drivers.cert_fixtures import Reversal
+
+    reversal = Reversal(station)
+    with reversal.routed():
+        supply.set_voltage(cond.reverse_voltage_v)
+        supply.set_current_limits(cond.reverse_limit_a, cond.reverse_limit_a)
+        supply.set_output(True)
+        clock.sleep(cond.reverse_hold_s)
+        step.measure("c15_reverse_current_a", abs(daq.pack_current()))   # the fixture's shunt
+    step.measure("c15_works_after", _charge_flows(supply, daq, clock, cond))

@@ -2,9 +2,9 @@
 5 days of bench time), asserted by several tests: every step ran, each clause's verdict,
 the evidence behind the verdicts, the traces hashed into the record, the clause report.
 
-The golden twin FAILs C03: its cells are exactly the rated 100 Ah, and the end of charge
-and the BMS cut-off leave about 3 Ah unused — a finding for the design, kept as a finding
-(docs/cert-plan.md), not a limit loosened."""
+The cert bench's golden unit has 105 Ah cells (as built: rated is the cell maker's minimum,
+``[bench] unit_changes`` of stations/sim-cert.toml); the end of charge and the BMS cut-off
+leave about 3.5 % of them unused, so it gives just over the rated 100 Ah (docs/cert-plan.md)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from testplans.limits import load_limits
 ROOT = Path(__file__).resolve().parents[2]
 STATION = ROOT / "stations" / "sim-cert.toml"
 SERIAL = "PV5S260100000013"
-GOLDEN = {"C01": "PASS", "C02": "PASS", "C03": "FAIL", "C04": "PASS", "C05": "PASS",
+GOLDEN = {"C01": "PASS", "C02": "PASS", "C03": "PASS", "C04": "PASS", "C05": "PASS",
           "C05b": "NOT RUN", "C06": "PASS", "C07": "PASS", "C08": "NOT RUN", "C09": "PASS",
           "C10": "PASS", "C11": "PASS", "C12": "NOT RUN", "C13": "NOT RUN", "C14": "PASS",
           "C15": "NOT RUN", "F-NA": "NOT APPLICABLE", "F-LAB": "NOT RUN"}
@@ -41,8 +41,7 @@ def test_every_clause_of_the_golden_v5_has_its_verdict(golden) -> None:
     record = result.record
     assert record is not None and not record.development
     assert {r.id: r.verdict for r in clause_rows(record)} == GOLDEN
-    assert result.exit_code == 1 and record.failure is not None
-    assert record.failure.measurement == "c03_capacity_ah"
+    assert result.exit_code == 0 and record.failure is None and record.verdict == "PASS"
 
 
 def test_the_golden_run_covers_the_bench_days_and_every_measurement(golden) -> None:
@@ -57,7 +56,7 @@ def test_the_golden_run_covers_the_bench_days_and_every_measurement(golden) -> N
 def test_the_evidence_is_physical(golden) -> None:
     m = {x.name: x.value for x in golden[0].record.measurements}
     u_ulc = float(load_limits("v5", "cert").data.conditions["u_ulc_v"])
-    assert 90.0 < m["c03_capacity_ah"] < 100.0 and 95.0 < m["c03_round_trip_efficiency_pct"] < 100.0
+    assert 100.0 < m["c03_capacity_ah"] < 105.0 and 95.0 < m["c03_round_trip_efficiency_pct"] < 100.0
     assert 3.4 < m["c05_max_cell_v"] < u_ulc and m["c05_stop_cause"] in ("pack_ov", "cell_ov")
     assert 180.0 <= m["c06_tier1_trip_s"] <= 198.0 and "chg_oc" in m["c06_tier1_stop_cause"]
     assert m["c07_latch_held"] is True and m["c07_latch_released_by_power_on"] is True

@@ -45,6 +45,9 @@ def test_a_clause_whose_fixture_is_absent_is_not_run_with_its_reason(identity_ru
     assert rows["C01"].verdict == rows["C02"].verdict == "PASS"
     assert rows["C08"].verdict == "NOT RUN" and "short-circuit fixture absent" in rows["C08"].reason
     assert rows["C05b"].verdict == "NOT RUN" and "prepared sample" in rows["C05b"].reason
+    for clause in ("C12", "C13"):
+        assert rows[clause].verdict == "NOT RUN" and "prepared sample" in rows[clause].reason
+    assert rows["C15"].verdict == "NOT RUN" and "reversal fixture absent" in rows["C15"].reason
     assert rows["F-NA"].verdict == "NOT APPLICABLE" and "cell maker" in rows["F-NA"].reason
     assert rows["F-LAB"].verdict == "NOT RUN" and rows["F-LAB"].reason == "lab only"
     # a clause that can run but did not (its steps not selected) is NOT RUN, saying why

@@ -209,3 +209,24 @@ def test_delay_timer_resets_when_the_condition_clears(make_pack: Make) -> None:
     pack.clock.sleep(3.0)
     opened = [t for t, (c, _d) in pack.fet_history(t0, pack.clock.now()) if not c]
     assert opened == [pytest.approx(t1 + 2.0)]
+
+
+def test_a_charger_smaller_than_the_heater_keeps_it_on_until_10_c(make_pack: Make) -> None:
+    """A 3 A charger under a 300 W (5.7 A) heater: once the charge MOSFET closes (3 °C) the
+    BMS's shunt reads a net discharge, yet the charger is still there: the heater stays on to
+    10 °C without cycling (the firmware adds its own element's draw back)."""
+    pack, _ = make_pack()
+    pack.set_ambient(-10.0)
+    pack.set_temperatures(-10.0)
+    pack.set_network(CcCv(volts=56.0, amps=3.0))
+    pack.clock.sleep(30)   # chg_ut trips, the charger is found on the probe (2 s)
+    states = []
+    for _ in range(int(3600 / 10)):
+        pack.clock.sleep(10)
+        pack.sync()
+        states.append((pack.firmware.outputs.heater_on, pack.cell_temperature()))
+    on = [s for s, _ in states]
+    first_off = on.index(False)
+    assert all(on[:first_off])
+    assert states[first_off - 1][1] > 9.0   # on past the charge MOSFET closing at 3 °C
+    assert states[first_off][1] == pytest.approx(10.0, abs=0.3)   # off at 10 °C, not before

@@ -20,6 +20,7 @@ from sim.pack.firmware.display import DisplayState
 from sim.pack.firmware.heater import HeaterControl
 from sim.pack.firmware.io import Inputs, Outputs, Readings
 from sim.pack.firmware.limits import Limits
+from sim.pack.firmware.lock import SystemLock
 from sim.pack.firmware.mode import ModeDetector
 from sim.pack.firmware.overcurrent import OverCurrent
 from sim.pack.firmware.parameters import ParameterSet
@@ -33,7 +34,7 @@ from sim.unit import UnitDescription
 #: Protections that open the charge MOSFET, the discharge MOSFET, or both.
 CHARGE_SIDE = frozenset({"cell_ov", "pack_ov", "chg_ot", "chg_ut"})
 DISCHARGE_SIDE = frozenset({"cell_uv", "pack_uv", "dsg_ot", "dsg_ut"})
-BOTH_SIDES = frozenset({"board_ot", "in1", "short", "oc_latched"})
+BOTH_SIDES = frozenset({"board_ot", "in1", "short", "oc_latched", "system_lock"})
 CHARGE_BLOCKERS = CHARGE_SIDE | BOTH_SIDES
 DISCHARGE_BLOCKERS = DISCHARGE_SIDE | BOTH_SIDES
 _RUNNING = ("on", "latched")
@@ -62,6 +63,7 @@ class Firmware:
         self.limits = AdvertisedLimits(unit)
         self.display_state = DisplayState(unit)
         self.console = TestMode(unit)
+        self.lock = SystemLock(g, fw.system_lock)
         self.idle_since = 0.0
         self.started_at: float | None = None   # the last start (power-on, wake)
         self.last_heartbeat: float | None = None
@@ -71,7 +73,7 @@ class Firmware:
         self.charger_present = False
         self._charge_fet = False
         self._discharge_fet = False
-        self._other_timers = [*self.oc.timers, self.gauge.eoc, self.charger]
+        self._other_timers = [*self.oc.timers, self.gauge.eoc, self.charger, self.lock.timer]
         self._all_timers = [*self.levels.timers, *self._other_timers]
         self.outputs = self._publish()
 
@@ -166,6 +168,8 @@ class Firmware:
         self.display_state.expire(t)
         if self.levels.judge(t, m, inputs.in1_v) and not self.console.on:
             self.gauge.soc = 0.0  # SOC recalibration; not on a protection provoked in test mode
+        if self.lock.judge(m):
+            self._event(t, "system_lock")
         self.oc.judge(t, m.current)
         if self.oc.latched:
             self.state = "latched"
@@ -173,7 +177,7 @@ class Firmware:
             self.idle_since = t
         self.gauge.judge(t, m, self.lim)
         self.balancer.judge(m)
-        self.heater.judge(m, charger_present, self.lim)
+        self.heater.judge(m, charger_present or self._heater_charger(m), self.lim)
         self.limits.update(m, self.lim, taper=self.gauge.taper, fully_charged=self.gauge.fully_charged,
                            charge_fet=self._charge_fet, discharge_fet=self._discharge_fet)
         if self.state == "on" and self.mode == "standby":
@@ -188,6 +192,8 @@ class Firmware:
         prot = self.levels.active_protections()
         alarms = self.levels.active_alarms()
         self.oc.add_conditions(prot, alarms)
+        if self.lock.locked:
+            prot.add("system_lock")
         self.protections = frozenset(prot)
         self.alarms = frozenset(alarms)
         on = self.state == "on"
@@ -204,6 +210,15 @@ class Firmware:
         return Outputs(self._charge_fet, self._discharge_fet, self._heater_on(),
                        self.charger_present, self.balancer.mask, self.balancer.any,
                        self._relays())
+
+    def _heater_charger(self, m: Readings) -> bool:
+        """A charger smaller than the heater's draw, seen while the heater runs: the shunt
+        reads the charger's current less the element's, so the firmware adds its element's
+        nominal draw back (P / pack voltage). Without it the heater would switch off, the
+        shunt then see the charger, the heater come on again: a cycle at every step."""
+        if not self.heater.auto or m.pack <= 1.0:
+            return False
+        return m.current + self.unit.heater.power_w / m.pack > self._fw.charger_current_a
 
     def _heater_on(self) -> bool:
         if self.state not in _RUNNING:
@@ -327,6 +342,14 @@ class Firmware:
         self.console.require()
         self.params.set_threshold(name, value)
         self._params_changed()
+        return self._published()
+
+    def unlock(self, t: float) -> Outputs:
+        """``unlock`` (test mode): clears a system lock, the only way to."""
+        self.console.require()
+        if self.lock.locked:
+            self.lock.locked = False
+            self._event(t, "system_unlock")
         return self._published()
 
     def clear_thresholds(self) -> Outputs:
