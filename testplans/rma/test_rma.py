@@ -23,8 +23,9 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 from common.clock import wait_until
 from common.serial_number import parse_serial
@@ -234,6 +235,32 @@ def _bms_current_error(bms, daq, clock, cond: RmaConditions) -> float:
     return statistics.fmean(errors)
 
 
+def _path_pulse(step, bms, daq, clock, cond: RmaConditions,
+                direction: Literal["charge", "discharge"], switch: Callable[[bool], None],
+                current: Callable[[], float]) -> str:
+    """One pulse through one path (the source switched by ``switch``, its own read-back
+    ``current``): does it flow, and how far is the BMS's current from the shunt's? '' when
+    it flows, else the MOSFET finding."""
+    problem = ""
+    switch(True)
+    try:
+        clock.sleep(cond.pulse_settle_s)
+        conducts = current() > cond.trip_current_a
+        step.measure(f"{direction}_path_conducts", conducts)
+        if conducts:
+            step.measure(f"bms_current_error_{direction}_a", _bms_current_error(bms, daq, clock, cond))
+        else:
+            said_on = getattr(bms.management(), f"{direction}_enabled")
+            problem = (f"the {direction} path does not conduct at {cond.current_test_a:g} A"
+                       + (f" while the BMS says the {direction} MOSFET is on" if said_on else ""))
+            step.not_run(f"bms_current_error_{direction}_a", f"no {direction} current flows")
+        clock.sleep(max(0.0, cond.pulse_s - cond.pulse_settle_s))
+    finally:
+        switch(False)
+    clock.sleep(cond.relax_s)
+    return problem
+
+
 def test_accuracy(step, bms, daq, supply, load, clock, state: RmaState, cond: RmaConditions,
                   rma_thresholds) -> None:
     """BMS current at 0, +50 and -50 A against the shunt, temperatures against the ambient
@@ -252,43 +279,15 @@ def test_accuracy(step, bms, daq, supply, load, clock, state: RmaState, cond: Rm
     for sensor, celsius in temps.items():
         step.measure(f"temp_error_{sensor}_c", celsius - ambient)
     step.measure("temp_sensor_stuck", ", ".join(stuck) or "none")
-    mosfets = []
     amps = cond.current_test_a
     supply.set_voltage(cond.charge_voltage_v)
     supply.set_current_limits(amps, amps)
-    supply.set_output(True)
-    try:
-        clock.sleep(cond.pulse_settle_s)
-        conducts = supply.measure_current() > cond.trip_current_a
-        step.measure("charge_path_conducts", conducts)
-        if conducts:
-            step.measure("bms_current_error_charge_a", _bms_current_error(bms, daq, clock, cond))
-        else:
-            mosfets.append("the charge path does not conduct at 50 A"
-                           + (" while the BMS says the charge MOSFET is on"
-                              if bms.management().charge_enabled else ""))
-            step.not_run("bms_current_error_charge_a", "no charge current flows")
-        clock.sleep(max(0.0, cond.pulse_s - cond.pulse_settle_s))
-    finally:
-        supply.set_output(False)
-    clock.sleep(cond.relax_s)
+    charge = _path_pulse(step, bms, daq, clock, cond, "charge", supply.set_output,
+                         supply.measure_current)
     load.set_cc(amps)
-    load.set_input(True)
-    try:
-        clock.sleep(cond.pulse_settle_s)
-        conducts = load.measure_current() > cond.trip_current_a
-        step.measure("discharge_path_conducts", conducts)
-        if conducts:
-            step.measure("bms_current_error_discharge_a", _bms_current_error(bms, daq, clock, cond))
-        else:
-            mosfets.append("the discharge path does not conduct at 50 A"
-                           + (" while the BMS says the discharge MOSFET is on"
-                              if bms.management().discharge_enabled else ""))
-            step.not_run("bms_current_error_discharge_a", "no discharge current flows")
-        clock.sleep(max(0.0, cond.pulse_s - cond.pulse_settle_s))
-    finally:
-        load.set_input(False)
-    clock.sleep(cond.relax_s)
+    discharge = _path_pulse(step, bms, daq, clock, cond, "discharge", load.set_input,
+                            load.measure_current)
+    mosfets = [p for p in (charge, discharge) if p]
     f.mosfet_failures = mosfets
     stuck_names = {s.split()[0] for s in stuck}
     failed = [m for m in step.record.measurements if m.step == "accuracy" and m not in before
