@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import asdict
@@ -610,7 +611,7 @@ def test_self_discharge(step, bms, supply, clock, state: RmaState, cond: RmaCond
 
 # ------------------------------------------------------------------------------ R11
 #: R11 "only where the claim points": each targeted check and the claim's words that point
-#: at it (lower case, as substrings); a finding of an earlier step can point at one too
+#: at it (lower case, each the start of a word: "port" is not "reports"); a finding of an earlier step can point at one too
 #: (``RmaState.suspects``). Only read-only or reversible stimuli: the log the run already
 #: caused, readings at rest, the link relays with no current, and the 15 s tier the pack
 #: recloses from after 30 s (as at EOL, at the storage SOC).
@@ -629,7 +630,7 @@ def _pointed(state: RmaState) -> dict[str, str]:
     claim = (state.intake.get("claim") or "").lower()
     out = {}
     for check, words in TARGETED.items():
-        word = next((w for w in words if w in claim), None)
+        word = next((w for w in words if re.search(rf"\b{re.escape(w)}", claim)), None)
         if word is not None:
             out[check] = f"the claim says {word!r}"
         elif check in state.suspects:
