@@ -282,7 +282,6 @@ def test_targeted_at_rest(step, bms, daq, clock, state: RmaState, cond: RmaCondi
         clock.sleep(cond.link_settle_s)
 
 
-
 # ------------------------------------------------------------------------------ R06
 def _bms_current_error(bms, daq, clock, cond: RmaConditions) -> float:
     errors = []
@@ -688,10 +687,13 @@ def test_targeted(step, bms, supply, load, clock, state: RmaState, cond: RmaCond
                 step.not_run(f"cut_off_{kind}_uv_error_v",
                              f"R09's cut-off was not a {kind} under-voltage protection")
 
-    why = (aside if "tier" not in pointed else
-           "a MOSFET does not conduct: " + "; ".join(f.mosfet_failures) if f.mosfet_failures else
-           None if state.capacity_ah and state.soc_known_pct is not None else
-           "the SOC is not known (no capacity test): the tier is not run near a cut-off")
+    why = None
+    if "tier" not in pointed:
+        why = aside
+    elif f.mosfet_failures:
+        why = "a MOSFET does not conduct: " + "; ".join(f.mosfet_failures)
+    elif not state.capacity_ah or state.soc_known_pct is None:
+        why = "the SOC is not known (no capacity test): the tier is not run near a cut-off"
     if why:
         step.not_run("tier_trip_s", why)
         step.not_run("tier_release_s", why)

@@ -134,6 +134,7 @@ def test_the_report_carries_the_class_rule_evidence_hashes_and_re_renders(outcom
     dump = next(a for a in o.record.attachments if a.name.endswith("_stat.txt"))
     assert dump.sha256 in text.replace(" ", "")
     assert "limiting" in text and "Warranty view" in text and "NOT RUN" in text
+    assert "Targeted checks (R11)" in text and "cut_off_cell_uv_error_v" in text
     from stations.cli import app
 
     again = o.out / "again.pdf"
