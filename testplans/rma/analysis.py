@@ -76,9 +76,9 @@ def cut_off_errors(entries: Sequence[Any], since: datetime,
         if e.time < since:
             continue
         if e.code == "pack_uv_prot" and "pack_uv_prot_v" in stored:
-            out["pack"] = e.pack_mv / 1000.0 - stored["pack_uv_prot_v"]
+            out["pack"] = e.pack_v - stored["pack_uv_prot_v"]
         elif e.code == "cell_uv_prot" and "cell_uv_prot_v" in stored:
-            out["cell"] = e.cell_low_mv / 1000.0 - stored["cell_uv_prot_v"]
+            out["cell"] = e.cell_low_v - stored["cell_uv_prot_v"]
     return out
 
 

@@ -64,17 +64,17 @@ def test_the_history_kept_means_only_this_runs_entries_were_added() -> None:
 class L:
     time: datetime
     code: str
-    pack_mv: int = 51200
-    cell_low_mv: int = 3200
+    pack_v: float = 51.2
+    cell_low_v: float = 3.2
 
 
 def test_the_cut_off_is_judged_against_the_stored_threshold_of_this_runs_protection() -> None:
     stored = {"pack_uv_prot_v": 47.5, "cell_uv_prot_v": 2.8}
-    log = [L(T0 - timedelta(days=90), "pack_uv_prot", pack_mv=46000),   # the field's: not this run
-           L(T0 + timedelta(hours=9), "pack_uv_prot", pack_mv=47892),
+    log = [L(T0 - timedelta(days=90), "pack_uv_prot", pack_v=46.0),   # the field's: not this run
+           L(T0 + timedelta(hours=9), "pack_uv_prot", pack_v=47.892),
            L(T0 + timedelta(hours=9, seconds=2), "pack_uv_prot_end")]
     assert cut_off_errors(log, T0, stored) == {"pack": pytest.approx(0.392)}
-    weak = [L(T0 + timedelta(hours=9), "cell_uv_prot", cell_low_mv=2786)]
+    weak = [L(T0 + timedelta(hours=9), "cell_uv_prot", cell_low_v=2.786)]
     assert cut_off_errors(weak, T0, stored) == {"cell": pytest.approx(-0.014)}
     assert cut_off_errors(log[:1], T0, stored) == {}
 
