@@ -228,6 +228,10 @@ def report_bytes(record: Record, record_path: Path) -> bytes:
     story.append(_table(_mrows(record, [m.name for m in record.measurements
                                         if m.step in ("rest", "accuracy")]), st))
 
+    story.append(Paragraph("Targeted checks (R11)", st["h2"]))
+    story.append(_table(_mrows(record, [m.name for m in record.measurements
+                                        if m.step in ("targeted_at_rest", "targeted")]), st))
+
     story.append(Paragraph("Warranty view", st["h2"]))
     soh = findings.get("measured_soh_pct")
     age, cycles = findings.get("age_years"), findings.get("cycles")

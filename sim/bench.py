@@ -86,6 +86,7 @@ class SimBench:
         self._tmpdir: Path | None = None
         self.ports: dict[str, Any] = {}
         self.instruments: Any = None
+        self.cert_fixture: Any = None   # the certification fixture's relays, when wired
         self.can_channel = f"simbench-{uuid.uuid4().hex[:12]}"
         self._pack_bus: BusABC | None = None   # (``can`` is a parameter here)
         self.broadcaster: CanBroadcaster | None = None

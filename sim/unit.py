@@ -527,6 +527,8 @@ class HistorySection(_Section):
 
 
 StuckAt = Literal["open", "short"]
+#: The protections a ``defects.protection_offsets`` entry can move.
+PROTECTION_OFFSETS = ("cell_ov_prot", "cell_uv_prot", "pack_ov_prot", "pack_uv_prot")
 
 
 class DefectsSection(_Section):
@@ -542,6 +544,24 @@ class DefectsSection(_Section):
                                  "says it is on; a charge flows through its body diode)")
     charge_fet_open: bool = F(False, "-", "the charge MOSFET will not conduct (the firmware says "
                               "it is on)")
+    protection_offsets: dict[str, float] = Field(
+        default_factory=dict, description="a protection the BMS applies away from its stored "
+        "threshold, by this much (a drifted comparator: RS485 and the CRC still show the stored "
+        "set), V, by name (cell_ov_prot, cell_uv_prot, pack_ov_prot, pack_uv_prot)",
+        json_schema_extra={"unit": "V", "allowed": "name → -1.0 … 1.0"})
+    intermittent_cell: int | None = F(None, "-", "the sense lead of this cell (1-16) opens now and "
+                                      "then: every 7th report reads it 0.4 V low (the "
+                                      "protections see the true value)", ge=1, le=CELLS_IN_SERIES)
+
+    @field_validator("protection_offsets")
+    @classmethod
+    def _offsets(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k in v if k not in PROTECTION_OFFSETS]
+        if bad:
+            raise ValueError(f"unknown protection {bad[0]!r}; allowed: {', '.join(PROTECTION_OFFSETS)}")
+        if any(not -1.0 <= x <= 1.0 for x in v.values()):
+            raise ValueError("offsets are -1.0 … 1.0 V")
+        return v
 
     @field_validator("stuck_temperature")
     @classmethod

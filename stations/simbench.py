@@ -63,7 +63,8 @@ def start_sim_bench(
             _wire_relay_card(config, bench, instruments.daq)
         from sim.instruments.cert_fixture import attach_cert_fixture
 
-        bench.cert_fixture = attach_cert_fixture(instruments, bench.pack, config.fixture.outputs)
+        bench.cert_fixture = attach_cert_fixture(instruments, bench.pack,
+                                                   {str(k): v for k, v in config.fixture.outputs.items()})
         description["instruments"] = bench.instruments.describe()
         station = with_bench_addresses(config, description, source)
     except BaseException:

@@ -303,6 +303,16 @@ class LogEntry:
     info: str = "-"
     extra: dict[str, str] = field(default_factory=dict)   # columns this parser does not know
 
+    @property
+    def pack_v(self) -> float:
+        """The pack voltage the BMS logged, V (for plans, which speak SI)."""
+        return self.pack_mv / 1000.0
+
+    @property
+    def cell_low_v(self) -> float:
+        """The lowest cell the BMS logged, V."""
+        return self.cell_low_mv / 1000.0
+
 
 @dataclass(frozen=True)
 class LogPage:

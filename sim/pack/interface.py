@@ -175,6 +175,9 @@ class BmsFirmwareApi(Protocol):
     def clear_thresholds(self) -> None:
         """``clrthr``: active set = stored set."""
 
+    def unlock(self) -> None:
+        """``unlock`` (test mode): clears a system lock (SPEC 2.2)."""
+
     # event log, statistics, the pack's calendar clock
     def events(self) -> list[LogEvent]: ...
     def clear_events(self) -> None: ...

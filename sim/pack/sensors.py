@@ -14,6 +14,9 @@ from sim.unit import UnitDescription
 
 #: What the ADC reads from a temperature sensor stuck open or short (°C).
 STUCK_C = {"open": -40.0, "short": 150.0}
+#: An intermittent cell sense lead: open on every Nth report, the channel then reads this low (V).
+INTERMITTENT_EVERY = 7
+INTERMITTENT_DROP_V = 0.4
 
 
 class Sensors:
@@ -40,6 +43,8 @@ class Sensors:
         self._rng = np.random.default_rng(seed)
         stuck = unit.defects.stuck_temperature   # an open NTC reads its coldest, a short its hottest
         self.t_stuck = tuple(STUCK_C.get(stuck.get(n, "")) for n in TEMPERATURE_SENSORS)
+        self.intermittent = unit.defects.intermittent_cell   # a cell whose sense lead opens
+        self._reports = 0
 
     # -- noiseless (decisions) ------------------------------------------------------------
     def cells(self, true_v: np.ndarray) -> np.ndarray:
@@ -78,4 +83,8 @@ class Sensors:
         p = pack_v + n[CELLS_IN_SERIES] * self.pack_noise
         i = current_a + n[CELLS_IN_SERIES + 1] * self.i_noise
         t = np.asarray(temps) + n[CELLS_IN_SERIES + 2:] * self.t_noise
+        if self.intermittent is not None:   # a report only: the decisions read the true lead
+            self._reports += 1
+            if self._reports % INTERMITTENT_EVERY == 0:
+                c[self.intermittent - 1] -= INTERMITTENT_DROP_V
         return c, p, i, t

@@ -64,3 +64,32 @@ def log_kept(before: Sequence[Any], after: Sequence[Any], since: datetime) -> st
         return "entries read at R03 are gone or changed"
     early = [e for e in after[len(before):] if e.time < since]
     return f"{len(early)} added entries dated before this run" if early else ""
+
+
+def cut_off_errors(entries: Sequence[Any], since: datetime,
+                   stored: dict[str, float]) -> dict[str, float]:
+    """R11: each under-voltage protection logged from ``since`` on (R09's cut-off), the
+    value the BMS logged at its trip minus the threshold it reports as stored, V: ``"pack"``
+    (pack voltage) and ``"cell"`` (lowest cell); the latest of each."""
+    out: dict[str, float] = {}
+    for e in entries:
+        if e.time < since:
+            continue
+        if e.code == "pack_uv_prot" and "pack_uv_prot_v" in stored:
+            out["pack"] = e.pack_v - stored["pack_uv_prot_v"]
+        elif e.code == "cell_uv_prot" and "cell_uv_prot_v" in stored:
+            out["cell"] = e.cell_low_v - stored["cell_uv_prot_v"]
+    return out
+
+
+def reading_jump(readings: Sequence[Sequence[float]]) -> tuple[int, float]:
+    """(cell 1..N, V) of the reading furthest from its own cell's median over repeated
+    readings at rest: a sense lead that opens now and then, where noise moves millivolts."""
+    columns = list(zip(*readings, strict=True))
+    devs = [max(abs(v - statistics.median(col)) for v in col) for col in columns]
+    return worst(devs)
+
+
+def cells_median(readings: Sequence[Sequence[float]]) -> list[float]:
+    """Each cell's median over several readings: one glitching report moves nothing."""
+    return [statistics.median(col) for col in zip(*readings, strict=True)]

@@ -61,6 +61,13 @@ class Findings:
     uv_span_max_h: float | None = None
     cycles: int | None = None
     age_years: float | None = None
+    # R11 targeted checks (None: not run, the claim did not point there)
+    cut_off_error_v: dict[str, float] | None = None   # "pack"/"cell": logged at trip − stored
+    tier_trip_s: float | None = None
+    tier_release_s: float | None = None
+    tier_no_trip: str = ""                    # why the tier gave no time (it did not trip ...)
+    link_modules: dict[str, int] | None = None           # port → modules RS485 answers for
+    cell_reading_jump: tuple[int, float] | None = None   # (cell, V off its median)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -158,6 +165,38 @@ def mosfet_stuck(f: Findings, th: Thresholds) -> str | None:
     return "; ".join(bad) if bad else None
 
 
+def protection_wrong(f: Findings, th: Thresholds) -> str | None:
+    """R11: the under-voltage cut-off where the BMS's stored threshold says, and the 15 s
+    tier's trip and release inside SPEC 2.3's station limits."""
+    tier = f.tier_trip_s is not None or bool(f.tier_no_trip)
+    if f.cut_off_error_v is None and not tier:
+        raise NotMeasured("a targeted check of the protections (R11)")
+    bad = []
+    for kind, err in sorted((f.cut_off_error_v or {}).items()):
+        tol = th[f"cut_off_{kind}_tol_v"]
+        if abs(err) > tol:
+            bad.append(f"{kind} under-voltage protection {err * 1e3:+.0f} mV from its stored "
+                       f"threshold (> ±{tol * 1e3:g} mV)")
+    if f.tier_no_trip:
+        bad.append(f"15 s tier: {f.tier_no_trip}")
+    for what, value, key in (("trip", f.tier_trip_s, "tier_trip_s"),
+                             ("release", f.tier_release_s, "tier_release_s")):
+        low, high = th[key]
+        if value is not None and not low <= value <= high:
+            bad.append(f"15 s tier {what} after {value:.2f} s (station limits {low:g}-{high:g} s)")
+    return "; ".join(bad) if bad else None
+
+
+def port_dead(f: Findings, th: Thresholds) -> str | None:
+    """R11: a link port through which the reference pack is never seen (the V's link ports
+    are on the BMS board: a dead one is a BMS repair [A])."""
+    counts = _need(f.link_modules, "the link ports (R11)")
+    want = th["link_modules"]
+    dead = [f"Link {p.replace('port', 'Port ')} ({n} of {want} modules)"
+            for p, n in sorted(counts.items()) if n < want]
+    return "no link through " + ", ".join(dead) if dead else None
+
+
 # -- WIRING -----------------------------------------------------------------------------------
 def dcr_rise_path(f: Findings, th: Thresholds) -> str | None:
     """Pack DCR > 1.5 × its EOL baseline while the cells' ΔV is normal: the cells alone stay
@@ -177,6 +216,14 @@ def bond_high(f: Findings, th: Thresholds) -> str | None:
     bond = _need(f.bond_ohm, "the ground bond")
     limit = th["bond_max_ohm"]
     return f"ground bond {bond:.3f} Ω > {limit:g} Ω" if bond > limit else None
+
+
+def cell_reading_intermittent(f: Findings, th: Thresholds) -> str | None:
+    """R11: one cell's reading jumps at rest while the others hold (a sense lead, not a cell)."""
+    cell, jump = _need(f.cell_reading_jump, "repeated cell readings at rest (R11)")
+    limit = th["cell_reading_jump_v"]
+    return (f"cell {cell:02d} reading jumps {jump * 1e3:.0f} mV off its median at rest "
+            f"(> {limit * 1e3:g} mV)" if jump > limit else None)
 
 
 # -- CELL -------------------------------------------------------------------------------------
@@ -282,8 +329,9 @@ CELL_RULES: tuple[Rule, ...] = (cell_dcir_median, cell_dcir_baseline, soh_below_
 RULES: tuple[tuple[str, tuple[Rule, ...]], ...] = (
     ("UNSAFE", (intake_red_flag, gate_failed)),
     ("FIRMWARE", (firmware_not_released, parameters_not_released, soc_error)),
-    ("BMS", (sensor_stuck, bms_accuracy, balancing_inert, mosfet_stuck)),
-    ("WIRING", (dcr_rise_path, bond_high)),
+    ("BMS", (sensor_stuck, bms_accuracy, balancing_inert, mosfet_stuck, protection_wrong,
+             port_dead)),
+    ("WIRING", (dcr_rise_path, bond_high, cell_reading_intermittent)),
     ("CELL", CELL_RULES),
     ("MISUSE", (short_circuit, over_current, uv_span, charge_below_0c, input_ov, reversal)),
     ("WEAR-OUT", (wear_out,)),

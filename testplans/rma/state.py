@@ -26,3 +26,5 @@ class RmaState:
     cells: dict[str, list[Any]] = field(default_factory=dict)   # per-cell columns for the report
     series: dict[str, list[list[float]]] = field(default_factory=dict)  # curves for the report
     events: list[dict[str, str]] = field(default_factory=list)   # the R03 log, for the timeline
+    stored_parameters: dict[str, float] = field(default_factory=dict)   # RS485's, at R02
+    suspects: dict[str, str] = field(default_factory=dict)   # R11 check → the finding that suspects it

@@ -22,19 +22,26 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from itertools import pairwise
+from typing import Any, Literal
 
 from common.clock import wait_until
 from common.serial_number import parse_serial
 from reports.record import Firmware
+from testplans.methods import release_time, trip_time
 from testplans.rma.analysis import (
     age_years,
+    cells_median,
     counters_kept,
+    cut_off_errors,
     drifts_per_day,
     log_kept,
     ratios_to_median,
+    reading_jump,
     uv_spans_h,
     worst,
 )
@@ -62,9 +69,10 @@ def _skip(step: Any, state: RmaState, name: str, why: str | None = None) -> bool
     return True
 
 
-def _mean_cells(bms: Any, n: int) -> list[float]:
-    readings = [bms.reading().cell_voltages_v for _ in range(n)]
-    return [statistics.fmean(col) for col in zip(*readings, strict=True)]
+def _cells_v(bms: Any, n: int) -> list[float]:
+    """Each cell's median of ``n`` readings (an intermittent sense lead's single glitching
+    report moves nothing: it is judged on its own at R11)."""
+    return cells_median([bms.reading().cell_voltages_v for _ in range(n)])
 
 
 def _attach_json(step: Any, name: str, data: Any, what: str) -> None:
@@ -139,6 +147,7 @@ def test_identity(step, bms, recorder, state: RmaState, rma_thresholds) -> None:
                  "RMA run never enters (SPEC §7); the stored parameters are read over RS485")
     released = rma_thresholds["released_system_parameters"]
     stored = bms.system_parameters()
+    state.stored_parameters = stored
     differ = [f"{k} {stored.get(k)} (released {v:g})" for k, v in released.items()
               if stored.get(k) is None or not math.isclose(stored[k], v, abs_tol=1e-6)]
     state.findings.parameters_differ = differ
@@ -209,7 +218,10 @@ def test_rest(step, bms, daq, clock, state: RmaState, cond: RmaConditions, rma_t
     ocv = daq.pack_voltage()
     readings = [bms.reading() for _ in range(cond.rest_readings)]
     pack_v = statistics.fmean(r.pack_voltage_v for r in readings)
-    cells = [statistics.fmean(c) for c in zip(*(r.cell_voltages_v for r in readings), strict=True)]
+    cells = cells_median([r.cell_voltages_v for r in readings])
+    cell, jump = reading_jump([r.cell_voltages_v for r in readings])
+    if jump > rma_thresholds["cell_reading_jump_v"]:   # R11 looks closer
+        state.suspects["cell_readings"] = f"at R05 cell {cell:02d} read {jump * 1e3:.0f} mV off its median"
     step.measure("bms_pack_voltage_error_v", pack_v - ocv)
     step.measure("bms_cell_sum_error_v", sum(cells) - ocv)
     state.findings.accuracy_failures = [
@@ -225,6 +237,51 @@ def test_rest(step, bms, daq, clock, state: RmaState, cond: RmaConditions, rma_t
                      "the spread is judged at R10")
 
 
+# ------------------------------------------------------------------------------ R11 (at rest)
+def _claim(state: RmaState) -> str:
+    return state.intake.get("claim") or "no claim given"
+
+
+def test_targeted_at_rest(step, bms, daq, clock, state: RmaState, cond: RmaConditions) -> None:
+    """R11's checks that need no current, at the arrival state right after R05's rest:
+    repeated cell readings and both link ports. They run this early because the fixture's
+    reference pack sleeps after 24 h idle like any V-series (SPEC 2.6), and the diagnosis
+    lasts longer. Which checks run: ``TARGETED`` (the claim) and the R05 readings."""
+    if _skip(step, state, "targeted_at_rest"):
+        return
+    f = state.findings
+    pointed = _pointed(state)
+    step.measure("targeted_checks", "; ".join(f"{k}: {v}" for k, v in pointed.items()) or "none",
+                 f"claim: {_claim(state)}")
+    aside = f"neither the claim nor a finding points here (claim: {_claim(state)})"
+    if "cell_readings" not in pointed:
+        step.not_run("cell_reading_jump_max_mv", aside)
+    else:   # read-only, at rest
+        readings = []
+        for _ in range(cond.cell_readings):
+            readings.append(bms.reading().cell_voltages_v)
+            clock.sleep(cond.cell_readings_interval_s)
+        f.cell_reading_jump = reading_jump(readings)
+        cell, jump = f.cell_reading_jump
+        step.measure("cell_reading_jump_max_mv", jump,
+                     f"cell {cell:02d} over {cond.cell_readings} readings at rest")
+
+    if "ports" not in pointed:
+        for port in ("port0", "port1"):
+            step.not_run(f"link_{port}_modules", aside)
+    else:   # the fixture's reference pack on each port in turn; no current flows
+        f.link_modules = {}
+        for port in ("port0", "port1"):
+            daq.set_relay(f"link_{port}", True)
+            try:
+                clock.sleep(cond.link_settle_s)
+                f.link_modules[port] = bms.stack().module_count
+            finally:
+                daq.set_relay(f"link_{port}", False)
+            step.measure(f"link_{port}_modules", f.link_modules[port])
+        clock.sleep(cond.link_settle_s)
+
+
 # ------------------------------------------------------------------------------ R06
 def _bms_current_error(bms, daq, clock, cond: RmaConditions) -> float:
     errors = []
@@ -232,6 +289,32 @@ def _bms_current_error(bms, daq, clock, cond: RmaConditions) -> float:
         errors.append(bms.console_current_a() - daq.pack_current())
         clock.sleep(cond.current_interval_s)
     return statistics.fmean(errors)
+
+
+def _path_pulse(step, bms, daq, clock, cond: RmaConditions,
+                direction: Literal["charge", "discharge"], switch: Callable[[bool], None],
+                current: Callable[[], float]) -> str:
+    """One pulse through one path (the source switched by ``switch``, its own read-back
+    ``current``): does it flow, and how far is the BMS's current from the shunt's? '' when
+    it flows, else the MOSFET finding."""
+    problem = ""
+    switch(True)
+    try:
+        clock.sleep(cond.pulse_settle_s)
+        conducts = current() > cond.trip_current_a
+        step.measure(f"{direction}_path_conducts", conducts)
+        if conducts:
+            step.measure(f"bms_current_error_{direction}_a", _bms_current_error(bms, daq, clock, cond))
+        else:
+            said_on = getattr(bms.management(), f"{direction}_enabled")
+            problem = (f"the {direction} path does not conduct at {cond.current_test_a:g} A"
+                       + (f" while the BMS says the {direction} MOSFET is on" if said_on else ""))
+            step.not_run(f"bms_current_error_{direction}_a", f"no {direction} current flows")
+        clock.sleep(max(0.0, cond.pulse_s - cond.pulse_settle_s))
+    finally:
+        switch(False)
+    clock.sleep(cond.relax_s)
+    return problem
 
 
 def test_accuracy(step, bms, daq, supply, load, clock, state: RmaState, cond: RmaConditions,
@@ -252,43 +335,15 @@ def test_accuracy(step, bms, daq, supply, load, clock, state: RmaState, cond: Rm
     for sensor, celsius in temps.items():
         step.measure(f"temp_error_{sensor}_c", celsius - ambient)
     step.measure("temp_sensor_stuck", ", ".join(stuck) or "none")
-    mosfets = []
     amps = cond.current_test_a
     supply.set_voltage(cond.charge_voltage_v)
     supply.set_current_limits(amps, amps)
-    supply.set_output(True)
-    try:
-        clock.sleep(cond.pulse_settle_s)
-        conducts = supply.measure_current() > cond.trip_current_a
-        step.measure("charge_path_conducts", conducts)
-        if conducts:
-            step.measure("bms_current_error_charge_a", _bms_current_error(bms, daq, clock, cond))
-        else:
-            mosfets.append("the charge path does not conduct at 50 A"
-                           + (" while the BMS says the charge MOSFET is on"
-                              if bms.management().charge_enabled else ""))
-            step.not_run("bms_current_error_charge_a", "no charge current flows")
-        clock.sleep(max(0.0, cond.pulse_s - cond.pulse_settle_s))
-    finally:
-        supply.set_output(False)
-    clock.sleep(cond.relax_s)
+    charge = _path_pulse(step, bms, daq, clock, cond, "charge", supply.set_output,
+                         supply.measure_current)
     load.set_cc(amps)
-    load.set_input(True)
-    try:
-        clock.sleep(cond.pulse_settle_s)
-        conducts = load.measure_current() > cond.trip_current_a
-        step.measure("discharge_path_conducts", conducts)
-        if conducts:
-            step.measure("bms_current_error_discharge_a", _bms_current_error(bms, daq, clock, cond))
-        else:
-            mosfets.append("the discharge path does not conduct at 50 A"
-                           + (" while the BMS says the discharge MOSFET is on"
-                              if bms.management().discharge_enabled else ""))
-            step.not_run("bms_current_error_discharge_a", "no discharge current flows")
-        clock.sleep(max(0.0, cond.pulse_s - cond.pulse_settle_s))
-    finally:
-        load.set_input(False)
-    clock.sleep(cond.relax_s)
+    discharge = _path_pulse(step, bms, daq, clock, cond, "discharge", load.set_input,
+                            load.measure_current)
+    mosfets = [p for p in (charge, discharge) if p]
     f.mosfet_failures = mosfets
     stuck_names = {s.split()[0] for s in stuck}
     failed = [m for m in step.record.measurements if m.step == "accuracy" and m not in before
@@ -342,7 +397,7 @@ def test_dcir(step, bms, daq, supply, load, clock, state: RmaState, cond: RmaCon
     if problem:
         _skip(step, state, "dcir", problem)
         return
-    rest = _mean_cells(bms, cond.dcir_readings)
+    rest = _cells_v(bms, cond.dcir_readings)
     v0 = daq.pack_voltage()
     load.set_cc(cond.dcir_current_a)
     load.set_input(True)
@@ -350,9 +405,9 @@ def test_dcir(step, bms, daq, supply, load, clock, state: RmaState, cond: RmaCon
     try:
         clock.sleep(cond.dcir_after_s)
         v1, amps = daq.pack_voltage(), load.measure_current()
-        at_1s = _mean_cells(bms, cond.dcir_readings)
+        at_1s = _cells_v(bms, cond.dcir_readings)
         clock.sleep(max(0.0, t_on + cond.pulse_s - clock.now() - 0.5))
-        at_10s = _mean_cells(bms, cond.dcir_readings)
+        at_10s = _cells_v(bms, cond.dcir_readings)
     finally:
         load.set_input(False)
     amps = max(amps, 1e-3)
@@ -395,7 +450,7 @@ def _balancing_watch(bms, clock, cond: RmaConditions, th: dict[str, Any]) -> tup
     t0 = clock.now()
 
     def spread() -> tuple[float, float, bool]:
-        cells = _mean_cells(bms, 4)
+        cells = _cells_v(bms, 4)
         return max(cells) - min(cells), max(cells), any(bms.balancing())
 
     s0, top, bal = spread()
@@ -444,7 +499,7 @@ def test_charge(step, bms, supply, clock, state: RmaState, cond: RmaConditions, 
     state.series["charge"] = curve
     step.measure("charged_ah", ah, "" if state.charged else "the charge did not end within the timeout")
     clock.sleep(cond.relax_s)
-    cells = _mean_cells(bms, 4)
+    cells = _cells_v(bms, 4)
     state.cells["top_of_charge_v"] = cells
     step.measure("top_of_charge_spread_mv", max(cells) - min(cells))
     verdict, evidence, series = _balancing_watch(bms, clock, cond, rma_thresholds)
@@ -473,7 +528,7 @@ def test_capacity(step, bms, daq, load, clock, state: RmaState, cond: RmaConditi
     t0 = last = clock.now()
     ah = wh = 0.0
     v_last, curve, socs = daq.pack_voltage(), [], []
-    low_cell = min(bms.reading().cell_voltages_v)
+    low_cell = min(_cells_v(bms, 3))
     load.set_input(True)
     try:
         while clock.now() - t0 < cond.capacity_timeout_s:
@@ -489,13 +544,12 @@ def test_capacity(step, bms, daq, load, clock, state: RmaState, cond: RmaConditi
             last = now
             if not fine:
                 v_last = daq.pack_voltage()
-                reading = bms.reading()
-                low_cell = min(reading.cell_voltages_v)
+                low_cell = min(_cells_v(bms, 3))
                 curve.append([ah, v_last, low_cell])
                 socs.append([ah, bms.console_soc_pct()])
     finally:
         load.set_input(False)
-    cells_last = list(bms.reading().cell_voltages_v)   # at the cut-off, before they relax far
+    cells_last = _cells_v(bms, 3)   # at the cut-off, before they relax far
     curve.append([ah, daq.pack_voltage(), min(cells_last)])
     state.series["capacity"] = curve
     state.capacity_ah = ah
@@ -543,10 +597,10 @@ def test_self_discharge(step, bms, supply, clock, state: RmaState, cond: RmaCond
     _charge_ah(supply, clock, cond, (target - state.soc_known_pct) * PERCENT * state.capacity_ah)
     state.soc_known_pct = target
     clock.sleep(cond.self_discharge_settle_s)
-    before = _mean_cells(bms, 8)
+    before = _cells_v(bms, 8)
     t0 = clock.now()
     _rest_awake(bms, clock, cond.self_discharge_rest_s, cond.awake_poll_s)
-    after = _mean_cells(bms, 8)
+    after = _cells_v(bms, 8)
     drifts = drifts_per_day(before, after, clock.now() - t0)
     state.cells["drift_v_per_day"] = drifts
     state.findings.drift_max_v_day = worst(drifts, absolute=True)
@@ -555,11 +609,109 @@ def test_self_discharge(step, bms, supply, clock, state: RmaState, cond: RmaCond
 
 
 # ------------------------------------------------------------------------------ R11
-def test_targeted(step, state: RmaState) -> None:
-    claim = state.intake.get("claim") or "no claim given"
-    step.not_run("targeted_checks", f"the diagnosis ended earlier: {state.ended}" if state.ended else
-                 "targeted checks (OV/UV thresholds, 15 s tier, IN1, contacts, LEDs, both ports) "
-                 f"are not built in this version of the plan; claim: {claim}")
+#: R11 "only where the claim points": each targeted check and the claim's words that point
+#: at it (lower case, each the start of a word: "port" is not "reports"); a finding of an earlier step can point at one too
+#: (``RmaState.suspects``). Only read-only or reversible stimuli: the log the run already
+#: caused, readings at rest, the link relays with no current, and the 15 s tier the pack
+#: recloses from after 30 s (as at EOL, at the storage SOC).
+TARGETED: dict[str, tuple[str, ...]] = {
+    "cut_off": ("capacity", "runtime", "run time", "shuts", "shut down", "switches off",
+                "turns off", "cuts off", "cut off"),
+    "cell_readings": ("cell voltage", "jump", "erratic", "intermittent", "flicker"),
+    "ports": ("communicat", "parallel", "stack", "link", "port", "not seen", "master", "slave"),
+    "tier": ("overload", "under load", "trips", "shuts", "switches off", "turns off",
+             "high current", "surge"),
+}
+
+
+def _pointed(state: RmaState) -> dict[str, str]:
+    """Each check to run → why (the claim's word, or the finding that suspects it)."""
+    claim = (state.intake.get("claim") or "").lower()
+    out = {}
+    for check, words in TARGETED.items():
+        word = next((w for w in words if re.search(rf"\b{re.escape(w)}", claim)), None)
+        if word is not None:
+            out[check] = f"the claim says {word!r}"
+        elif check in state.suspects:
+            out[check] = state.suspects[check]
+    return out
+
+
+def _tier(load, clock, cond: RmaConditions) -> tuple[float | None, float | None, float, str]:
+    """The 15 s tier under a load capture through its release (the EOL method): (trip s,
+    release s, Ah drawn, why no time)."""
+    load.start_capture(cond.tier_capture_rate_hz, cond.tier_capture_s)
+    started = clock.now()
+    load.set_cc(cond.tier_current_a)
+    load.set_input(True)
+    try:
+        tripped = wait_until(clock, lambda: load.measure_current() < cond.trip_current_a
+                             and clock.now() - started > 0.05, cond.tier_timeout_s, 0.5)
+        if tripped:   # the input stays on at the probe current: the release shows as current
+            load.set_cc(cond.release_probe_current_a)
+            clock.sleep(max(0.0, started + cond.tier_capture_s - clock.now()))
+    finally:
+        load.set_input(False)
+    capture = load.fetch_capture()   # waits for its end: the load is idle after
+    samples = list(zip(capture.times(), capture.samples, strict=True))
+    ah = sum(abs(a[1]) * (b[0] - a[0]) for a, b in pairwise(samples)) / 3600.0
+    if not tripped:
+        return None, None, ah, f"no trip within {cond.tier_timeout_s:g} s at {cond.tier_current_a:g} A"
+    found = trip_time(samples, cond.tier_current_a, cond.tier_start_fraction, cond.trip_current_a)
+    if found is None:
+        return None, None, ah, "the capture shows no start at the set point"
+    t0, t_trip = found
+    t_release = release_time(samples, t_trip, cond.trip_current_a)
+    return t_trip - t0, None if t_release is None else t_release - t_trip, ah, ""
+
+
+def test_targeted(step, bms, supply, load, clock, state: RmaState, cond: RmaConditions) -> None:
+    """R11 after R10: R09's cut-off as the pack logged it, and the 15 s tier at the storage
+    SOC (the EOL method); each only where pointed (TARGETED), else NOT RUN with why."""
+    if _skip(step, state, "targeted"):
+        return
+    f = state.findings
+    pointed = _pointed(state)
+    aside = f"neither the claim nor a finding points here (claim: {_claim(state)})"
+    why: str | None
+    if "cut_off" not in pointed or not state.capacity_ah or state.run_started_at is None:
+        why = aside if "cut_off" not in pointed else "no capacity test ran to the BMS cut-off (R09)"
+        for kind in ("pack", "cell"):
+            step.not_run(f"cut_off_{kind}_uv_error_v", why)
+    else:   # read-only: the protection that ended R09, as the pack logged it
+        f.cut_off_error_v = cut_off_errors(bms.history().log, state.run_started_at,
+                                           state.stored_parameters)
+        for kind in ("pack", "cell"):
+            if kind in f.cut_off_error_v:
+                step.measure(f"cut_off_{kind}_uv_error_v", f.cut_off_error_v[kind])
+            else:
+                step.not_run(f"cut_off_{kind}_uv_error_v",
+                             f"R09's cut-off was not a {kind} under-voltage protection")
+
+    why = None
+    if "tier" not in pointed:
+        why = aside
+    elif f.mosfet_failures:
+        why = "a MOSFET does not conduct: " + "; ".join(f.mosfet_failures)
+    elif not state.capacity_ah or state.soc_known_pct is None:
+        why = "the SOC is not known (no capacity test): the tier is not run near a cut-off"
+    if why:
+        step.not_run("tier_trip_s", why)
+        step.not_run("tier_release_s", why)
+        return
+    assert state.capacity_ah is not None and state.soc_known_pct is not None
+    delta = (cond.finish_soc_pct - state.soc_known_pct) * PERCENT * state.capacity_ah
+    if delta > 0:   # at the storage SOC: 16 s at 150 A leaves every cell far from its cut-off
+        _charge_ah(supply, clock, cond, delta)
+        state.soc_known_pct = cond.finish_soc_pct
+        clock.sleep(cond.relax_s)
+    trip, release, ah, problem = _tier(load, clock, cond)
+    state.soc_known_pct -= ah / state.capacity_ah / PERCENT
+    f.tier_trip_s, f.tier_release_s, f.tier_no_trip = trip, release, problem
+    step.measure("tier_trip_s", trip, problem)
+    step.measure("tier_release_s", release, problem or ("" if release is not None else
+                                                         "the capture shows no current after the trip"))
+    clock.sleep(cond.relax_s)
 
 
 # ------------------------------------------------------------------------------ R12
@@ -582,7 +734,7 @@ def test_finish(step, bms, supply, load, clock, state: RmaState, cond: RmaCondit
     low, high = rma_thresholds["rest_soc_window_pct"]
     if state.findings.balancing in ("working", "not needed", "inert") and low <= soc <= high:
         clock.sleep(cond.self_discharge_settle_s)
-        cells = _mean_cells(bms, 8)
+        cells = _cells_v(bms, 8)
         state.cells["storage_v"] = cells
         state.findings.rest_spread_v = max(cells) - min(cells)
         step.measure("rest_spread_20_80_mv", state.findings.rest_spread_v)

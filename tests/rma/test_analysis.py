@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from testplans.rma.analysis import age_years, counters_kept, drifts_per_day, log_kept, uv_spans_h
+from testplans.rma.analysis import (
+    age_years,
+    cells_median,
+    counters_kept,
+    cut_off_errors,
+    drifts_per_day,
+    log_kept,
+    reading_jump,
+    uv_spans_h,
+)
 
 T0 = datetime(2025, 8, 1, 2, 0, tzinfo=UTC)
 
@@ -49,3 +58,31 @@ def test_the_history_kept_means_only_this_runs_entries_were_added() -> None:
     assert "before this run" in log_kept(before, [*before, E(T0, "x")], run)
     assert counters_kept({"SC Times": 2}, {"SC Times": 2, "Bat UV Times": 1}) == []
     assert counters_kept({"SC Times": 2}, {"SC Times": 0}) == ["SC Times"]
+
+
+@dataclass(frozen=True)
+class L:
+    time: datetime
+    code: str
+    pack_v: float = 51.2
+    cell_low_v: float = 3.2
+
+
+def test_the_cut_off_is_judged_against_the_stored_threshold_of_this_runs_protection() -> None:
+    stored = {"pack_uv_prot_v": 47.5, "cell_uv_prot_v": 2.8}
+    log = [L(T0 - timedelta(days=90), "pack_uv_prot", pack_v=46.0),   # the field's: not this run
+           L(T0 + timedelta(hours=9), "pack_uv_prot", pack_v=47.892),
+           L(T0 + timedelta(hours=9, seconds=2), "pack_uv_prot_end")]
+    assert cut_off_errors(log, T0, stored) == {"pack": pytest.approx(0.392)}
+    weak = [L(T0 + timedelta(hours=9), "cell_uv_prot", cell_low_v=2.786)]
+    assert cut_off_errors(weak, T0, stored) == {"cell": pytest.approx(-0.014)}
+    assert cut_off_errors(log[:1], T0, stored) == {}
+
+
+def test_one_glitching_report_is_a_jump_and_moves_no_median() -> None:
+    steady = [3.300, 3.301, 3.299]
+    readings = [[v, 3.290 + k * 0.001] for k, v in enumerate(steady * 3)]
+    readings[4][1] -= 0.4   # cell 2's lead open on one report
+    assert reading_jump(readings) == (2, pytest.approx(0.4, abs=0.002))
+    assert cells_median(readings)[1] == pytest.approx(3.295, abs=0.002)
+    assert reading_jump([r[:1] for r in readings])[1] <= 0.0011

@@ -23,7 +23,9 @@ def healthy(**change: Any) -> Findings:
                  cell_dcir_rise_max=(3, 1.01), measured_soh_pct=96.4, limiting_cell=5,
                  rest_spread_v=0.002, drift_max_v_day=(2, 0.0003), sc_times=0, coc_doc_times=0,
                  charge_below_0c=0, input_ov_times=0, rv_times=0, uv_span_max_h=0.0,
-                 cycles=420, age_years=1.8)
+                 cycles=420, age_years=1.8, cut_off_error_v={"pack": -0.008}, tier_trip_s=15.75,
+                 tier_release_s=30.0, link_modules={"port0": 2, "port1": 2},
+                 cell_reading_jump=(4, 0.002))
     return replace(f, **change)
 
 
@@ -43,8 +45,18 @@ def test_a_healthy_pack_is_no_fault_found_with_system_side_causes() -> None:
     ({"accuracy_failures": ["bms_current_error_charge_a 2.0 A"]}, "BMS", "bms_accuracy"),
     ({"balancing": "inert"}, "BMS", "balancing_inert"),
     ({"mosfet_failures": ["the discharge path does not conduct"]}, "BMS", "mosfet_stuck"),
+    ({"cut_off_error_v": {"pack": 0.151}}, "BMS", "protection_wrong"),
+    ({"cut_off_error_v": {"cell": -0.051}}, "BMS", "protection_wrong"),
+    ({"tier_trip_s": 16.51}, "BMS", "protection_wrong"),
+    ({"tier_trip_s": 14.99}, "BMS", "protection_wrong"),
+    ({"tier_release_s": 31.01}, "BMS", "protection_wrong"),
+    ({"tier_trip_s": None, "tier_release_s": None, "tier_no_trip": "no trip within 18 s"},
+     "BMS", "protection_wrong"),
+    ({"link_modules": {"port0": 2, "port1": 1}}, "BMS", "port_dead"),
+    ({"link_modules": {"port0": 1, "port1": 1}}, "BMS", "port_dead"),
     ({"dcr_ohm": 0.0260, "cells_dcir_sum_ohm": 0.0146}, "WIRING", "dcr_rise_path"),
     ({"bond_ohm": 0.15}, "WIRING", "bond_high"),
+    ({"cell_reading_jump": (6, 0.051)}, "WIRING", "cell_reading_intermittent"),
     ({"cell_dcir_ratio_max": (7, 1.6)}, "CELL", "cell_dcir_median"),
     ({"cell_dcir_rise_max": (7, 1.6)}, "CELL", "cell_dcir_baseline"),
     ({"measured_soh_pct": 69.0}, "CELL", "soh_below_min"),
@@ -68,7 +80,9 @@ def test_each_rule_fires_alone_at_its_threshold(change: dict[str, Any], cls: str
     {"soc_error_pct": 10.0}, {"uv_span_max_h": 12.0}, {"measured_soh_pct": 70.0},
     {"measured_soh_pct": 80.0, "cycles": 7000}, {"measured_soh_pct": 75.0, "cycles": 5999},
     {"rest_spread_v": 0.050}, {"drift_max_v_day": (4, 0.002)}, {"cell_dcir_ratio_max": (1, 1.5)},
-    {"bond_ohm": 0.1},
+    {"bond_ohm": 0.1}, {"cut_off_error_v": {"pack": 0.15, "cell": -0.05}},
+    {"tier_trip_s": 16.5}, {"tier_trip_s": 15.0}, {"tier_release_s": 29.0},
+    {"cell_reading_jump": (6, 0.050)},
     # pack DCR up 1.6 × with the cells themselves above the EOL pack value: not the path
     {"dcr_ohm": 0.0267, "cells_dcir_sum_ohm": 0.0250},
 ])
@@ -95,6 +109,25 @@ def test_without_a_baseline_the_comparisons_are_not_run_never_guessed() -> None:
     lacking = dict(d.not_run)
     assert set(lacking) == {"dcr_rise_path", "cell_dcir_baseline"}
     assert "EOL baseline" in lacking["dcr_rise_path"]
+
+
+def test_targeted_checks_that_did_not_run_are_not_run_never_guessed() -> None:
+    d = classify(healthy(cut_off_error_v=None, tier_trip_s=None, tier_release_s=None,
+                         link_modules=None, cell_reading_jump=None), TH)
+    assert d.primary == "NO FAULT FOUND"
+    assert set(dict(d.not_run)) == {"protection_wrong", "port_dead", "cell_reading_intermittent"}
+    # only the tier ran (the claim spoke of trips): the protections are judged on it alone
+    d = classify(healthy(cut_off_error_v=None, tier_trip_s=17.3), TH)
+    assert d.rule == "protection_wrong" and "17.30 s" in d.matches[0].evidence
+
+
+def test_the_protection_evidence_names_each_fault() -> None:
+    d = classify(healthy(cut_off_error_v={"pack": 0.394}, tier_release_s=33.0), TH)
+    assert d.matches[0].evidence == ("pack under-voltage protection +394 mV from its stored "
+                                     "threshold (> ±150 mV); 15 s tier release after 33.00 s "
+                                     "(station limits 29-31 s)")
+    assert classify(healthy(link_modules={"port0": 1, "port1": 2}), TH).matches[0].evidence == \
+        "no link through Link Port 0 (1 of 2 modules)"
 
 
 def test_an_ended_diagnosis_lists_what_it_could_not_judge() -> None:
@@ -128,7 +161,23 @@ PAIRS = [("cell_dcir_ratio_max", "high", "cell_dcir_median_max", 1.0),
          ("ground_bond_ohm", "high", "bond_max_ohm", 1.0),
          ("terminal_voltage_v", "low", "deeply_discharged_v", 1.0),
          ("rest_spread_20_80_mv", "high", "rest_spread_max_v", 1e3),
-         ("cell_drift_max_mv_day", "high", "drift_max_v_per_day", 1e3)]
+         ("cell_drift_max_mv_day", "high", "drift_max_v_per_day", 1e3),
+         ("cut_off_pack_uv_error_v", "high", "cut_off_pack_tol_v", 1.0),
+         ("cut_off_cell_uv_error_v", "high", "cut_off_cell_tol_v", 1.0),
+         ("cell_reading_jump_max_mv", "high", "cell_reading_jump_v", 1e3),
+         ("link_port0_modules", "expect", "link_modules", 1.0),
+         ("link_port1_modules", "expect", "link_modules", 1.0)]
+
+
+def test_the_tier_limits_and_their_rule_thresholds_agree() -> None:
+    for model in ("v5", "v5-alpha", "v5-alpha-plus"):
+        limits = load_limits(model, "rma")
+        for name in ("tier_trip_s", "tier_release_s"):
+            d = next(d for d in limits.data.measurement if d.name == name)
+            assert [d.low, d.high] == limits.data.rma[name], (model, name)
+        for kind in ("pack", "cell"):
+            d = next(d for d in limits.data.measurement if d.name == f"cut_off_{kind}_uv_error_v")
+            assert d.low == -limits.data.rma[f"cut_off_{kind}_tol_v"], (model, kind)
 
 
 @pytest.mark.parametrize(("name", "side", "key", "scale"), PAIRS, ids=[p[0] for p in PAIRS])

@@ -20,7 +20,7 @@ from testplans.rma.classify import CLASSES, Findings, classify
 
 def _findings(path: Path) -> Findings:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["findings"]
-    pairs = ("cell_dcir_ratio_max", "cell_dcir_rise_max", "drift_max_v_day")
+    pairs = ("cell_dcir_ratio_max", "cell_dcir_rise_max", "drift_max_v_day", "cell_reading_jump")
     return Findings(**{k: tuple(v) if k in pairs and v is not None else v for k, v in data.items()})
 
 

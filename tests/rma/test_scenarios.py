@@ -2,8 +2,9 @@
 fires first and every contributing class, with the baseline from the store (one real EOL run
 for the module, its store copied to each scenario) or without it (NOT RUN, said so); the
 report read back from its PDF and re-rendered by `station report rma`. Full runs cost about
-5 s CPU each, so six run here; every scenario runs in `python -m benchmarks.bench_rma`, and
-the findings those real runs produced are classified again in test_scenario_findings.py."""
+7-8 s CPU each, so seven run here (the seventh for R11's suspicion path and its twin defect);
+every scenario runs in `python -m benchmarks.bench_rma`, and the findings those real runs
+produced are classified again in test_scenario_findings.py."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from benchmarks.bench_rma import STORE, Outcome, run_eol, run_rma
 from sim.rma_scenarios import load
 
 FULL = ["nff_golden", "nff_no_eol_record", "unsafe_swelling", "bms_discharge_mosfet",
-        "wiring_busbar", "mixed_deep_discharge_weak_cell"]
+        "wiring_busbar", "mixed_deep_discharge_weak_cell", "mixed_sense_lead_series"]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,37 @@ def test_a_full_diagnosis_simulates_a_day_and_a_half_and_ends_safe(outcomes) -> 
         assert any(re.fullmatch(rf"dump_\d\d_{cmd}\.txt", n) for n in kept), cmd
 
 
+R11 = ("cut_off_pack_uv_error_v", "cell_reading_jump_max_mv", "link_port0_modules",
+       "link_port1_modules", "tier_trip_s", "tier_release_s")
+
+
+def test_every_targeted_check_the_claim_points_at_runs_and_finds_nothing_on_a_healthy_pack(
+        outcomes) -> None:
+    rec = outcomes("nff_golden").record   # its claim points at all four checks
+    assert all(rec.measurement(n).outcome == "PASS" for n in R11), \
+        [(n, rec.measurement(n).outcome, rec.measurement(n).message) for n in R11]
+    assert rec.measurement("cut_off_cell_uv_error_v").outcome == "NOT_RUN"   # the pack UV cut off
+    assert abs(rec.measurement("cut_off_pack_uv_error_v").value) < 0.05
+    assert 15.0 <= rec.measurement("tier_trip_s").value <= 16.5
+    assert rec.measurement("link_port1_modules").value == 2
+
+
+def test_a_check_the_claim_does_not_point_at_is_not_run_unless_a_finding_suspects_it(
+        outcomes) -> None:
+    rec = outcomes("mixed_sense_lead_series").record   # the default claim: capacity drops
+    pointed = rec.measurement("targeted_checks").value
+    assert "cut_off: the claim says 'capacity'" in pointed
+    assert "cell_readings: at R05 cell 11 read" in pointed and "ports" not in pointed
+    jump = rec.measurement("cell_reading_jump_max_mv")
+    assert jump.outcome == "FAIL" and 350 < jump.value < 450 and "cell 11" in jump.message
+    for name in ("link_port0_modules", "tier_trip_s"):
+        m = rec.measurement(name)
+        assert m.outcome == "NOT_RUN" and "neither the claim nor a finding" in m.message
+    # one report in seven off by 0.4 V moves no median: no cell finding, the spread is true
+    assert rec.measurement("rest_spread_20_80_mv").value < 10   # mV
+    assert rec.measurement("cell_dcir_ratio_max").outcome == "PASS"
+
+
 def test_without_an_eol_record_the_comparisons_are_not_run_and_say_so(outcomes) -> None:
     rec = outcomes("nff_no_eol_record").record
     for name in ("dcr_rise_ratio", "cell_dcir_rise_max"):
@@ -102,6 +134,7 @@ def test_the_report_carries_the_class_rule_evidence_hashes_and_re_renders(outcom
     dump = next(a for a in o.record.attachments if a.name.endswith("_stat.txt"))
     assert dump.sha256 in text.replace(" ", "")
     assert "limiting" in text and "Warranty view" in text and "NOT RUN" in text
+    assert "Targeted checks (R11)" in text and "cut_off_cell_uv_error_v" in text
     from stations.cli import app
 
     again = o.out / "again.pdf"

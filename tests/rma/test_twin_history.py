@@ -5,6 +5,7 @@ cell, and the BMS faults only a diagnosis finds."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 
@@ -106,3 +107,39 @@ def test_terminal_view_is_unchanged_for_a_unit_without_defects() -> None:
     pack.inputs_changed()
     pack.clock.sleep(1.0)
     assert pack.current() == -10.0
+
+
+def _uv_cut_off(offsets: dict[str, float]) -> tuple[float, int]:
+    """Discharge at 20 A from 6 % SOC to the BMS's cut-off: (pack V at the trip, RS485's
+    stored pack UV protection in mV)."""
+    pack = _pack(cells={"initial_soc_pct": 6.0}, defects={"protection_offsets": offsets})
+    pack.set_network(lambda v: -20.0 if v.discharge_path else 0.0)
+    pack.inputs_changed()
+    for _ in range(120):
+        pack.clock.sleep(30.0)
+        if pack.current() == 0.0:
+            break
+    trip = [e for e in pack.firmware.log.events() if e.code == "pack_uv_prot"]
+    return trip[-1].pack_mv / 1000, pack.bms.stored_parameters()["pack_uv_prot_mv"]
+
+
+def test_a_drifted_protection_trips_away_from_the_threshold_rs485_reports() -> None:
+    healthy, stored = _uv_cut_off({})
+    drifted, stored_drifted = _uv_cut_off({"pack_uv_prot": 0.4})
+    assert stored == stored_drifted == 47500   # the stored set is the released one ...
+    assert 47.40 < healthy <= 47.50            # ... a healthy BMS trips there,
+    assert 47.80 < drifted <= 47.90            # the drifted comparator 0.4 V early
+    with pytest.raises(UnitFileError, match=r"defects\.protection_offsets"):
+        unit_from_dict({"model": "v5", "defects": {"protection_offsets": {"cell_uv": 0.1}}})
+
+
+def test_an_intermittent_sense_lead_glitches_every_seventh_report_only() -> None:
+    pack = _pack(defects={"intermittent_cell": 6})
+    reports = []
+    for _ in range(21):
+        pack.clock.sleep(0.5)
+        reports.append(pack.bms.snapshot().cell_mv)
+    low = [i for i, r in enumerate(reports) if r[5] < min(r) + 300 and r[5] < 3000]
+    assert len(low) == 3 and all(b - a == 7 for a, b in pairwise(low))
+    assert all(max(r[:5] + r[6:]) - min(r[:5] + r[6:]) < 20 for r in reports)   # the others steady
+    assert pack.firmware.readings.vmin > 3.0   # the protections read the true lead

@@ -53,11 +53,16 @@ class Limits:
         def trio(prefix: str) -> tuple[float, float, float]:
             return (p[f"{prefix}_alarm_dc"] / 10, p[f"{prefix}_prot_dc"] / 10, p[f"{prefix}_rel_dc"] / 10)
 
+        off = unit.defects.protection_offsets   # a drifted comparator (a defect), else none
         return cls(
-            p["cell_ov_alarm_mv"] / 1000, p["cell_ov_prot_mv"] / 1000, p["cell_ov_rel_mv"] / 1000,
-            p["cell_uv_alarm_mv"] / 1000, p["cell_uv_prot_mv"] / 1000, p["cell_uv_rel_mv"] / 1000,
-            p["pack_ov_alarm_mv"] / 1000, p["pack_ov_prot_mv"] / 1000, p["pack_ov_rel_mv"] / 1000,
-            p["pack_uv_alarm_mv"] / 1000, p["pack_uv_prot_mv"] / 1000, p["pack_uv_rel_mv"] / 1000,
+            p["cell_ov_alarm_mv"] / 1000, p["cell_ov_prot_mv"] / 1000 + off.get("cell_ov_prot", 0.0),
+            p["cell_ov_rel_mv"] / 1000,
+            p["cell_uv_alarm_mv"] / 1000, p["cell_uv_prot_mv"] / 1000 + off.get("cell_uv_prot", 0.0),
+            p["cell_uv_rel_mv"] / 1000,
+            p["pack_ov_alarm_mv"] / 1000, p["pack_ov_prot_mv"] / 1000 + off.get("pack_ov_prot", 0.0),
+            p["pack_ov_rel_mv"] / 1000,
+            p["pack_uv_alarm_mv"] / 1000, p["pack_uv_prot_mv"] / 1000 + off.get("pack_uv_prot", 0.0),
+            p["pack_uv_rel_mv"] / 1000,
             trio("chg_ot"), trio("chg_ut"), trio("dsg_ot"), trio("dsg_ut"),
             float(p["oc_tier1_a"]), float(p["oc_tier2_a"]), float(p["oc_fast_a"]),
             p["volt_prot_delay_ms"] / 1000 * tm.volt_delay_scale * g,
