@@ -142,8 +142,29 @@ def _run_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
     from fixtures.engine import execute
     from fixtures.session import RunRequest
 
-    result = execute(RunRequest(**job["request"]), _Observer(emit), select=job.get("select", ()))
+    req = job["request"]
+    result = execute(RunRequest(**req), _Observer(emit), select=job.get("select", ()))
+    if result.recovered:   # runs an earlier death left, closed as this one opened
+        _hand_off(req, result.recovered)
     emit("finished", **_finished(result))
+
+
+def _hand_off(req: dict[str, Any], records: list[Any], store: Any = None) -> None:
+    """Recovered runs to the MES (their own sink never ran); never fails the slot."""
+    from fixtures.mes import hand_off_recovered
+    from reports.store import open_store
+
+    try:
+        config = load_station_file(Path(req["station_file"]))
+        if store is not None:
+            hand_off_recovered(config, Path(req["out_dir"]), records, store.record_sha256)
+            return
+        with open_store(req.get("db"), Path(req["out_dir"])) as own:
+            hand_off_recovered(config, Path(req["out_dir"]), records, own.record_sha256)
+    except Exception as exc:   # the MES misses these runs; their records have them
+        import logging
+
+        logging.getLogger(__name__).error("MES hand-off of recovered runs: %s", exc)
 
 
 def _recover_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
@@ -158,6 +179,7 @@ def _recover_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
         report = station.safe_state()
         with open_store(req.get("db"), Path(req["out_dir"])) as store:
             done = recover(Path(req["out_dir"]), store, station.config.id)
+            _hand_off(req, done.recovered, store)
             runs = [{"run_id": r.run_id, "serial": r.serial, "verdict": r.verdict}
                     for r in done.recovered]
             last = job.get("last_run")   # the run the dead worker had: what its record says
@@ -332,12 +354,7 @@ class Line:
         with self._lock:
             if slot.status != "testing":
                 return False
-            slot.status = "stopping"
-            if slot.run.get("run_id"):
-                self._signal(slot, "stop")
-            else:
-                slot.pending = "stop"
-            self._notify(slot, "status")
+            self._stop_or_keep(slot, "stop")
             return True
 
     def abort(self, slot_id: str) -> bool:
@@ -348,13 +365,17 @@ class Line:
         with self._lock:
             if slot.status not in ("testing", "stopping"):
                 return False
-            slot.status = "stopping"
-            if slot.run.get("run_id"):
-                self._signal(slot, "abort")
-            else:
-                slot.pending = "abort"
-            self._notify(slot, "status")
+            self._stop_or_keep(slot, "abort")
             return True
+
+    def _stop_or_keep(self, slot: Slot, what: str) -> None:
+        """Signal a run that has started; keep ``what`` for one still opening its station."""
+        slot.status = "stopping"
+        if slot.run.get("run_id"):
+            self._signal(slot, what)
+        else:
+            slot.pending = what
+        self._notify(slot, "status")
 
     def _signal(self, slot: Slot, what: str) -> None:
         os.kill(slot.pid, signal.SIGINT)   # type: ignore[arg-type]
