@@ -77,13 +77,16 @@ def slot_files(station_file: Path, folder: Path) -> list[SlotFile]:
 # -- the worker process -------------------------------------------------------------------------
 
 class _Observer:
-    """What the engine shows as the run goes, sent to the line's event queue."""
+    """What the engine shows as the run goes, sent to the line's event queue; the
+    operator's answers to the panel's prompts kept in the record as it starts."""
 
-    def __init__(self, emit: Callable[..., None]) -> None:
-        self.emit = emit
+    def __init__(self, emit: Callable[..., None], prompts: dict[str, Any] | None = None) -> None:
+        self.emit, self.prompts = emit, prompts
 
     def started(self, run: Any) -> None:
         rec = run.record
+        if self.prompts:
+            _keep_prompts(run, self.prompts)
         self.emit("started", run_id=rec.run_id, serial=rec.serial, model=rec.model,
                   plan=rec.plan, station=rec.station.id, steps=run.recorder.steps(),
                   expected_s=_expected_cycle(run), recovered=[r.run_id for r in run.recovered])
@@ -93,6 +96,23 @@ class _Observer:
 
     def measurement(self, run: Any, m: Any) -> None:
         self.emit("measurement", t=round(run.recorder.elapsed(), 1), **measurement_view(m))
+
+
+def _keep_prompts(run: Any, prompts: dict[str, Any]) -> None:
+    """Answers and photos as attachments of the record (their SHA-256 signed with it)."""
+    import json
+
+    rec, recorder = run.record, run.recorder
+    for name, data, media_type, text in prompts.get("photos", ()):
+        recorder.attach(name, data, media_type, text)
+    answers = {"operator": rec.operator, "serial": rec.serial,
+               "answered_before": recorder.clock.utcnow().isoformat(), **prompts["answers"]}
+    recorder.attach(PROMPTS_ATTACHMENT, json.dumps(answers, indent=1, ensure_ascii=False).encode(),
+                    "application/json", "the operator's answers to the panel's prompts")
+
+
+#: The record attachment that keeps the operator's answers to the panel's prompts.
+PROMPTS_ATTACHMENT = "operator-prompts.json"
 
 
 def measurement_view(m: Any) -> dict[str, Any]:
@@ -143,7 +163,8 @@ def _run_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
     from fixtures.session import RunRequest
 
     req = job["request"]
-    result = execute(RunRequest(**req), _Observer(emit), select=job.get("select", ()))
+    result = execute(RunRequest(**req), _Observer(emit, job.get("prompts")),
+                     select=job.get("select", ()))
     if result.recovered:   # runs an earlier death left, closed as this one opened
         _hand_off(req, result.recovered)
     emit("finished", **_finished(result))
@@ -322,8 +343,10 @@ class Line:
 
     def run(self, slot_id: str, *, plan: str, serial: str, operator: str,
             unit_file: Path | None = None, select: list[str] | tuple[str, ...] = (),
-            **request: Any) -> str:
-        """Start ``plan`` on ``serial`` in the slot; the job id (SlotBusy: not idle)."""
+            prompts: dict[str, Any] | None = None, **request: Any) -> str:
+        """Start ``plan`` on ``serial`` in the slot; the job id (SlotBusy: not idle).
+        ``prompts``: the operator's answers (``answers``) and photos (``photos``: name,
+        bytes, media type, text), kept in the record as it starts."""
         slot = self.slots[slot_id]
         req = {"plan": plan, "serial": serial, "operator": operator,
                "station_file": slot.station_file, "out_dir": self.out_dir, "db": self.db,
@@ -334,7 +357,7 @@ class Line:
             slot.status, slot.run, slot.step, slot.result, slot.note, slot.pending = (
                 "testing", {"serial": serial, "plan": plan}, None, None, "", None)
             slot.measurements = []
-            job = self._submit(slot, "run", req, select=list(select))
+            job = self._submit(slot, "run", req, select=list(select), prompts=prompts)
             self._notify(slot, "status")
             return job
 
