@@ -151,39 +151,41 @@
     drawTrace(s);
   }
 
-  // the running step's voltages (left axis) and currents (right axis) over station time
-  const SCALE = {V: ["V", 1], mV: ["V", 1e-3], A: ["A", 1], mA: ["A", 1e-3]};
+  // the voltages and currents of the step now running (or the last step that measured
+  // any, until the next one does) over station time: one series per declared unit
+  // (V, mV, A, mA), the first on the left axis, the second on the right
+  const PLOTTED = ["V", "mV", "A", "mA"];
+  const COLOURS = ["#1e6bd6", "#c77700"];
   function drawTrace(s) {
     const c = s.box && s.box.querySelector("canvas.trace");
     if (!c) return;
-    const ms = s.view.measurements;
-    const step = s.view.step || (ms.length ? ms[ms.length - 1].step : null);
-    const pts = ms.filter((m) => m.step === step && SCALE[m.unit] && m.value !== "" && isFinite(Number(m.value)))
-      .map((m) => ({t: m.t, q: SCALE[m.unit][0], y: Number(m.value) * SCALE[m.unit][1], name: m.name}));
-    c.dataset.step = step || ""; c.dataset.points = String(pts.length);
-    const g = c.getContext("2d"), W = c.width, H = c.height, L = 44, R = 44, T = 16, B = 20;
-    g.clearRect(0, 0, W, H);
+    const ms = s.view.measurements.filter((m) => PLOTTED.includes(m.unit) && m.value !== "" && isFinite(Number(m.value)));
+    const step = ms.length ? ms[ms.length - 1].step : s.view.step;
+    const pts = ms.filter((m) => m.step === step).map((m) => ({t: m.t, unit: m.unit, y: Number(m.value)}));
+    const units = [...new Set(pts.map((p) => p.unit))].slice(0, 2);
+    c.dataset.step = step || ""; c.dataset.points = String(pts.filter((p) => units.includes(p.unit)).length);
+    c.dataset.units = units.join(" ");
+    const g = c.getContext("2d"), W = c.width, H = c.height, L = 58, R = 58, T = 16, B = 20;
     g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
     g.strokeStyle = "#999"; g.strokeRect(L, T, W - L - R, H - T - B);
     g.fillStyle = "#333"; g.font = "11px sans-serif";
-    g.fillText(step ? `step ${step}: V and A measured` : "no step yet", L, 11);
-    if (!pts.length) return;
+    g.fillText(step ? `step ${step}: ${units.join(" and ") || "nothing in V or A"} measured` : "no step yet", L, 11);
+    if (!units.length) return;
     const t0 = Math.min(...pts.map((p) => p.t)), t1 = Math.max(...pts.map((p) => p.t), t0 + 1);
     const x = (t) => L + (W - L - R) * (t - t0) / (t1 - t0);
     g.fillText(`${t0.toFixed(0)} s`, L, H - 6); g.fillText(`${t1.toFixed(0)} s`, W - R - 30, H - 6);
-    for (const [q, colour, right] of [["V", "#1e6bd6", false], ["A", "#c77700", true]]) {
-      const qs = pts.filter((p) => p.q === q);
-      if (!qs.length) continue;
+    units.forEach((unit, k) => {
+      const qs = pts.filter((p) => p.unit === unit);
       let lo = Math.min(...qs.map((p) => p.y)), hi = Math.max(...qs.map((p) => p.y));
       if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
       const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
-      g.strokeStyle = colour; g.fillStyle = colour; g.beginPath();
+      g.strokeStyle = COLOURS[k]; g.fillStyle = COLOURS[k]; g.beginPath();
       qs.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p.y)) : g.moveTo(x(p.t), y(p.y))));
       g.stroke();
       for (const p of qs) { g.beginPath(); g.arc(x(p.t), y(p.y), 3, 0, 2 * Math.PI); g.fill(); }
-      const ax = right ? W - R + 3 : 2;
-      g.fillText(`${hi.toPrecision(4)} ${q}`, ax, T + 8); g.fillText(`${lo.toPrecision(4)} ${q}`, ax, H - B);
-    }
+      const ax = k ? W - R + 3 : 2;
+      g.fillText(`${hi.toPrecision(4)} ${unit}`, ax, T + 8); g.fillText(`${lo.toPrecision(4)} ${unit}`, ax, H - B);
+    });
   }
 
   function addRow(s, m, live) {
