@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import multiprocessing as mp
 import os
-import queue
+import pickle
 import signal
 import threading
 import tomllib
@@ -217,10 +217,23 @@ def _recover_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
          failed=done.failed)
 
 
-def worker_main(slot_id: str, jobs: Any, events: Any) -> None:
-    """A slot's process: jobs in, events out. Signals mean something only inside a run."""
+def worker_main(slot_id: str, jobs: Any, pipe: Any) -> None:
+    """A slot's process: jobs in, events out. Signals mean something only inside a run.
+
+    Events go over the worker's own pipe, one message per send under a lock (the abort
+    path sends from the handler's thread): a worker killed mid-send breaks only its own
+    pipe, never the other slots' events (a shared ``multiprocessing.Queue`` keeps a lock
+    that a killed writer never gives back)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    lock = threading.Lock()
+
+    class _Events:
+        def put(self, event: dict[str, Any]) -> None:
+            with lock:
+                pipe.send(event)
+
+    events = _Events()
     events.put({"slot": slot_id, "job": None, "kind": "ready", "pid": os.getpid()})
     while True:
         job = jobs.get()
@@ -277,33 +290,36 @@ class Line:
         self.config = load_station_file(station_file)
         self.on_event = on_event
         self._ctx = mp.get_context("spawn")   # the panel has threads: never fork them
-        self._events = self._ctx.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._closing = False
         self._idle = threading.Condition(self._lock)
         files = slot_files(self.station_file, self.out_dir / "slots")
         self.slots = {f.id: Slot(f.id, f.station_file, f.station_id) for f in files}
-        self._reader = threading.Thread(target=self._read, name="line-events", daemon=True)
 
     # -- life --------------------------------------------------------------------------------
     def start(self) -> Line:
-        self._reader.start()
         for slot in self.slots.values():
             self._spawn(slot)
         return self
 
     def _spawn(self, slot: Slot) -> None:
         slot.jobs = self._ctx.Queue()
-        slot.proc = self._ctx.Process(target=worker_main, args=(slot.id, slot.jobs, self._events),
+        events, pipe = self._ctx.Pipe(duplex=False)
+        slot.proc = self._ctx.Process(target=worker_main, args=(slot.id, slot.jobs, pipe),
                                       name=f"slot-{slot.id}", daemon=True)
         slot.proc.start()
+        pipe.close()   # the worker's end only: its death ends the reader at EOF
         slot.pid = slot.proc.pid
-        threading.Thread(target=self._watch, args=(slot, slot.proc), daemon=True,
+        reader = threading.Thread(target=self._read, args=(events,), daemon=True,
+                                  name=f"events-{slot.id}")
+        reader.start()
+        threading.Thread(target=self._watch, args=(slot, slot.proc, reader), daemon=True,
                          name=f"watch-{slot.id}").start()
 
-    def _watch(self, slot: Slot, proc: Any) -> None:
+    def _watch(self, slot: Slot, proc: Any, reader: threading.Thread) -> None:
         proc.join()
+        reader.join()   # every event the worker sent before it ended, applied first
         with self._lock:
             if self._closing or slot.proc is not proc:
                 return
@@ -328,7 +344,6 @@ class Line:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(proc.pid, signal.SIGINT)
                 proc.join(30)
-        self._events.put(None)
 
     def __enter__(self) -> Line:
         return self.start()
@@ -425,16 +440,16 @@ class Line:
             return [s.view() for s in self.slots.values()]
 
     # -- events from the workers -------------------------------------------------------------
-    def _read(self) -> None:
-        while True:
-            try:
-                event = self._events.get()
-            except (EOFError, OSError, queue.Empty):
-                return
-            if event is None:
-                return
-            with self._lock:
-                self._apply(event)
+    def _read(self, events: Any) -> None:
+        """One worker's events, until it has ended (EOF) or its pipe broke."""
+        with events:
+            while True:
+                try:
+                    event = events.recv()
+                except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+                    return
+                with self._lock:
+                    self._apply(event)
 
     def _apply(self, ev: dict[str, Any]) -> None:
         slot = self.slots[ev["slot"]]
