@@ -77,7 +77,7 @@ def slot_files(station_file: Path, folder: Path) -> list[SlotFile]:
 # -- the worker process -------------------------------------------------------------------------
 
 class _Observer:
-    """What the engine shows as the run goes, sent to the line's event queue; the
+    """What the engine shows as the run goes, sent over the worker's event pipe; the
     operator's answers to the panel's prompts kept in the record as it starts."""
 
     def __init__(self, emit: Callable[..., None], prompts: dict[str, Any] | None = None) -> None:
