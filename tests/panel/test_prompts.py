@@ -58,3 +58,17 @@ def test_the_panel_starts_no_run_with_an_unanswered_item(tmp_path: Path) -> None
                        "error": "not answered: The fixture lid is closed and latched"}
     assert [v["status"] for v in panel.line.views()] == ["starting"]   # no job went out
     assert panel.line.slots["A"].job is None
+
+
+def test_serve_refuses_a_bad_prompts_file_before_it_starts(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from stations.cli import app
+
+    bad = tmp_path / "prompts.toml"
+    bad.write_text('[eol]\nitems = [{ id = "cable", kind = "plug", text = "x" }]\n')
+    result = CliRunner().invoke(app, ["serve", "--prompts", str(bad), "--out", str(tmp_path),
+                                      "--port", "1"])
+    assert result.exit_code == 2
+    assert "(cable): kind 'plug' is not one of confirm, connect, photo" in result.output
+    assert not (tmp_path / "slots").exists()   # no slot was set up
