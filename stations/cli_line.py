@@ -30,13 +30,21 @@ def register(app: typer.Typer) -> None:
         users: Annotated[Path | None, typer.Option(help="users file [default: OUT/panel-users.json]")] = None,
         units: Annotated[Path | None, typer.Option(help="simulated bench: folder of unit files named <serial>.toml")] = None,
         stop_on_fail: Annotated[bool, typer.Option("--stop-on-fail", metavar="", help="a FAIL ends the plan after its step (the rest NOT RUN)")] = False,
+        prompts: Annotated[Path | None, typer.Option(help="operator prompts asked before a run (e.g. stations/panel/prompts.toml)")] = None,
     ) -> None:
         """The operator panel in the browser: scan, watch, stop; slots, gate, MES."""
         from stations.panel.app import serve as run_server
+        from stations.panel.prompts import PromptsError, load_prompts
 
+        if prompts is not None:
+            try:
+                load_prompts(prompts)
+            except PromptsError as exc:
+                Console(stderr=True).print(f"error: {exc}", soft_wrap=True, highlight=False)
+                raise typer.Exit(2) from None
         Console(stderr=True).print(f"panel on http://{host}:{port}/ (station {_station(station)})")
         run_server(_station(station), out, host, port, users_file=users, units_dir=units, db=db,
-                   stop_on_fail=stop_on_fail)
+                   stop_on_fail=stop_on_fail, prompts_file=prompts)
 
     panel_app = typer.Typer(help="Panel users.", no_args_is_help=True)
     app.add_typer(panel_app, name="panel")
@@ -139,10 +147,20 @@ def register(app: typer.Typer) -> None:
         station: Annotated[Path, typer.Option(help="station file with slots")] = Path("stations/sim-line.toml"),
         out: Out = Path("results"),
         plan: Annotated[str, typer.Option(help="plan")] = "eol",
+        expect: Annotated[list[str] | None, typer.Option(
+            "--expect", help="SERIAL=VERDICT of a unit not expected to PASS; repeatable")] = None,
+        db: Annotated[str | None, typer.Option(help="database URL [default: SQLite in --out]")] = None,
     ) -> None:
-        """Run every unit of UNITS through the slots; the verdicts and the chamber's log checked."""
-        from stations.line_lot import run_lot
+        """Run every unit of UNITS through the slots, then check for interference: each
+        verdict as expected, each record its unit's and verified, the bench safe after each
+        run, the chamber never in two slots at once. Exit 0 none, 1 interference, 2 bad input."""
+        from stations.line_lot import parse_expected, run_lot
 
-        summary = run_lot(station, units, out, plan=plan)
-        Console().print(summary.text(), soft_wrap=True)
+        try:
+            summary = run_lot(station, units, out, plan=plan, expected=parse_expected(expect or []),
+                              db=db)
+        except ValueError as exc:
+            Console(stderr=True).print(f"error: {exc}", soft_wrap=True, highlight=False)
+            raise typer.Exit(2) from None
+        Console().print(summary.text(), soft_wrap=True, highlight=False)
         raise typer.Exit(0 if summary.ok else 1)

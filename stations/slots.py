@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import multiprocessing as mp
 import os
-import queue
+import pickle
 import signal
 import threading
 import tomllib
@@ -77,13 +77,16 @@ def slot_files(station_file: Path, folder: Path) -> list[SlotFile]:
 # -- the worker process -------------------------------------------------------------------------
 
 class _Observer:
-    """What the engine shows as the run goes, sent to the line's event queue."""
+    """What the engine shows as the run goes, sent over the worker's event pipe; the
+    operator's answers to the panel's prompts kept in the record as it starts."""
 
-    def __init__(self, emit: Callable[..., None]) -> None:
-        self.emit = emit
+    def __init__(self, emit: Callable[..., None], prompts: dict[str, Any] | None = None) -> None:
+        self.emit, self.prompts = emit, prompts
 
     def started(self, run: Any) -> None:
         rec = run.record
+        if self.prompts:
+            _keep_prompts(run, self.prompts)
         self.emit("started", run_id=rec.run_id, serial=rec.serial, model=rec.model,
                   plan=rec.plan, station=rec.station.id, steps=run.recorder.steps(),
                   expected_s=_expected_cycle(run), recovered=[r.run_id for r in run.recovered])
@@ -93,6 +96,23 @@ class _Observer:
 
     def measurement(self, run: Any, m: Any) -> None:
         self.emit("measurement", t=round(run.recorder.elapsed(), 1), **measurement_view(m))
+
+
+def _keep_prompts(run: Any, prompts: dict[str, Any]) -> None:
+    """Answers and photos as attachments of the record (their SHA-256 signed with it)."""
+    import json
+
+    rec, recorder = run.record, run.recorder
+    for name, data, media_type, text in prompts.get("photos", ()):
+        recorder.attach(name, data, media_type, text)
+    answers = {"operator": rec.operator, "serial": rec.serial,
+               "answered_before": recorder.clock.utcnow().isoformat(), **prompts["answers"]}
+    recorder.attach(PROMPTS_ATTACHMENT, json.dumps(answers, indent=1, ensure_ascii=False).encode(),
+                    "application/json", "the operator's answers to the panel's prompts")
+
+
+#: The record attachment that keeps the operator's answers to the panel's prompts.
+PROMPTS_ATTACHMENT = "operator-prompts.json"
 
 
 def measurement_view(m: Any) -> dict[str, Any]:
@@ -142,8 +162,30 @@ def _run_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
     from fixtures.engine import execute
     from fixtures.session import RunRequest
 
-    result = execute(RunRequest(**job["request"]), _Observer(emit), select=job.get("select", ()))
+    req = job["request"]
+    result = execute(RunRequest(**req), _Observer(emit, job.get("prompts")),
+                     select=job.get("select", ()))
+    if result.recovered:   # runs an earlier death left, closed as this one opened
+        _hand_off(req, result.recovered)
     emit("finished", **_finished(result))
+
+
+def _hand_off(req: dict[str, Any], records: list[Any], store: Any = None) -> None:
+    """Recovered runs to the MES (their own sink never ran); never fails the slot."""
+    from fixtures.mes import hand_off_recovered
+    from reports.store import open_store
+
+    try:
+        config = load_station_file(Path(req["station_file"]))
+        if store is not None:
+            hand_off_recovered(config, Path(req["out_dir"]), records, store.record_sha256)
+            return
+        with open_store(req.get("db"), Path(req["out_dir"])) as own:
+            hand_off_recovered(config, Path(req["out_dir"]), records, own.record_sha256)
+    except Exception as exc:   # the MES misses these runs; their records have them
+        import logging
+
+        logging.getLogger(__name__).error("MES hand-off of recovered runs: %s", exc)
 
 
 def _recover_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
@@ -158,6 +200,7 @@ def _recover_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
         report = station.safe_state()
         with open_store(req.get("db"), Path(req["out_dir"])) as store:
             done = recover(Path(req["out_dir"]), store, station.config.id)
+            _hand_off(req, done.recovered, store)
             runs = [{"run_id": r.run_id, "serial": r.serial, "verdict": r.verdict}
                     for r in done.recovered]
             last = job.get("last_run")   # the run the dead worker had: what its record says
@@ -174,10 +217,23 @@ def _recover_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
          failed=done.failed)
 
 
-def worker_main(slot_id: str, jobs: Any, events: Any) -> None:
-    """A slot's process: jobs in, events out. Signals mean something only inside a run."""
+def worker_main(slot_id: str, jobs: Any, pipe: Any) -> None:
+    """A slot's process: jobs in, events out. Signals mean something only inside a run.
+
+    Events go over the worker's own pipe, one message per send under a lock (the abort
+    path sends from the handler's thread): a worker killed mid-send breaks only its own
+    pipe, never the other slots' events (a shared ``multiprocessing.Queue`` keeps a lock
+    that a killed writer never gives back)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    lock = threading.Lock()
+
+    class _Events:
+        def put(self, event: dict[str, Any]) -> None:
+            with lock:
+                pipe.send(event)
+
+    events = _Events()
     events.put({"slot": slot_id, "job": None, "kind": "ready", "pid": os.getpid()})
     while True:
         job = jobs.get()
@@ -234,33 +290,36 @@ class Line:
         self.config = load_station_file(station_file)
         self.on_event = on_event
         self._ctx = mp.get_context("spawn")   # the panel has threads: never fork them
-        self._events = self._ctx.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._closing = False
         self._idle = threading.Condition(self._lock)
         files = slot_files(self.station_file, self.out_dir / "slots")
         self.slots = {f.id: Slot(f.id, f.station_file, f.station_id) for f in files}
-        self._reader = threading.Thread(target=self._read, name="line-events", daemon=True)
 
     # -- life --------------------------------------------------------------------------------
     def start(self) -> Line:
-        self._reader.start()
         for slot in self.slots.values():
             self._spawn(slot)
         return self
 
     def _spawn(self, slot: Slot) -> None:
         slot.jobs = self._ctx.Queue()
-        slot.proc = self._ctx.Process(target=worker_main, args=(slot.id, slot.jobs, self._events),
+        events, pipe = self._ctx.Pipe(duplex=False)
+        slot.proc = self._ctx.Process(target=worker_main, args=(slot.id, slot.jobs, pipe),
                                       name=f"slot-{slot.id}", daemon=True)
         slot.proc.start()
+        pipe.close()   # the worker's end only: its death ends the reader at EOF
         slot.pid = slot.proc.pid
-        threading.Thread(target=self._watch, args=(slot, slot.proc), daemon=True,
+        reader = threading.Thread(target=self._read, args=(events,), daemon=True,
+                                  name=f"events-{slot.id}")
+        reader.start()
+        threading.Thread(target=self._watch, args=(slot, slot.proc, reader), daemon=True,
                          name=f"watch-{slot.id}").start()
 
-    def _watch(self, slot: Slot, proc: Any) -> None:
+    def _watch(self, slot: Slot, proc: Any, reader: threading.Thread) -> None:
         proc.join()
+        reader.join()   # every event the worker sent before it ended, applied first
         with self._lock:
             if self._closing or slot.proc is not proc:
                 return
@@ -285,7 +344,6 @@ class Line:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(proc.pid, signal.SIGINT)
                 proc.join(30)
-        self._events.put(None)
 
     def __enter__(self) -> Line:
         return self.start()
@@ -300,8 +358,10 @@ class Line:
 
     def run(self, slot_id: str, *, plan: str, serial: str, operator: str,
             unit_file: Path | None = None, select: list[str] | tuple[str, ...] = (),
-            **request: Any) -> str:
-        """Start ``plan`` on ``serial`` in the slot; the job id (SlotBusy: not idle)."""
+            prompts: dict[str, Any] | None = None, **request: Any) -> str:
+        """Start ``plan`` on ``serial`` in the slot; the job id (SlotBusy: not idle).
+        ``prompts``: the operator's answers (``answers``) and photos (``photos``: name,
+        bytes, media type, text), kept in the record as it starts."""
         slot = self.slots[slot_id]
         req = {"plan": plan, "serial": serial, "operator": operator,
                "station_file": slot.station_file, "out_dir": self.out_dir, "db": self.db,
@@ -312,7 +372,7 @@ class Line:
             slot.status, slot.run, slot.step, slot.result, slot.note, slot.pending = (
                 "testing", {"serial": serial, "plan": plan}, None, None, "", None)
             slot.measurements = []
-            job = self._submit(slot, "run", req, select=list(select))
+            job = self._submit(slot, "run", req, select=list(select), prompts=prompts)
             self._notify(slot, "status")
             return job
 
@@ -332,12 +392,7 @@ class Line:
         with self._lock:
             if slot.status != "testing":
                 return False
-            slot.status = "stopping"
-            if slot.run.get("run_id"):
-                self._signal(slot, "stop")
-            else:
-                slot.pending = "stop"
-            self._notify(slot, "status")
+            self._stop_or_keep(slot, "stop")
             return True
 
     def abort(self, slot_id: str) -> bool:
@@ -348,13 +403,17 @@ class Line:
         with self._lock:
             if slot.status not in ("testing", "stopping"):
                 return False
-            slot.status = "stopping"
-            if slot.run.get("run_id"):
-                self._signal(slot, "abort")
-            else:
-                slot.pending = "abort"
-            self._notify(slot, "status")
+            self._stop_or_keep(slot, "abort")
             return True
+
+    def _stop_or_keep(self, slot: Slot, what: str) -> None:
+        """Signal a run that has started; keep ``what`` for one still opening its station."""
+        slot.status = "stopping"
+        if slot.run.get("run_id"):
+            self._signal(slot, what)
+        else:
+            slot.pending = what
+        self._notify(slot, "status")
 
     def _signal(self, slot: Slot, what: str) -> None:
         os.kill(slot.pid, signal.SIGINT)   # type: ignore[arg-type]
@@ -381,16 +440,16 @@ class Line:
             return [s.view() for s in self.slots.values()]
 
     # -- events from the workers -------------------------------------------------------------
-    def _read(self) -> None:
-        while True:
-            try:
-                event = self._events.get()
-            except (EOFError, OSError, queue.Empty):
-                return
-            if event is None:
-                return
-            with self._lock:
-                self._apply(event)
+    def _read(self, events: Any) -> None:
+        """One worker's events, until it has ended (EOF) or its pipe broke."""
+        with events:
+            while True:
+                try:
+                    event = events.recv()
+                except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+                    return
+                with self._lock:
+                    self._apply(event)
 
     def _apply(self, ev: dict[str, Any]) -> None:
         slot = self.slots[ev["slot"]]

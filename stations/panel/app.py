@@ -63,8 +63,13 @@ class Panel:
 
     def __init__(self, station_file: Path, out_dir: Path, *, users_file: Path | None = None,
                  units_dir: Path | None = None, db: str | None = None,
-                 plan: str = "eol", stop_on_fail: bool = False) -> None:
+                 plan: str = "eol", stop_on_fail: bool = False,
+                 prompts_file: Path | None = None) -> None:
+        from stations.panel.prompts import load_prompts
         from stations.slots import Line
+
+        #: the plan's operator prompts (a bad file is refused here, before any slot starts)
+        self.prompts = load_prompts(prompts_file) if prompts_file else {}
 
         self.out_dir, self.units_dir, self.plan, self.db = Path(out_dir), units_dir, plan, db
         self.stop_on_fail = stop_on_fail   # a FAIL ends the plan after its step (the rest NOT RUN)
@@ -104,19 +109,57 @@ class Panel:
     # -- actions ----------------------------------------------------------------------------
     def scan(self, serial: str, operator: str, role: str, select: str = "",
              slot: str | None = None) -> dict[str, Any]:
+        """A scan: checked at once; the plan's prompts to answer first, or the run started."""
+        checked = self._checked(serial, role, select)
+        if "error" in checked:
+            return {"ok": False, "error": checked["error"]}
+        if self.prompts.get(self.plan):
+            return {"ok": True, "serial": checked["serial"],
+                    "ask": [p.view() for p in self.prompts[self.plan]]}
+        return self._launch(checked, operator, slot, None)
+
+    def start(self, serial: str, operator: str, role: str, select: str,
+              answers: dict[str, str], photos: dict[str, Any],
+              slot: str | None = None) -> dict[str, Any]:
+        """The prompts answered: the run starts only if every required one is."""
+        from stations.panel.prompts import PromptsError, check_answers
+
+        checked = self._checked(serial, role, select)
+        if "error" in checked:
+            return {"ok": False, "error": checked["error"]}
+        asked = self.prompts.get(self.plan, [])
+        photos = {k: v for k, v in photos.items() if any(p.id == k and p.kind == "photo"
+                                                         for p in asked)}
+        try:
+            kept = check_answers(asked, answers, photos)
+        except PromptsError as exc:
+            return {"ok": False, "error": str(exc), "serial": checked["serial"]}
+        return self._launch(checked, operator, slot, {"answers": kept, "photos": [
+            (ph.name, ph.data, ph.media_type, next(p.text for p in self.prompts[self.plan]
+                                                   if p.id == ph.prompt))
+            for ph in photos.values()]})
+
+    def _checked(self, serial: str, role: str, select: str) -> dict[str, Any]:
+        """The serial's check character, and the gate for a production run."""
         from common.serial_number import InvalidSerialError, parse_serial
-        from stations.slots import SlotBusy
 
         try:
             sn = parse_serial(serial)
         except InvalidSerialError as exc:
-            return {"ok": False, "error": str(exc)}
+            return {"error": str(exc)}
         development = bool(select.strip()) and may(role, "engineer")
         if not development:
             gate = self.gate()
             if not gate["ok"]:
-                return {"ok": False, "error": "station blocked: " + "; ".join(gate["reasons"])}
-        unit = self.units_dir / f"{sn.text}.toml" if self.units_dir else None
+                return {"error": "station blocked: " + "; ".join(gate["reasons"])}
+        return {"serial": sn.text, "select": ["-k", select.strip()] if development else []}
+
+    def _launch(self, checked: dict[str, Any], operator: str, slot: str | None,
+                prompts: dict[str, Any] | None) -> dict[str, Any]:
+        from stations.slots import SlotBusy
+
+        serial = checked["serial"]
+        unit = self.units_dir / f"{serial}.toml" if self.units_dir else None
         # two scans in quick succession may both see the same slot free: the line takes
         # one run per slot under its lock, the other goes to the next free slot
         tried: set[str] = set()
@@ -126,16 +169,16 @@ class Panel:
             if chosen is None:
                 return {"ok": False, "error": "every slot is busy: wait for one to finish"}
             try:
-                self.line.run(chosen, plan=self.plan, serial=sn.text, operator=operator,
+                self.line.run(chosen, plan=self.plan, serial=serial, operator=operator,
                               unit_file=unit if unit is not None and unit.is_file() else None,
-                              select=["-k", select.strip()] if development else (),
+                              select=checked["select"], prompts=prompts,
                               stop_on_fail=self.stop_on_fail)
             except SlotBusy as exc:
                 if slot is not None:
                     return {"ok": False, "error": str(exc)}
                 tried.add(chosen)
                 continue
-            return {"ok": True, "slot": chosen, "serial": sn.text}
+            return {"ok": True, "slot": chosen, "serial": serial}
 
     def golden_check(self, operator: str) -> None:
         from stations.gate import run_check
@@ -253,6 +296,28 @@ class Panel:
             who = user(request)
             checked(request, csrf)
             return JSONResponse(panel.scan(serial, who["name"], who["role"], select))
+
+        @app.post("/start")
+        async def start(request: Request) -> Any:
+            """The prompts' answers (checks as ``item-<id>=yes``, photos as ``photo-<id>``)."""
+            from stations.panel.prompts import MAX_PHOTO_BYTES, Photo
+
+            who = user(request)
+            form = await request.form(max_part_size=MAX_PHOTO_BYTES + 1)
+            checked(request, str(form.get("csrf", "")))
+            answers = {k.removeprefix("item-"): str(v) for k, v in form.items()
+                       if k.startswith("item-") and isinstance(v, str)}
+            photos = {}
+            for key, value in form.multi_items():
+                if key.startswith("photo-") and not isinstance(value, str):
+                    data = await value.read(MAX_PHOTO_BYTES + 1)
+                    if data:
+                        pid = key.removeprefix("photo-")
+                        photos[pid] = Photo(pid, data, value.content_type or "")
+            result = await asyncio.get_running_loop().run_in_executor(None, lambda: panel.start(
+                str(form.get("serial", "")), who["name"], who["role"], str(form.get("select", "")),
+                answers, photos))
+            return JSONResponse(result)
 
         @app.post("/slots/{slot_id}/stop")
         def stop(request: Request, slot_id: str, csrf: str = Form("")) -> Any:

@@ -7,6 +7,7 @@ blocked station. Screenshots of each state go to ``$VSTATION_SCREENSHOTS`` (defa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from sim.unit import default_unit, with_change, write_unit
 from stations.panel.app import Panel
 from stations.panel.auth import Users
+from stations.slots import PROMPTS_ATTACHMENT
 from tests.line.helpers import station_file
 
 #: The bench here is paced by the wall clock, so a CPU starved by a parallel suite starves
@@ -77,7 +79,8 @@ class Served:
         self.thread.join(60)
 
 
-def _panel(folder: Path, stop_on_fail: bool = False, **station: Any) -> Panel:
+def _panel(folder: Path, stop_on_fail: bool = False, prompts_file: Path | None = None,
+           **station: Any) -> Panel:
     path, _ = station_file(folder, **station)
     users = Users(folder / "users.json")
     users.add("olga", "operator", "olga-pw")
@@ -87,7 +90,7 @@ def _panel(folder: Path, stop_on_fail: bool = False, **station: Any) -> Panel:
     # an off-spec unit: its BMS carries another pack's serial than the label scanned
     write_unit(with_change(default_unit("v5", OFF_SPEC), "identity.serial", GOOD), units / f"{OFF_SPEC}.toml")
     return Panel(path, folder / "out", users_file=folder / "users.json", units_dir=units,
-                 stop_on_fail=stop_on_fail)
+                 stop_on_fail=stop_on_fail, prompts_file=prompts_file)
 
 
 @pytest.fixture(scope="module")
@@ -253,3 +256,74 @@ def test_a_station_with_expired_calibration_is_blocked(browser: Any,
         pg.screenshot(path=SHOTS / "panel-blocked.png")
         ctx.close()
     assert not list((folder / "out").glob("*.json")), "no run started"
+
+
+def test_the_trace_plot_follows_the_running_step(page: Page, served: Served) -> None:
+    slot = _start(page, GOOD)
+    # the rest step: the open-circuit voltage (V), then each cell's error (mV); its plot
+    # stays until a later step measures a voltage or a current. Seen at one instant, in
+    # the page: what the canvas says it plots and how many pixels each series painted.
+    seen = page.wait_for_function("""() => {
+        const c = document.getElementById("trace-A");
+        if (!c || c.dataset.step !== "rest" || Number(c.dataset.points) < 3) return null;
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let left = 0, right = 0;   // the left axis's series (#1e6bd6), the right's (#c77700)
+        for (let i = 0; i < d.length; i += 4) {
+            if (d[i] === 0x1e && d[i + 1] === 0x6b && d[i + 2] === 0xd6) left++;
+            if (d[i] === 0xc7 && d[i + 1] === 0x77 && d[i + 2] === 0x00) right++;
+        }
+        return {units: c.dataset.units, points: Number(c.dataset.points), left, right};
+    }""", polling="raf", timeout=FIRST_MS).json_value()
+    page.screenshot(path=SHOTS / "panel-trace.png")
+    views = served.panel.line.views()[0]["measurements"]
+    rest = [m for m in views if m["step"] == "rest" and m["unit"] in ("V", "mV")]
+    assert seen["units"] == "V mV" and 3 <= seen["points"] <= len(rest), (seen, len(rest))
+    assert seen["left"] > 20 and seen["right"] > 20, seen   # both series drawn
+    page.click("#stop-A")
+    expect(page.locator("#verdict-A")).to_have_text("ABORTED", timeout=RUN_MS)
+    expect(slot.locator("canvas.trace")).to_have_count(0)   # a finished run shows its verdict
+
+
+def test_prompts_are_answered_before_the_run_and_kept_in_its_record(
+        browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from reports.verify import verify
+
+    folder = tmp_path_factory.mktemp("prompts")
+    prompts = Path(__file__).resolve().parents[2] / "stations" / "panel" / "prompts.toml"
+    with Served(_panel(folder, prompts_file=prompts, source="sim-line.toml", slots=1)) as served:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+        pg = ctx.new_page()
+        _login(pg, served.url, "olga", "olga-pw")
+        _scan(pg, GOOD)
+        form = pg.locator("#prompts")
+        expect(form).to_be_visible()
+        expect(form.locator(".prompt")).to_have_count(4)
+        expect(form).to_contain_text("CONNECT")
+        pg.check("#item-label")
+        pg.check("#item-fixture")
+        pg.screenshot(path=SHOTS / "panel-prompts.png")
+        pg.click("#prompts-start")   # the cable not confirmed: no run
+        expect(pg.locator("#prompts-msg")).to_contain_text(
+            "not answered: Connect the link-port cable")
+        expect(pg.locator("#slot-A")).to_have_attribute("data-status", "idle")
+        photo = pg.screenshot()   # a real PNG: the page as it is now
+        pg.check("#item-cable")
+        pg.set_input_files("#photo-photo", {"name": "pack.png", "mimeType": "image/png",
+                                            "buffer": photo})
+        pg.click("#prompts-start")
+        expect(form).to_be_hidden()
+        expect(pg.locator("#verdict-A")).to_have_text("PASS", timeout=RUN_MS)
+        pg.screenshot(path=SHOTS / "panel-prompts-pass.png")
+        ctx.close()
+        res = served.panel.line.views()[0]["result"]
+    record_path = Path(res["record_path"])
+    rec = json.loads(record_path.read_bytes())
+    kept = {a["name"]: a for a in rec["attachments"]}
+    assert kept["photo-photo.png"]["sha256"] == hashlib.sha256(photo).hexdigest()
+    assert (record_path.parent / kept["photo-photo.png"]["file"]).read_bytes() == photo
+    answers = json.loads((record_path.parent / kept[PROMPTS_ATTACHMENT]["file"]).read_bytes())
+    assert answers["operator"] == "olga" and answers["serial"] == GOOD
+    assert {i["id"]: i["answer"] for i in answers["items"]} == {
+        "label": "yes", "cable": "yes", "fixture": "yes", "photo": "photo-photo.png"}
+    checked = verify(record_path)
+    assert checked.ok, checked.problems   # the signature covers the photo's hash

@@ -35,11 +35,56 @@
     const select = document.getElementById("select");
     try {
       const r = await post("/scan", {serial, select: select ? select.value : ""});
+      if (r.ok && r.ask) { ask(r.serial, r.ask, select ? select.value : ""); return; }
+      prompts.hidden = true;
       msg.className = r.ok ? "msg ok" : "msg error";
       msg.textContent = r.ok ? `${r.serial}: testing in slot ${r.slot}` : r.error;
     } catch (e) { msg.className = "msg error"; msg.textContent = String(e.message || e); }
     scan.focus();
   });
+  // the plan's prompts: every required check confirmed, the photos attached, then Start
+  const prompts = document.getElementById("prompts");
+  function ask(serial, items, select) {
+    prompts.replaceChildren();
+    prompts.append(el("h2", {}, `Before the test of ${serial}`));
+    for (const it of items) {
+      const req = it.required ? el("span", {class: "req"}, " (required)") : el("span", {class: "opt"}, " (optional)");
+      if (it.kind === "photo") {
+        prompts.append(el("label", {class: "prompt photo"}, el("span", {class: "kind"}, "PHOTO"), ` ${it.text}`, req,
+          el("input", {type: "file", accept: "image/jpeg,image/png,image/webp", capture: "environment",
+                       name: `photo-${it.id}`, id: `photo-${it.id}`})));
+      } else {
+        prompts.append(el("label", {class: `prompt ${it.kind}`},
+          el("input", {type: "checkbox", name: `item-${it.id}`, value: "yes", id: `item-${it.id}`}),
+          el("span", {class: "kind"}, it.kind === "connect" ? "CONNECT" : "CHECK"), ` ${it.text}`, req));
+      }
+    }
+    const pmsg = el("p", {class: "msg", id: "prompts-msg", role: "status"});
+    prompts.append(pmsg);
+    prompts.append(el("button", {type: "submit", id: "prompts-start", class: "start"}, "Start the test"),
+                   el("button", {type: "button", id: "prompts-cancel", onclick: () => {
+                     prompts.hidden = true; msg.className = "msg"; msg.textContent = `${serial}: not started`; scan.focus();
+                   }}, "Cancel"));
+    prompts.onsubmit = async (ev) => {
+      ev.preventDefault();
+      const body = new FormData(prompts);
+      body.append("csrf", P.csrf); body.append("serial", serial); body.append("select", select);
+      try {
+        const r = await fetch("/start", {method: "POST", body, headers: {"X-CSRF-Token": P.csrf}});
+        const d = await r.json();
+        if (!r.ok) throw new Error(d.detail || r.statusText);
+        if (!d.ok) { pmsg.className = "msg error"; pmsg.textContent = d.error; return; }
+        prompts.hidden = true;
+        msg.className = "msg ok"; msg.textContent = `${d.serial}: testing in slot ${d.slot}`;
+        scan.focus();
+      } catch (e) { pmsg.className = "msg error"; pmsg.textContent = String(e.message || e); }
+    };
+    msg.className = "msg"; msg.textContent = `${serial}: answer the prompts, then Start`;
+    prompts.hidden = false;
+    const first = prompts.querySelector("input");
+    if (first) first.focus();
+  }
+
   // Enter ends a scan, whatever else the form holds (the engineer's step selection)
   scan.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter") { ev.preventDefault(); document.getElementById("scan-form").requestSubmit(); }
@@ -74,6 +119,7 @@
       box.append(el("p", {class: "time"}, `elapsed ${t.toFixed(1)} s` + (run.expected_s ? ` of about ${run.expected_s} s` : "")));
       const bar = el("div", {class: "bar"}, el("div", {class: "fill", style: `width:${run.expected_s ? Math.min(100, 100 * t / run.expected_s) : 0}%`}));
       box.append(bar);
+      box.append(el("canvas", {class: "trace", id: `trace-${v.id}`, width: 480, height: 150}));
       box.append(el("button", {class: "stop", id: `stop-${v.id}`, onclick: () => post(`/slots/${v.id}/stop`, {})}, "Stop"));
       if (P.engineer) box.append(el("button", {class: "abort", id: `abort-${v.id}`, onclick: () => {
         if (window.confirm(`Abort the run in slot ${v.id} at once? (the bench goes safe, the run is recorded ABORTED)`))
@@ -102,6 +148,44 @@
     const old = document.getElementById(`slot-${v.id}`);
     if (old) old.replaceWith(box); else grid.append(box);
     s.box = box;
+    drawTrace(s);
+  }
+
+  // the voltages and currents of the step now running (or the last step that measured
+  // any, until the next one does) over station time: one series per declared unit
+  // (V, mV, A, mA), the first on the left axis, the second on the right
+  const PLOTTED = ["V", "mV", "A", "mA"];
+  const COLOURS = ["#1e6bd6", "#c77700"];
+  function drawTrace(s) {
+    const c = s.box && s.box.querySelector("canvas.trace");
+    if (!c) return;
+    const ms = s.view.measurements.filter((m) => PLOTTED.includes(m.unit) && m.value !== "" && isFinite(Number(m.value)));
+    const step = ms.length ? ms[ms.length - 1].step : s.view.step;
+    const pts = ms.filter((m) => m.step === step).map((m) => ({t: m.t, unit: m.unit, y: Number(m.value)}));
+    const units = [...new Set(pts.map((p) => p.unit))].slice(0, 2);
+    c.dataset.step = step || ""; c.dataset.points = String(pts.filter((p) => units.includes(p.unit)).length);
+    c.dataset.units = units.join(" ");
+    const g = c.getContext("2d"), W = c.width, H = c.height, L = 58, R = 58, T = 16, B = 20;
+    g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
+    g.strokeStyle = "#999"; g.strokeRect(L, T, W - L - R, H - T - B);
+    g.fillStyle = "#333"; g.font = "11px sans-serif";
+    g.fillText(step ? `step ${step}: ${units.join(" and ") || "nothing in V or A"} measured` : "no step yet", L, 11);
+    if (!units.length) return;
+    const t0 = Math.min(...pts.map((p) => p.t)), t1 = Math.max(...pts.map((p) => p.t), t0 + 1);
+    const x = (t) => L + (W - L - R) * (t - t0) / (t1 - t0);
+    g.fillText(`${t0.toFixed(0)} s`, L, H - 6); g.fillText(`${t1.toFixed(0)} s`, W - R - 30, H - 6);
+    units.forEach((unit, k) => {
+      const qs = pts.filter((p) => p.unit === unit);
+      let lo = Math.min(...qs.map((p) => p.y)), hi = Math.max(...qs.map((p) => p.y));
+      if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+      const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+      g.strokeStyle = COLOURS[k]; g.fillStyle = COLOURS[k]; g.beginPath();
+      qs.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p.y)) : g.moveTo(x(p.t), y(p.y))));
+      g.stroke();
+      for (const p of qs) { g.beginPath(); g.arc(x(p.t), y(p.y), 3, 0, 2 * Math.PI); g.fill(); }
+      const ax = k ? W - R + 3 : 2;
+      g.fillText(`${hi.toPrecision(4)} ${unit}`, ax, T + 8); g.fillText(`${lo.toPrecision(4)} ${unit}`, ax, H - B);
+    });
   }
 
   function addRow(s, m, live) {
@@ -110,6 +194,8 @@
       el("td", {}, `${m.value} ${m.unit}`.trim()), el("td", {}, m.limit), el("td", {class: "o"}, m.outcome));
     s.table.insertBefore(row, s.table.rows[1] || null);   // newest on top
     if (live && s.box) {
+      s.view.step = m.step;
+      drawTrace(s);
       const step = s.box.querySelector(".step-name");
       if (step) step.textContent = m.step;
       const time = s.box.querySelector(".time");
