@@ -4,7 +4,8 @@ Every variant makes the same SCPI query (``MEAS:CURR?``) to the simulated load o
 on 127.0.0.1 and judges the value against a range, :data:`N` times:
 
 - ours: under pytest, the station's recorder (declared spec, limit check, record) with
-  the run journal (fsync'd) and the store (SQLite, one commit per measurement) as sinks,
+  the run journal (each line written, fsynced at each step's end, as in a run) and the
+  store (SQLite, one commit per measurement) as sinks,
   once with every measurement its own step and once with the EOL plan's measurements per
   step; the plan plugin's own hooks (``fixtures.plugin.PlanPlugin``) are not in this path;
 - references: an OpenHTF phase with an ``in_range`` measurement per value, and a bare
@@ -85,6 +86,7 @@ class _Ours:
         sinks = [journal, StoreSink(self.store, journal)]
         self.rec = Recorder(record=record, specs=specs, clock=VirtualClock(), out_dir=out)
         self.rec.sinks.extend(lambda m, s=s: s.measurement(record, m) for s in sinks)
+        self.rec.step_ends.append(lambda step: journal.step_end(record, step))
         for s in sinks:
             s.begin(record)
 
