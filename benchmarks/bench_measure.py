@@ -4,7 +4,9 @@ Every variant makes the same SCPI query (``MEAS:CURR?``) to the simulated load o
 on 127.0.0.1 and judges the value against a range, :data:`N` times:
 
 - ours: under pytest, the station's recorder (declared spec, limit check, record) with
-  the run journal (fsync'd) and the store (SQLite, one commit per measurement) as sinks,
+  the run journal (each line written, fsynced at each step's end, as in a run) and the
+  store (SQLite, one commit per measurement) as sinks, in a pytest session with the
+  options the engine runs a plan with (``fixtures.engine.PLAN_PYTEST_ARGS``),
   once with every measurement its own step and once with the EOL plan's measurements per
   step; the plan plugin's own hooks (``fixtures.plugin.PlanPlugin``) are not in this path;
 - references: an OpenHTF phase with an ``in_range`` measurement per value, and a bare
@@ -29,6 +31,7 @@ from benchmarks.figure import Figure
 from benchmarks.ratio import one_core, paired, ratio, timed
 from common.clock import VirtualClock
 from drivers.instruments.transport import VisaTransport
+from fixtures.engine import PLAN_PYTEST_ARGS
 from reports.record import Limit
 from reports.store import open_store
 from sim.instruments import start_instruments
@@ -49,15 +52,18 @@ def _eol_per_step() -> int:
     return max(1, round(len(declared) / len({d.step for d in declared})))
 
 
-def _pytest_session(folder: Path, tests: int, *extra: str) -> None:
+#: A plain pytest session's options (the bare reference): the environment's plugins load.
+PLAIN_PYTEST_ARGS = ("-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:randomly",
+                     "-o", "addopts=")
+
+
+def _pytest_session(folder: Path, tests: int, args: tuple[str, ...] = PLAIN_PYTEST_ARGS) -> None:
     folder.mkdir(exist_ok=True)
     body = "from benchmarks import bench_measure as B\n\n" + "".join(
         f"def test_{k}():\n    B.STEP({k})\n\n" for k in range(tests))
     path = folder / f"test_gen_{folder.name}_{tests}.py"
     path.write_text(body)
-    code = pytest.main([str(path), "-p", "no:terminal", "-p", "no:cacheprovider",
-                        "-p", "no:randomly", "-o", "addopts=", "--rootdir", str(folder),
-                        "--import-mode=importlib", *extra])
+    code = pytest.main([str(path), *args, "--rootdir", str(folder), "--import-mode=importlib"])
     if code != 0:
         raise RuntimeError(f"generated session failed: exit {code}")
 
@@ -85,6 +91,7 @@ class _Ours:
         sinks = [journal, StoreSink(self.store, journal)]
         self.rec = Recorder(record=record, specs=specs, clock=VirtualClock(), out_dir=out)
         self.rec.sinks.extend(lambda m, s=s: s.measurement(record, m) for s in sinks)
+        self.rec.step_ends.append(lambda step: journal.step_end(record, step))
         for s in sinks:
             s.begin(record)
 
@@ -137,9 +144,8 @@ def run() -> list[Figure]:
                     global STEP
                     rig = rigs.pop()
                     STEP = rig.step
-                    # as the engine runs a plan: no unraisable-exception gc passes
-                    _pytest_session(folder / "ours", -(-N // per_step),
-                                    "-p", "no:unraisableexception")
+                    # with the options the engine runs a plan with
+                    _pytest_session(folder / "ours", -(-N // per_step), PLAN_PYTEST_ARGS)
                     rig.store.close()
                 return go
 

@@ -41,6 +41,8 @@ class Progress:
         if m.outcome == "NOT_RUN":
             self.not_run += 1
             return
+        if self.console.quiet:   # -q: rich would lay out every line only to drop it
+            return
         if m.step != self.last_step:
             self.last_step = m.step
             self.console.print(f"[bold]── {m.step}[/]")

@@ -46,15 +46,35 @@ class BenchNetwork:
         return sum(d.terminal_current(v) for d in self.devices) - pack_current(view, v)
 
     def solve(self, view: TerminalView) -> tuple[float, float]:
+        """Bisection on [0, V_MAX]. The twin's hottest loop: the balance is computed inline
+        with exactly ``_balance``'s float operations in its order (``sum`` adds from 0 left
+        to right), and the loop ends once the bracket is two adjacent floats, where every
+        further halving returns the same midpoint: the same bits as 64 halvings."""
+        currents = [d.terminal_current for d in self.devices]
+        emf, r, charge, discharge = view.emf_v, view.r_ohm, view.charge_path, view.discharge_path
+
+        def balance(v: float) -> float:
+            total = 0
+            for current in currents:
+                total += current(v)
+            if r <= 0:
+                return total - 0.0
+            i = (v - emf) / r
+            if (i > 0 and not charge) or (i < 0 and not discharge):
+                return total - 0.0
+            return total - i
+
         lo, hi = 0.0, self.V_MAX
-        if self._balance(view, lo) <= 0:
+        if balance(lo) <= 0:
             v = lo
-        elif self._balance(view, hi) >= 0:
+        elif balance(hi) >= 0:
             v = hi
         else:
             for _ in range(64):
                 mid = 0.5 * (lo + hi)
-                if self._balance(view, mid) > 0:
+                if mid in (lo, hi):   # converged: the rest would change nothing
+                    break
+                if balance(mid) > 0:
                     lo = mid
                 else:
                     hi = mid
