@@ -54,7 +54,7 @@ class BenchNetwork:
         emf, r, charge, discharge = view.emf_v, view.r_ohm, view.charge_path, view.discharge_path
 
         def balance(v: float) -> float:
-            total = 0
+            total: float = 0   # an int 0, as sum() starts: the same bits
             for current in currents:
                 total += current(v)
             if r <= 0:
