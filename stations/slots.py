@@ -165,8 +165,6 @@ def _run_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
     req = job["request"]
     result = execute(RunRequest(**req), _Observer(emit, job.get("prompts")),
                      select=job.get("select", ()))
-    if result.recovered:   # runs an earlier death left, closed as this one opened
-        _hand_off(req, result.recovered)
     emit("finished", **_finished(result))
 
 

@@ -64,3 +64,39 @@ def test_a_recovered_run_is_one_units_tested_message(tmp_path: Path, broker: str
     assert body["RecordSHA256"] and len(body["RecordSHA256"]) == 64
     assert any(m["Result"] == "Passed" for t in unit["Tests"] for m in t["Measurements"])
     assert not [p for p in outbox.pending() if UNITS_TESTED in p.topic]
+
+
+def test_a_station_run_recovered_by_the_next_one_is_one_units_tested_message(tmp_path: Path) -> None:
+    """`station run` killed mid-plan: the next `station run` on the same results folder closes
+    it ABORTED and hands it to the MES (its own sink never ran): one message for it, one for
+    the new run, no more."""
+    import subprocess
+    import sys
+
+    station, prefix = station_file(tmp_path)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "stations", "run", "eol", "--serial", SERIAL,
+           "--station", str(station), "--out", str(out)]
+    with Subscriber(prefix) as mes:
+        first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert first.stdout is not None
+        for line in first.stdout:   # the plan has measured: a record is being kept
+            if "ground_bond_ohm" in line:
+                break
+        first.kill()
+        first.wait(30)
+        journals = list(out.rglob("*.jsonl"))
+        assert journals, "the killed run left no journal"
+        killed = journals[0].stem
+        second = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+        assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+        mes.wait_for(UNITS_TESTED, 2)
+        time.sleep(0.5)   # a duplicate would arrive now
+        bodies = {m["MessageBody"]["TransactionID"]: m["MessageBody"] for m in mes.named(UNITS_TESTED)}
+        assert len(mes.named(UNITS_TESTED)) == 2, list(bodies)
+    assert killed in bodies, (killed, list(bodies))
+    unit = bodies[killed]["TestedUnits"][0]
+    assert unit["UnitIdentifier"] == SERIAL and unit["OverallResult"] == "Aborted"
+    assert len(bodies[killed]["RecordSHA256"]) == 64
+    (new_run,) = (b for run_id, b in bodies.items() if run_id != killed)
+    assert new_run["TestedUnits"][0]["OverallResult"] == "Passed"
