@@ -6,10 +6,10 @@ SERIAL ?= PV5S260100000013
 
 .PHONY: run test lint bench clean lock
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock -e '.[dev]'   # the locked set: records say they ran on it
 	touch $@
 
 run: $(BIN)/.installed  ## the EOL plan on a golden unit on the simulated bench, with its certificate

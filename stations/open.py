@@ -305,6 +305,7 @@ class Station:
                 self.safe_state()
         finally:
             self.deadman.disarm()   # fed through the safe state; the fixture drops after it
+            self._heartbeat_low()
             for drv in self._pack_drivers.values():
                 with contextlib.suppress(Exception):
                     drv.close()
@@ -314,6 +315,15 @@ class Station:
             if self.sim is not None:
                 with contextlib.suppress(Exception):
                     self.sim.close()
+
+    def _heartbeat_low(self) -> None:
+        """Leave the heartbeat output low: a beat during the last roles' safe state may have
+        left it high, and the fixture's outputs then read as not all released."""
+        if "daq" not in self.roles or self.config.fixture.deadman is None:
+            return
+        with contextlib.suppress(Exception):
+            if self.daq.relays().get(HEARTBEAT, False):
+                self.daq.set_relay(HEARTBEAT, False)
 
     def __enter__(self) -> Station:
         return self

@@ -154,3 +154,42 @@ def test_abort_while_the_main_thread_is_inside_close_still_writes_the_record(
     assert o.record is not None and o.record.verdict == "ABORTED"
     assert o.stored is not None and o.stored.verdict == "ABORTED"
     assert o.state is not None and o.state.safe
+
+
+def test_an_abort_whose_safe_state_hangs_still_writes_the_record_in_its_bound(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thread the second signal stopped may hold a port mid-exchange, so the abort
+    path's own safe state can hang on it: the record is written after the safe state's
+    budget anyway, well inside the 10 s the process has left (the dead-man stops the
+    current once it is gone)."""
+    import time
+
+    from fixtures import session
+    from fixtures.session import PlanRun
+
+    real = PlanRun._safe_state
+    took: list[float] = []
+    written: list[bool] = []
+
+    def first_real_then_abort_hangs(self: PlanRun) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(60)   # a port the stopped main thread holds: never answers
+        report = real(self)
+        if not took:   # the main thread is inside close(): the abort path runs now
+            self.aborted = self.aborted or "operator abort (second signal: at once)"
+            t0 = time.monotonic()
+            worker = threading.Thread(target=self.close)
+            worker.start()
+            worker.join(10)
+            took.append(time.monotonic() - t0)
+            written.append(self._written)
+        return report
+
+    monkeypatch.setattr(session, "ABORT_SAFE_STATE_BUDGET_S", 1.0)
+    monkeypatch.setattr(PlanRun, "_safe_state", first_real_then_abort_hangs)
+    o = run_with_fault(monkeypatch, tmp_path / "out", None, None,
+                       station_file=fast_station(tmp_path / "station"))
+    assert written == [True], "the abort path lost the record behind a hanging safe state"
+    assert took[0] < 5.0, took
+    assert len(list((tmp_path / "out").glob("*.json"))) == 1
+    assert o.record is not None and o.record.verdict == "ABORTED"

@@ -117,7 +117,7 @@ def test_sigkill_watchdog_then_recovery(tmp_path: Path) -> None:
     assert old.failure is not None and BY_ID["sigkill"].says in old.failure.message, old.failure
     taken = _taken(old)
     assert set(printed) <= set(taken), (printed, sorted(taken))
-    assert "bms_current_error_charge_a" in taken
+    assert "dcr_charge_mohm" in taken
     assert any(p.name.startswith(f"{old.serial}_") and old.run_id[:8] in p.name
                for p in out.glob("*.json")), "the recovered run's record is written too"
 
