@@ -193,3 +193,41 @@ def test_an_abort_whose_safe_state_hangs_still_writes_the_record_in_its_bound(
     assert took[0] < 5.0, took
     assert len(list((tmp_path / "out").glob("*.json"))) == 1
     assert o.record is not None and o.record.verdict == "ABORTED"
+
+
+def test_an_abort_before_the_main_thread_closes_bounds_its_safe_state_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second signal can land while the main thread is still ending its step (not yet
+    in close()): the abort path closes the run itself, and a safe state that hangs there
+    (a port the stopped thread holds) must not cost the record either."""
+    import time
+
+    from fixtures import session
+    from fixtures.engine import abort_at_once, start_run
+    from fixtures.session import PlanRun, RunRequest
+
+    run = start_run(RunRequest(plan="eol", serial="PV5S260100000013",
+                               station_file=fast_station(tmp_path / "station"),
+                               out_dir=tmp_path / "out"))
+    real = PlanRun._safe_state
+
+    def hangs_off_the_main_thread(self: PlanRun) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(60)
+        return real(self)
+
+    monkeypatch.setattr(session, "ABORT_SAFE_STATE_BUDGET_S", 1.0)
+    monkeypatch.setattr(PlanRun, "_safe_state", hangs_off_the_main_thread)
+    t0 = time.monotonic()
+    worker = threading.Thread(target=abort_at_once, args=(run,))
+    worker.start()
+    worker.join(10)
+    took = time.monotonic() - t0
+    try:
+        assert not worker.is_alive() and took < 5.0, took
+        assert [p.name for p in (tmp_path / "out").glob("*.json")], "the record was lost"
+        assert run.record is not None and run.record.verdict == "ABORTED"
+    finally:
+        monkeypatch.setattr(PlanRun, "_safe_state", real)
+        if run.station is not None:
+            run.station.close()   # the bench this test opened, safe
