@@ -168,18 +168,12 @@ def _run_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
     emit("finished", **_finished(result))
 
 
-def _hand_off(req: dict[str, Any], records: list[Any], store: Any = None) -> None:
+def _hand_off(config: Any, out: Path, records: list[Any], store: Any) -> None:
     """Recovered runs to the MES (their own sink never ran); never fails the slot."""
     from fixtures.mes import hand_off_recovered
-    from reports.store import open_store
 
     try:
-        config = load_station_file(Path(req["station_file"]))
-        if store is not None:
-            hand_off_recovered(config, Path(req["out_dir"]), records, store.record_sha256)
-            return
-        with open_store(req.get("db"), Path(req["out_dir"])) as own:
-            hand_off_recovered(config, Path(req["out_dir"]), records, own.record_sha256)
+        hand_off_recovered(config, out, records, store.record_sha256)
     except Exception as exc:   # the MES misses these runs; their records have them
         import logging
 
@@ -198,7 +192,7 @@ def _recover_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
         report = station.safe_state()
         with open_store(req.get("db"), Path(req["out_dir"])) as store:
             done = recover(Path(req["out_dir"]), store, station.config.id)
-            _hand_off(req, done.recovered, store)
+            _hand_off(station.config, Path(req["out_dir"]), done.recovered, store)
             runs = [{"run_id": r.run_id, "serial": r.serial, "verdict": r.verdict}
                     for r in done.recovered]
             last = job.get("last_run")   # the run the dead worker had: what its record says
