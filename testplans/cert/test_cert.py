@@ -13,7 +13,7 @@ Every number that decides PASS/FAIL is in ``testplans/limits/cert/``.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from common.clock import wait_until
 from testplans.cert.conditions import CertConditions
@@ -279,6 +279,17 @@ def _overcharge_peak(supply, daq, watch: Watch, clock, cond: CertConditions, tra
     return max(trace.column("cell_max_v"))
 
 
+def _overcharge_judged(step, supply, daq, bms, watch: Watch, clock, cond: CertConditions,
+                       clause: Literal["c05b", "c13"], trace: Trace, what: str) -> None:
+    """A prepared sample's overcharge, judged: its highest cell and what stopped it; the
+    trace kept whatever happens."""
+    try:
+        step.measure(f"{clause}_max_cell_v", _overcharge_peak(supply, daq, watch, clock, cond, trace))
+        step.measure(f"{clause}_stop_cause", _protections(bms))
+    finally:
+        keep(step, trace, what)
+
+
 def test_c05b_overcharge_group(step, station, supply, load, daq, bms, clock, cond: CertConditions,
                                work_order) -> None:
     """Prepared sample only: from about half charge one cell group is driven ahead through
@@ -290,12 +301,8 @@ def test_c05b_overcharge_group(step, station, supply, load, daq, bms, clock, con
     _cool(watch, cond)
     _precondition_soc(supply, load, watch, clock, cond)
     ahead = _tap_for(taps, watch, clock, cond, True, cond.tap_ahead_ah)
-    trace = Trace("c05b_overcharge")
-    try:
-        step.measure("c05b_max_cell_v", _overcharge_peak(supply, daq, watch, clock, cond, trace))
-        step.measure("c05b_stop_cause", _protections(bms))
-    finally:
-        keep(step, trace, "C05b overcharge with one cell group 8 Ah ahead (prepared sample)")
+    _overcharge_judged(step, supply, daq, bms, watch, clock, cond, "c05b", Trace("c05b_overcharge"),
+                       "C05b overcharge with one cell group 8 Ah ahead (prepared sample)")
     _tap_for(taps, watch, clock, cond, False, ahead)   # the group back with the others
 
 
@@ -682,12 +689,8 @@ def test_c13_imbalanced_charge(step, station, supply, load, chamber, daq, bms, c
     low = _tap_for(taps, watch, clock, cond, False, cond.tap_low_ah)
     clock.sleep(cond.power_settle_s)
     step.measure("c13_balancing_at_rest", any(bms.balancing()))
-    trace = Trace("c13_charge")
-    try:
-        step.measure("c13_max_cell_v", _overcharge_peak(supply, daq, watch, clock, cond, trace))
-        step.measure("c13_stop_cause", _protections(bms))
-    finally:
-        keep(step, trace, "C13 charge with one group at 50 %, the others full")
+    _overcharge_judged(step, supply, daq, bms, watch, clock, cond, "c13", Trace("c13_charge"),
+                       "C13 charge with one group at 50 %, the others full")
     _tap_for(taps, watch, clock, cond, True, low)   # the group back up
     # to the plateau: the group's last few mV of spread at the top would keep the balancing
     # (50 mA) on for hours
