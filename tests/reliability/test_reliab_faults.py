@@ -231,3 +231,43 @@ def test_an_abort_before_the_main_thread_closes_bounds_its_safe_state_too(
         monkeypatch.setattr(PlanRun, "_safe_state", real)
         if run.station is not None:
             run.station.close()   # the bench this test opened, safe
+
+
+def test_an_abort_writes_the_record_while_the_store_is_locked(tmp_path: Path) -> None:
+    """The second signal can freeze the main thread inside a store transaction, which holds
+    the database's write lock until the process is gone (here another connection holds
+    it). The abort path must not queue behind it before the record is on the disk: the
+    record file is written at once, and the store catches up once the lock is free."""
+    import sqlite3
+    import time
+
+    from fixtures.engine import abort_at_once, start_run
+    from fixtures.session import RunRequest
+    from reports.store import open_store
+
+    out = tmp_path / "out"
+    run = start_run(RunRequest(plan="eol", serial="PV5S260100000013",
+                               station_file=fast_station(tmp_path / "station"), out_dir=out))
+    worker = None
+    try:
+        run.begin()                     # as the plan's collection does: the store has the run
+        holder = sqlite3.connect(out / "station.sqlite", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")   # the frozen transaction
+        worker = threading.Thread(target=abort_at_once, args=(run,), daemon=True)
+        t0 = time.monotonic()
+        worker.start()
+        while not list(out.glob("*.json")) and time.monotonic() - t0 < 8.0:
+            time.sleep(0.05)
+        took = time.monotonic() - t0
+        assert list(out.glob("*.json")), "the record waited on the store's lock"
+        assert took < 5.0, took
+        holder.execute("ROLLBACK")
+        holder.close()
+        worker.join(30)
+        assert not worker.is_alive()
+        assert run.record is not None
+        with open_store(None, out) as store:
+            assert store.load_record(run.record.run_id).verdict == "ABORTED"
+    finally:
+        if run.station is not None:
+            run.station.close()

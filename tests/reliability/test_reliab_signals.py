@@ -19,9 +19,9 @@ from reports.store import open_store
 pytestmark = pytest.mark.timeout(120)
 
 
-def _record(out: Path) -> Record:
+def _record(out: Path, terminal: str = "") -> Record:
     files = sorted(out.glob("*.json"))
-    assert len(files) == 1, files
+    assert len(files) == 1, (files, terminal)
     return Record.load(files[0])
 
 
@@ -50,7 +50,7 @@ def test_signal_part_way_aborts_safely(sigs: tuple[str, ...], tmp_path: Path) ->
             run.stop()
         assert code == case.exit == 2, run.terminal
         assert took < 12.0, took   # the abort's bound is 10 s
-        rec = _record(out)
+        rec = _record(out, run.terminal)
         assert rec.verdict == case.verdict, rec.failure
         assert rec.failure is not None and case.says in rec.failure.message, rec.failure
         # the step it ended: the last one that printed, or the next one (begun, nothing taken)
