@@ -125,3 +125,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if short:
             order.append(short.pop(0))
     items[:] = [item for unit in order + short for item in unit]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On an xdist worker with ``--dist loadgroup``: a grouped test whose node id lacks its
+    group means xdist could not apply the group (pytest 9.2 moved node ids where xdist 3.8
+    writes it), so every worker would build the group's module fixture again."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [i.nodeid for i in session.items
+            if i.get_closest_marker("xdist_group") is not None and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist did not apply the xdist_group of {lost[0]} "
+                                f"(and {len(lost) - 1} more): pytest {pytest.__version__} with "
+                                "this pytest-xdist splits groups; install requirements.lock")
