@@ -52,12 +52,12 @@ def _sigint(b: Any) -> None:
 INJECT: dict[str, tuple[float, Callable[[Any], None]]] = {
     "load-silent": (31.0, _mute("load")),
     "load-scpi-error": (31.0, _scpi_errors("load")),
-    "supply-link-drop": (20.8, _drop("supply")),
+    "supply-link-drop": (17.7, _drop("supply")),
     "load-link-drop": (31.0, _drop("load")),
-    "rs485-corrupt": (22.0, _corrupt_rs485),
+    "rs485-corrupt": (18.9, _corrupt_rs485),
     "can-silent": (11.0, lambda b: b.broadcaster.stop()),
-    "unexpected-protection": (19.0, _surge),   # before the charge pulse: the supply's model is out of the faked network meanwhile
-    "pack-off": (15.0, lambda b: b.pack.set_power_button(False)),
+    "unexpected-protection": (15.9, _surge),   # before the charge pulse: the supply's model is out of the faked network meanwhile
+    "pack-off": (12.0, lambda b: b.pack.set_power_button(False)),
     "operator-stop": (61.0, _sigint),
 }
 
@@ -271,3 +271,54 @@ def test_an_abort_writes_the_record_while_the_store_is_locked(tmp_path: Path) ->
     finally:
         if run.station is not None:
             run.station.close()
+
+
+def test_an_abort_while_the_record_is_being_written_writes_it_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second signal can land after the record file is written and before the other
+    sinks have it: the abort path goes on from the sink that does not have it yet, with the
+    same final record, so there is one record file and the store holds that file's hash."""
+    import time
+
+    from fixtures.engine import abort_at_once
+    from fixtures.sinks import CertificateSink
+    from reports.exports import sha256_file
+
+    real = CertificateSink.finish
+    took: list[float] = []
+
+    def abort_now(self: CertificateSink, record: Any, outputs: Any) -> None:
+        if not took and threading.current_thread() is threading.main_thread():
+            run = _RUNS[-1]
+            run.aborted = run.aborted or "operator abort (second signal: at once)"
+            t0 = time.monotonic()
+            worker = threading.Thread(target=abort_at_once, args=(run,))
+            worker.start()
+            worker.join(10)
+            took.append(time.monotonic() - t0)
+        real(self, record, outputs)
+
+    _RUNS.clear()
+    from fixtures.session import PlanRun
+
+    real_open = PlanRun.open
+
+    def remember(self: PlanRun) -> None:
+        _RUNS.append(self)
+        real_open(self)
+
+    monkeypatch.setattr(PlanRun, "open", remember)
+    monkeypatch.setattr(CertificateSink, "finish", abort_now)
+    o = run_with_fault(monkeypatch, tmp_path / "out", None, None,
+                       station_file=fast_station(tmp_path / "station"))
+    files = list((tmp_path / "out").glob("*.json"))
+    assert took and took[0] < 5.0, took
+    assert len(files) == 1, files
+    assert o.stored is not None and o.stored.verdict == o.record.verdict  # type: ignore[union-attr]
+    from reports.store import open_store
+
+    with open_store(None, tmp_path / "out") as store:
+        assert store.record_sha256(o.record.run_id) == sha256_file(files[0])  # type: ignore[union-attr]
+
+
+_RUNS: list[Any] = []
