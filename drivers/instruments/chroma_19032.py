@@ -40,9 +40,15 @@ class Chroma19032(SafetyTester, ScpiInstrument):
     RATING_GROUND_BOND_A, RATING_INSULATION_V = 30.0, 1000.0
 
     def _run_step(self, *setup: str) -> float:
+        self._start_step(*setup)
+        return self._step_result()
+
+    def _start_step(self, *setup: str) -> None:
         for command in setup:
             self.write(command)
         self.write("SOUR:SAFE:STAR")
+
+    def _step_result(self) -> float:
         deadline = self.clock.now() + STEP_TIMEOUT_S
         while self.query("SOUR:SAFE:STAT?").strip().upper() != "STOPPED":
             if self.clock.now() >= deadline:
@@ -56,9 +62,9 @@ class Chroma19032(SafetyTester, ScpiInstrument):
         except ValueError:
             raise InstrumentResponseError(self.name, command, f"cannot parse {answer!r}") from None
 
-    def _ground_bond(self, current_a: float) -> float:
-        return self._run_step(f"SOUR:SAFE:STEP1:GB:LEV {current_a:g}",
-                              f"SOUR:SAFE:STEP1:GB:TIME:TEST {GB_TEST_S:g}")
+    def _start_ground_bond(self, current_a: float) -> None:
+        self._start_step(f"SOUR:SAFE:STEP1:GB:LEV {current_a:g}",
+                         f"SOUR:SAFE:STEP1:GB:TIME:TEST {GB_TEST_S:g}")
 
     def _insulation(self, volts: float) -> float:
         return self._run_step(f"SOUR:SAFE:STEP1:IR:LEV {volts:g}",

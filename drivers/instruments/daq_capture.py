@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from drivers.instruments.errors import InstrumentResponseError
 
-#: Fixture names a capture may scan: the DCV channel and the digital input byte.
-CAPTURE_CHANNELS: tuple[str, ...] = ("pack_voltage", "inputs")
+#: Fixture names a capture may scan: the terminals' DCV channel, the current shunt's DCV
+#: channel (read as amperes) and the digital input byte.
+CAPTURE_CHANNELS: tuple[str, ...] = ("pack_voltage", "pack_current", "inputs")
 
 Value = float | bool
 #: One reading of the DAQ's memory: (value, seconds since the scan started, channel).
@@ -25,7 +26,8 @@ Reading = tuple[float, float, int]
 
 @dataclass(frozen=True)
 class DaqCapture:
-    """Readings of one timed scan, keyed ``"pack_voltage"`` (V, calibration applied) and
+    """Readings of one timed scan, keyed ``"pack_voltage"`` (V, calibration applied),
+    ``"pack_current"`` (A, + = charge: the shunt's volts ÷ its resistance) and
     ``"no2"``/``"no3"``/``"no4"`` (closed = True).
 
     ``times_s`` are the instrument's timestamps of each sweep (its first channel) relative
@@ -83,7 +85,8 @@ class PendingScan:
 
 
 def decode(name: str, scan: PendingScan, readings: Sequence[Reading], *,
-           input_bits: Mapping[str, int], volt_offset: float = 0.0) -> DaqCapture:
+           input_bits: Mapping[str, int], volt_offset: float = 0.0,
+           shunt_ohm: float | None = None) -> DaqCapture:
     """The capture of ``scan`` from the DAQ's reading memory; every channel must have one
     reading per sweep, or the answer is an :class:`InstrumentResponseError`."""
     per: dict[int, list[tuple[float, float]]] = {ch: [] for ch in scan.channels.values()}
@@ -104,6 +107,12 @@ def decode(name: str, scan: PendingScan, readings: Sequence[Reading], *,
         raw = [v for _, v in per[ch]]
         if key == "pack_voltage":
             values[key] = tuple(v + volt_offset for v in raw)
+            times[key] = stamps
+            continue
+        if key == "pack_current":
+            if not shunt_ohm:
+                raise ValueError(f"{name}: a pack_current capture needs the shunt's resistance")
+            values[key] = tuple(v / shunt_ohm for v in raw)
             times[key] = stamps
             continue
         bytes_ = [_byte(name, v) for v in raw]

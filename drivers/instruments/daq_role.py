@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from drivers.instruments.daq_capture import (
@@ -24,6 +24,11 @@ from drivers.instruments.transport import Transport
 
 #: Measurement functions of the Daq role, as calibration offsets name them (SI units).
 DAQ_FUNCTIONS: tuple[str, ...] = ("dc_voltage", "temperature_tc", "temperature_rtd")
+
+
+#: The terminals' largest voltage on any bench: the certification's over-charge supply
+#: at 16 × U_ulc × 1.10 = 65.1 V (CERT-RMA C05), with margin.
+TERMINALS_FULL_SCALE_V = 70.0
 
 
 class Daq(Role):
@@ -132,10 +137,12 @@ class Daq(Role):
 
     # -- the timed scan ----------------------------------------------------------------
     def start_capture(self, channels: Sequence[str], interval_s: float, seconds: float) -> None:
-        """Start a timed scan of ``channels`` (``"pack_voltage"``, ``"inputs"``) every
-        ``interval_s`` for ``seconds`` in the instrument, and return at once. Refused
-        (:class:`CaptureRefused`, nothing written) when the DAQ cannot scan that fast or
-        hold that many readings."""
+        """Start a timed scan of ``channels`` (``"pack_voltage"``, ``"pack_current"``,
+        ``"inputs"``) every ``interval_s`` for ``seconds`` in the instrument, and return at
+        once. Refused (:class:`CaptureRefused`, nothing written) when the DAQ cannot scan
+        that fast or hold that many readings. Each DC channel gets the range its quantity
+        needs at the envelope's limit (the terminals at its voltage, the shunt at its
+        current), so a shunt's millivolts are not read on the terminals' range."""
         keys = tuple(dict.fromkeys(channels))
         bad = [k for k in keys if k not in CAPTURE_CHANNELS]
         if bad or not keys:
@@ -143,8 +150,7 @@ class Daq(Role):
                              f"choose from {CAPTURE_CHANNELS}")
         if self._scan is not None:
             raise CaptureRefused(self.name, None, "a capture is running; fetch_capture() it first")
-        fixture = {"pack_voltage": "pack_voltage", "inputs": "digital_in"}
-        chans = {k: int(self._channel(fixture[k])) for k in keys}
+        chans = {k: self._capture_channel(k) for k in keys}
         step = self.SCAN_TIMER_STEP_S
         if not (math.isfinite(interval_s) and interval_s > 0 and math.isfinite(seconds) and seconds > 0):
             raise CaptureRefused(self.name, None, f"interval {interval_s!r} s, length {seconds!r} s")
@@ -161,11 +167,26 @@ class Daq(Role):
         if sweeps * len(chans) > self.SCAN_MEMORY:
             raise CaptureRefused(self.name, None, f"{sweeps} sweeps of {len(chans)} channels: the "
                                  f"memory holds {self.SCAN_MEMORY} readings")
-        dc = [c for k, c in chans.items() if k == "pack_voltage"]
+        dc = {c: self._full_scale_v(k) for k, c in chans.items() if k != "inputs"}
         self._start_scan(dc, [c for k, c in chans.items() if k == "inputs"], interval_s, sweeps)
         now = self.clock.now()
         self._scan = PendingScan(keys, chans, interval_s, sweeps, now,
                                  now + (sweeps - 1) * interval_s + sweep)
+
+    def _capture_channel(self, key: str) -> int:
+        if key == "pack_current":
+            shunt = self.options.get("shunt")
+            if not shunt:
+                raise CaptureRefused(self.name, None, "a pack_current capture needs the fixture's "
+                                     "current shunt ([fixture.shunt] in the station file)")
+            return int(shunt["channel"])
+        return int(self._channel({"pack_voltage": "pack_voltage", "inputs": "digital_in"}[key]))
+
+    def _full_scale_v(self, key: str) -> float:
+        """The largest DC voltage ``key``'s channel can see inside the envelope."""
+        if key == "pack_current":
+            return self.envelope.max_current_a * float(self.options["shunt"]["ohm"])
+        return TERMINALS_FULL_SCALE_V
 
     def fetch_capture(self) -> DaqCapture:
         """Wait (station clock) until the scan is complete and return its readings with the
@@ -185,8 +206,10 @@ class Daq(Role):
             self.clock.sleep(max(1e-3, min(0.05, deadline - self.clock.now())))
         readings = self._fetch_scan()
         self._scan = None
+        shunt = self.options.get("shunt")
         capture = decode(self.name, scan, readings, input_bits=self.input_bits,
-                         volt_offset=self._offset("dc_voltage"))
+                         volt_offset=self._offset("dc_voltage"),
+                         shunt_ohm=float(shunt["ohm"]) if shunt else None)
         if scan.sweeps > 1:   # a DAQ slower than it was said to be scans as fast as it can
             mean = capture.times_s[-1] / (scan.sweeps - 1)
             if mean > scan.interval_s * 1.01 + 2 * self.SCAN_TIMER_STEP_S / (scan.sweeps - 1):
@@ -282,8 +305,8 @@ class Daq(Role):
     def _scan_sweep_s(self, channels: Sequence[int]) -> float:
         """Time one sweep of ``channels`` takes in the instrument, s."""
         raise CaptureRefused(self.name, None, "this DAQ dialect has no timed scan")
-    def _start_scan(self, dc: Sequence[int], digital: Sequence[int], interval_s: float,
-                    sweeps: int) -> None: ...
+    def _start_scan(self, dc: Mapping[int, float], digital: Sequence[int], interval_s: float,
+                    sweeps: int) -> None: ...   # dc: channel -> the largest volts it must read
     def _scan_points(self) -> int:
         return 0
     def _fetch_scan(self) -> list[Reading]:

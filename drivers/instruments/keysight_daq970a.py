@@ -46,8 +46,16 @@ FOUR_WIRE_PAIR: dict[str, int] = {"DAQM900A": 10, "DAQM901A": 10, "DAQM902A": 8}
 SWITCH_MODULES: dict[str, int] = {"DAQM903A": 20}
 #: Modules assumed when the station file's ``options.modules`` does not say.
 DEFAULT_MODULES: dict[int, str] = {1: "DAQM901A", 2: "DAQM901A", 3: "DAQM907A"}
-DCV_RANGE_V = 100          # the pack's 58 V on a fixed range (autorange would slow the scan)
+#: DCV ranges (guide, CONFigure:VOLTage:DC: 100 mV, 1 V, 10 V, 100 V, 300 V; each reads to
+#: 120 % of its value). A scan channel gets a fixed one (autorange would slow the scan).
+DCV_RANGES_V = (0.1, 1.0, 10.0, 100.0, 300.0)
+DCV_OVERRANGE = 1.2
 SCAN_NPLC = 0.02           # the shortest integration: the data sheet's scan speed
+
+
+def dcv_range(full_scale_v: float) -> float:
+    """The smallest DCV range that reads ``full_scale_v`` (its over-range included)."""
+    return next((r for r in DCV_RANGES_V if r * DCV_OVERRANGE >= full_scale_v), DCV_RANGES_V[-1])
 
 
 class KeysightDAQ970A(Daq, ScpiInstrument):
@@ -142,11 +150,11 @@ class KeysightDAQ970A(Daq, ScpiInstrument):
         except ValueError as exc:
             raise CaptureRefused(self.name, None, str(exc)) from None
 
-    def _start_scan(self, dc: Sequence[int], digital: Sequence[int], interval_s: float,
+    def _start_scan(self, dc: Mapping[int, float], digital: Sequence[int], interval_s: float,
                     sweeps: int) -> None:
         listed = ",".join(str(c) for c in sorted([*dc, *digital]))
-        for ch in dc:
-            self.write(f"CONF:VOLT:DC {DCV_RANGE_V},(@{ch})")
+        for ch, full_scale in dc.items():
+            self.write(f"CONF:VOLT:DC {dcv_range(full_scale):g},(@{ch})")
             self.write(f"VOLT:DC:NPLC {SCAN_NPLC},(@{ch})")
         for ch in digital:
             self.write(f"CONF:DIG:BYTE (@{ch})")

@@ -14,6 +14,7 @@ class EolConditions(BaseModel):
     peak_tier_current_a: float = Field(gt=0)
     fast_trip_current_a: float = Field(gt=0)
     dcr_current_a: float = Field(gt=0)
+    ground_bond_current_a: float = Field(gt=0)
     dcr_after_s: float = Field(gt=0)
     supply_charge_voltage_v: float = Field(gt=0)
     tier_start_fraction: float = Field(gt=0, le=1)
@@ -28,6 +29,7 @@ class EolConditions(BaseModel):
     protection_timeout_s: float = Field(gt=0)
     alarm_timeout_s: float = Field(gt=0)
     in1_hold_s: float = Field(gt=0)
+    in1_poll_s: float = Field(gt=0)
     in1_settle_s: float = Field(gt=0)
     in1_current_a: float = Field(gt=0)
     heater_settle_s: float = Field(gt=0)
@@ -44,7 +46,7 @@ class EolConditions(BaseModel):
     protection_scan_interval_s: float = Field(gt=0)
     protection_capture_s: float = Field(gt=0)
     protection_pre_s: float = Field(ge=0)
-    protection_step_detect_v: float = Field(gt=0)
+    protection_step_detect_a: float = Field(gt=0)
     alarm_thr_offsets_v: tuple[float, float]          # release, alarm below the top cell (a real alarm)
     cell_thr_offsets_v: tuple[float, float, float]   # release, alarm, protection from the extreme cell
     pack_thr_offsets_v: tuple[float, float, float]   # the same from the pack voltage

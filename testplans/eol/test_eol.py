@@ -75,16 +75,18 @@ def _captured(leds: Any, seconds: float, cond: EolConditions) -> dict[str, list[
 
 # ------------------------------------------------------------------------------ steps
 def test_safety(step, safety) -> None:
-    step.measure("ground_bond_ohm", safety.ground_bond(10.0))
+    """Insulation with the pack dead (its terminals tied to the tester at 500 V). The ground
+    bond needs no dead pack (chassis to ground stud): it runs while the pack starts."""
     step.measure("insulation_mohm", safety.insulation(500.0))
 
 
-def test_power_on(step, daq, leds, bms, clock, state: EolState, cond: EolConditions,
+def test_power_on(step, daq, leds, bms, safety, clock, state: EolState, cond: EolConditions,
                   work_order) -> None:
     # SW held on a pack that is on puts it to sleep [M 2.2]: look first (its CAN frames
     # already on the bus: no station time). A pack found on (started by hand, or a served
     # bench) is switched off at POWER and started like any other, so the power-on flash
     # is captured; terminal_voltage_v's message says what was found.
+    safety.start_ground_bond(cond.ground_bond_current_a)   # read in step ground_bond
     found = ""
     if bms.can_heard(cond.can_max_age_s):
         daq.set_relay("power", True)
@@ -203,6 +205,12 @@ def _bms_current_error(bms, daq, clock, cond: EolConditions) -> float:
     return sum(errors) / len(errors)
 
 
+def test_ground_bond(step, safety) -> None:
+    """The ground bond started at power-on: its test time ran while the pack started and
+    the BMS was read."""
+    step.measure("ground_bond_ohm", safety.ground_bond_result())
+
+
 def test_leds_standby(step, leds, state: EolState, cond: EolConditions) -> None:
     edges = leds.fetch_sequence()
     init = _initial(edges)
@@ -269,21 +277,25 @@ def test_discharge_pulse(step, load, daq, bms, clock, cond: EolConditions) -> No
 
 
 def test_in1(step, load, daq, bms, clock, cond: EolConditions) -> None:
+    """IN1 applied opens both paths within ``in1_hold_s`` (the pack's 0.5 s [§4] and
+    margin), removed they conduct again within it; each wait ends when the load's current
+    says so (a pass/fail by the deadline, not a timing)."""
+    def flowing() -> bool:
+        return load.measure_current() > cond.trip_current_a
+
     load.set_cc(cond.in1_current_a)
     load.set_input(True)
     try:
         clock.sleep(cond.in1_settle_s)    # the load's current at its set point
-        flowing = load.measure_current() > cond.trip_current_a
+        was_flowing = flowing()
         daq.set_relay("in1", True)
-        clock.sleep(cond.in1_hold_s)
+        stopped = wait_until(clock, lambda: not flowing(), cond.in1_hold_s, cond.in1_poll_s)
         mgmt = bms.management()
-        stopped = load.measure_current() < cond.trip_current_a
         step.measure("in1_opens_both_paths",
-                     flowing and stopped and not mgmt.charge_enabled and not mgmt.discharge_enabled)
+                     was_flowing and stopped and not mgmt.charge_enabled and not mgmt.discharge_enabled)
         daq.set_relay("in1", False)
-        clock.sleep(cond.in1_hold_s)
+        resumed = wait_until(clock, flowing, cond.in1_hold_s, cond.in1_poll_s)
         mgmt = bms.management()
-        resumed = load.measure_current() > cond.trip_current_a
         step.measure("in1_paths_resume", resumed and mgmt.charge_enabled and mgmt.discharge_enabled)
     finally:
         daq.set_relay("in1", False)
@@ -512,31 +524,27 @@ class Stimulus:
 def _timed_protection(tm: TestMode, daq, clock, cond: EolConditions, group: str,
                       volts: tuple[float, float, float], stimulus: Stimulus) -> tuple[float, str]:
     """Thresholds set so the condition is false at rest and true under a 50 A step; one DAQ
-    scan times the step on the terminals and NO3 closing, both on the DAQ's own clock."""
+    scan of the shunt times the step (the current flowing) and the MOSFET opening (the
+    current stopped), both on the DAQ's own clock. The thresholds are restored at once:
+    the protection's release runs while the next one, of the other direction, is timed."""
     tm.set_thresholds(group, release_v=volts[0], alarm_v=volts[1], protection_v=volts[2])
-    v_rest = daq.pack_voltage()
-    daq.start_capture(("pack_voltage", "inputs"), cond.protection_scan_interval_s,
-                      cond.protection_capture_s)
+    daq.start_capture(("pack_current",), cond.protection_scan_interval_s, cond.protection_capture_s)
     clock.sleep(cond.protection_pre_s)
     stimulus.on()
     try:
         capture = daq.fetch_capture()
     finally:
         stimulus.off()
-    t_step = capture.first("pack_voltage",
-                           lambda v: stimulus.sign * (float(v) - v_rest) >= cond.protection_step_detect_v)
+        tm.clear_thresholds()
+    t_step = capture.first("pack_current", lambda a: abs(float(a)) >= cond.protection_step_detect_a)
     if t_step is None:
-        return math.nan, "the DAQ saw no step on the terminals: the source did not reach the pack"
-    t_no3 = capture.first("no3", bool, after_s=t_step)
+        return math.nan, "the DAQ saw no current step: the source did not reach the pack"
+    t_open = capture.first("pack_current", lambda a: abs(float(a)) < cond.trip_current_a,
+                           after_s=t_step)
     window = capture.times_s[-1] - t_step
-    if t_no3 is None:
-        return window, f"NO3 did not close within {window:.2f} s of the step"
-    return t_no3 - t_step, ""
-
-
-def _clear(tm: TestMode, daq, clock, cond: EolConditions) -> None:
-    tm.clear_thresholds()
-    wait_until(clock, lambda: not daq.inputs()["no3"], cond.protection_timeout_s, 0.05)
+    if t_open is None:
+        return window, f"the current did not stop within {window:.2f} s of the step"
+    return t_open - t_step, ""
 
 
 def _thresholds(level: float, offsets: tuple[float, float, float], sign: int) -> tuple[float, float, float]:
@@ -549,7 +557,10 @@ def _thresholds(level: float, offsets: tuple[float, float, float], sign: int) ->
 
 def test_voltage_protection(step, bms, daq, supply, load, clock, cond: EolConditions) -> None:
     """Each voltage protection started by a real 50 A step across a threshold set just
-    beyond the rest value, timed by the DAQ from the step to NO3 [SPEC §8]."""
+    beyond the rest value, timed by the DAQ's shunt from the step to the current stopping
+    [SPEC §8]. Directions alternate, so each protection's release (it opened only its own
+    MOSFET [§2.1]) overlaps the next one's timing; the last is a charge one, so the fast
+    trip's discharge follows at once."""
     amps = cond.dcr_current_a
     supply.set_voltage(cond.supply_charge_voltage_v)
     supply.set_current_limits(amps, amps)
@@ -562,29 +573,25 @@ def test_voltage_protection(step, bms, daq, supply, load, clock, cond: EolCondit
         top, low = max(pack.cell_voltages_v), min(pack.cell_voltages_v)
         cells, packs = cond.cell_thr_offsets_v, cond.pack_thr_offsets_v
 
-        seconds, why = _timed_protection(tm, daq, clock, cond, "cell_ov",
-                                         _thresholds(top, cells, +1), charge)
-        step.measure("cell_ov_protection_s", seconds, why)
-        m = bms.management()
-        step.measure("cell_ov_opens_charge_only", not m.charge_enabled and m.discharge_enabled)
-        _clear(tm, daq, clock, cond)
-
         seconds, why = _timed_protection(tm, daq, clock, cond, "cell_uv",
                                          _thresholds(low, cells, -1), discharge)
         step.measure("cell_uv_protection_s", seconds, why)
         m = bms.management()
         step.measure("cell_uv_opens_discharge_only", m.charge_enabled and not m.discharge_enabled)
-        _clear(tm, daq, clock, cond)
 
-        seconds, why = _timed_protection(tm, daq, clock, cond, "pack_ov",
-                                         _thresholds(pack.pack_voltage_v, packs, +1), charge)
-        step.measure("pack_ov_protection_s", seconds, why)
-        _clear(tm, daq, clock, cond)
+        seconds, why = _timed_protection(tm, daq, clock, cond, "cell_ov",
+                                         _thresholds(top, cells, +1), charge)
+        step.measure("cell_ov_protection_s", seconds, why)
+        m = bms.management()
+        step.measure("cell_ov_opens_charge_only", not m.charge_enabled and m.discharge_enabled)
 
         seconds, why = _timed_protection(tm, daq, clock, cond, "pack_uv",
                                          _thresholds(pack.pack_voltage_v, packs, -1), discharge)
         step.measure("pack_uv_protection_s", seconds, why)
-        _clear(tm, daq, clock, cond)
+
+        seconds, why = _timed_protection(tm, daq, clock, cond, "pack_ov",
+                                         _thresholds(pack.pack_voltage_v, packs, +1), charge)
+        step.measure("pack_ov_protection_s", seconds, why)
 
         stored, active = tm.parameter_crc()
         step.measure("param_crc_stored_after", stored)

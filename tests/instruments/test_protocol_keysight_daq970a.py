@@ -86,6 +86,34 @@ def test_timed_scan_wire_exchange() -> None:
     assert capture.first("no2", lambda closed: not closed) is None
 
 
+def test_a_current_capture_reads_the_shunt_on_its_own_range_as_amperes() -> None:
+    """The shunt's channel gets the range its millivolts need at the envelope's current
+    (5000 A × 0.5 mΩ = 2.5 V here: the 10 V range), not the terminals' 100 V one; the
+    readings come back as amperes."""
+    def drive_(daq: KeysightDAQ970A) -> object:
+        daq.start_capture(["pack_voltage", "pack_current"], 0.010, 0.010)
+        return daq.fetch_capture()
+
+    readings = "+5.26E+01,0.000,101,+2.500E-02,0.003,104,+5.26E+01,0.010,101,+5.0E-04,0.013,104"
+    capture = run_script(KeysightDAQ970A, [
+        *w("CONF:VOLT:DC 100,(@101)"), *w("VOLT:DC:NPLC 0.02,(@101)"),
+        *w("CONF:VOLT:DC 10,(@104)"), *w("VOLT:DC:NPLC 0.02,(@104)"),
+        *w("ROUT:SCAN (@101,104)"), *w("TRIG:SOUR TIM"), *w("TRIG:TIM 0.010"), *w("TRIG:COUN 2"),
+        *w("FORM:READ:TIME ON"), *w("FORM:READ:TIME:TYPE REL"), *w("FORM:READ:CHAN ON"),
+        *w("INIT"), *q("DATA:POIN?", "+4"), *q("FETC?", readings)],
+        drive_, options={**FIXTURE, "shunt": {"channel": 104, "ohm": 0.0005}})
+    assert capture.values["pack_current"] == pytest.approx((50.0, 1.0))   # type: ignore[attr-defined]
+    assert capture.first("pack_current", lambda a: a < 2.0) == pytest.approx(0.013)  # type: ignore[attr-defined]
+
+
+def test_a_current_capture_without_a_shunt_is_refused_before_the_wire() -> None:
+    def drive_(daq: KeysightDAQ970A) -> None:
+        with pytest.raises(CaptureRefused, match=r"\[fixture.shunt\]"):
+            daq.start_capture(["pack_current"], 0.010, 1.0)
+
+    run_script(KeysightDAQ970A, [], drive_, options=FIXTURE)
+
+
 def test_safe_state_stops_a_running_scan() -> None:
     def drive_(daq: KeysightDAQ970A) -> None:
         daq.start_capture(["inputs"], 0.005, 1.0)

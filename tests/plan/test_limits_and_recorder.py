@@ -90,8 +90,8 @@ def test_an_override_names_only_what_the_base_declares(tmp_path: Path) -> None:
 def test_a_non_finite_bound_is_refused_at_load(bound: str, tmp_path: Path) -> None:
     folder = _limits_folder(tmp_path)
     (folder / "eol" / "base.toml").write_text(
-        (LIMITS_DIR / "eol" / "base.toml").read_text().replace("high = 0.1\n", f"high = {bound}\n", 1))
-    with pytest.raises(LimitsFileError, match="ground_bond_ohm"):
+        (LIMITS_DIR / "eol" / "base.toml").read_text().replace('unit = "MΩ"\nlow = 10.0\n', f'unit = "MΩ"\nlow = {bound}\n', 1))
+    with pytest.raises(LimitsFileError, match="insulation_mohm"):
         load_limits("v5", folder=folder)
 
 
@@ -162,7 +162,8 @@ def test_critical_failure_raises_and_verdict_is_fail_with_not_run_rest() -> None
     record = rec.finish()
     assert record.verdict == "FAIL"
     assert record.failure is not None and record.failure.measurement == "ground_bond_ohm"
-    assert [m.name for m in record.measurements][:2] == ["ground_bond_ohm", "insulation_mohm"]
+    names = [m.name for m in record.measurements]   # in plan order: the bond after the rest
+    assert names[0] == "insulation_mohm" and names.index("ground_bond_ohm") > names.index("ocv_v")
     assert len(record.measurements) == len(rec.declared)
     assert record.counts()["NOT_RUN"] == len(rec.declared) - 2
     assert [m.name for m in sunk][:2] == ["insulation_mohm", "ground_bond_ohm"]

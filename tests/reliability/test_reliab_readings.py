@@ -35,7 +35,7 @@ def test_safety_tester_answers_not_a_number(case_id: str, value: float, tmp_path
     assert o.code == case.exit == 2, o.terminal
     assert o.record is not None and o.record.verdict == case.verdict
     first = o.record.first_failure()
-    assert first is not None and first.name == "ground_bond_ohm" and first.outcome == "ERROR"
+    assert first is not None and first.name == "insulation_mohm" and first.outcome == "ERROR"
     assert case.says in first.message and first.value is None
     assert o.record.measurement("terminal_voltage_v").outcome == "NOT_RUN"   # critical: stopped
     assert o.stored is not None and o.stored.verdict == case.verdict

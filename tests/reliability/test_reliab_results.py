@@ -194,7 +194,7 @@ def test_a_disk_that_fails_mid_run_stops_safe_with_one_line(
             (run_id,) = store.runs().run_id
             stored = store.load_record(run_id)
         assert stored.verdict in ("ERROR", "ABORTED") and stored.failure is not None
-        assert stored.measurement("ground_bond_ohm").outcome == "PASS"
+        assert stored.measurement("insulation_mohm").outcome == "PASS"
 
 
 def test_killed_between_its_record_and_the_store_keeps_one_record(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_signal_part_way_aborts_safely(sigs: tuple[str, ...], tmp_path: Path) ->
         last = order.index(headers[-1])
         assert rec.failure.step in order[last:last + 2], (rec.failure, headers)
         taken = _taken(rec)
-        assert "ground_bond_ohm" in taken and "terminal_voltage_v" in taken, sorted(taken)
+        assert "insulation_mohm" in taken and "terminal_voltage_v" in taken, sorted(taken)
         with open_store(None, out) as store:
             stored = store.load_record(rec.run_id)
         assert stored.verdict == "ABORTED" and _taken(stored) == taken
