@@ -178,6 +178,7 @@ def espec_handler(ch: SimChamber) -> Callable[[str], str]:
         ch.update()
         if run["timer"] is not None:
             run["timer"].cancel()
+            ch.timers[:] = [h for h in ch.timers if h is not run["timer"]]
         run.update(n=None, step=0, ends=0.0, ended=False, timer=None)
         ch.ramp = None
 
