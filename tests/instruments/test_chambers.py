@@ -153,3 +153,19 @@ def test_espec_program_refused_by_the_controller_is_cancelled(rig_factory) -> No
     assert chamber.mode() == "standby" and not chamber.ramping()
     chamber.ramp_to(40.0, 2.0)   # the slot is free again: the next program goes in
     assert chamber.ramping()
+
+
+def test_espec_program_monitor_counts_the_step_down(rig_factory) -> None:
+    """``PRGM MON?`` while the ramp runs: step 1, its target, the whole minutes left; after
+    it the program has ended (``NA:CONT NOT READY-2``) and the chamber holds in CONSTANT."""
+    rig = rig_factory({"chamber": "espec-scp220"})
+    chamber = rig.open("chamber")
+    chamber.ramp_to(35.0, 0.5)   # 10 K: 20 min
+    assert chamber.program_monitor() == (1, 35.0, 20 * 60)
+    rig.clock.sleep(10.5 * 60)
+    assert chamber.program_monitor() == (1, 35.0, 10 * 60)
+    assert chamber.setpoint() == pytest.approx(30.2, abs=0.15)   # TEMP?'s SP: the ramp's
+    rig.clock.sleep(10 * 60)
+    with pytest.raises(InstrumentCommandError, match="CONT NOT READY-2"):
+        chamber.program_monitor()
+    assert chamber._ask("MODE?") == "CONSTANT" and chamber.setpoint() == 35.0
