@@ -9,6 +9,7 @@ from drivers.instruments.errors import (
     InstrumentConnectionError,
     InstrumentError,
     InstrumentResponseError,
+    RampRefused,
     UnknownDialectError,
 )
 from drivers.instruments.registry import DIALECTS, get_dialect, register
@@ -43,6 +44,7 @@ __all__ = [
     "InstrumentResponseError",
     "LedAnalyser",
     "LedReading",
+    "RampRefused",
     "Role",
     "SafetyTester",
     "UnknownDialectError",

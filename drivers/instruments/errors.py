@@ -39,6 +39,11 @@ class CaptureRefused(InstrumentError, ValueError):
     before anything is written, so the plan learns it before it switches anything on."""
 
 
+class RampRefused(InstrumentError, ValueError):
+    """A chamber ramp the role will not send (a rate not a positive finite number or above
+    the chamber's rated rate), refused before anything is written."""
+
+
 class UnknownDialectError(KeyError):
     """A dialect id that the registry does not know."""
 

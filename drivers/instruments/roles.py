@@ -15,6 +15,7 @@ from typing import ClassVar, Literal
 
 from drivers.instruments.daq_capture import DaqCapture
 from drivers.instruments.daq_role import DAQ_FUNCTIONS, Daq
+from drivers.instruments.errors import RampRefused
 from drivers.instruments.load_capture import capture_grid
 from drivers.instruments.role_base import Role
 
@@ -221,12 +222,43 @@ class DcSupply(Role):
 
 
 class Chamber(Role):
+    """Air temperature of a thermal chamber: a set point (``set_temperature`` + ``run``), or
+    a ramp programmed into the controller (``ramp_to``): the controller moves its set point
+    from the air now to the target at the rate asked and then holds the target (a soak)
+    until the next command; ``ramping()`` says whether the set point is still moving. How
+    long a soak lasts is the plan's (it waits on the pack on the station clock), so a
+    soak "until the cells read 48 °C" needs no fixed time on the controller."""
+
     role = "chamber"
+    #: Fastest ramp the role sends, K/min (option ``max_rate_c_per_min`` overrides it): a
+    #: faster ask is a plan error, refused before anything is written. Chambers of this
+    #: class change air temperature at 1-5 K/min (ESPEC's SH/PL/PR ranges, as this project
+    #: reads their catalogues; not verified for the chamber bought).
+    MAX_RATE_C_PER_MIN: ClassVar[float] = 5.0
 
     def set_temperature(self, celsius: float) -> None:
         self._set_temperature(self.envelope.check_chamber(self.name, "TEMP", celsius))
 
+    @property
+    def max_rate_c_per_min(self) -> float:
+        return float(self.options.get("max_rate_c_per_min", self.MAX_RATE_C_PER_MIN))
+
+    def ramp_to(self, celsius: float, rate_c_per_min: float) -> None:
+        """Run the chamber with its set point ramped from the air now to ``celsius`` at
+        ``rate_c_per_min`` (K/min, > 0, at most :attr:`max_rate_c_per_min`), then held there.
+        The target inside the envelope and the rate are checked before any I/O."""
+        target = self.envelope.check_chamber(self.name, "RAMP", celsius)
+        rate = rate_c_per_min
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or not math.isfinite(rate) \
+                or rate <= 0:
+            raise RampRefused(self.name, "RAMP", f"ramp rate {rate!r} K/min is not a positive number")
+        if rate > self.max_rate_c_per_min:
+            raise RampRefused(self.name, "RAMP", f"ramp rate {rate:g} K/min above the chamber's "
+                                                 f"{self.max_rate_c_per_min:g} K/min")
+        self._ramp_to(target, float(rate))
+
     def wait_stable(
+
         self, target_c: float, band_c: float, dwell_s: float, timeout_s: float, poll_s: float = 10.0
     ) -> bool:
         """Wait until the air stays within ``band_c`` of ``target_c`` for ``dwell_s``."""
@@ -263,6 +295,12 @@ class Chamber(Role):
     @abstractmethod
     def mode(self) -> str:
         """``run`` or ``standby``."""
+    @abstractmethod
+    def _ramp_to(self, celsius: float, rate_c_per_min: float) -> None:
+        """Program the ramp (checked) into the controller and run it."""
+    @abstractmethod
+    def ramping(self) -> bool:
+        """True while the set point of the last ``ramp_to`` is still on its way."""
 
 
 @dataclass(frozen=True)

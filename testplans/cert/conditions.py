@@ -60,6 +60,8 @@ class CertConditions(BaseModel):
     reclose_wait_s: float = Field(gt=0)
     sw_press_s: float = Field(gt=0)
     power_settle_s: float = Field(gt=0)
+    #: C09-C13: the chamber's programmed ramp rate, K/min (then held: the soak)
+    chamber_ramp_c_per_min: float = Field(gt=0)
     ot_chamber_c: float = Field(gt=0)
     ot_cells_c: float = Field(gt=0)
     ot_soak_until_c: float = Field(gt=0)

@@ -259,11 +259,17 @@ def _tap_for(taps: Any, watch: Watch, clock, cond: CertConditions, up: bool, ah:
     return abs(moved.ah)
 
 
+def _ramp(chamber, target_c: float, cond: CertConditions) -> str:
+    """The chamber's program: its air ramped to ``target_c`` at the plan's rate, then held
+    there (the soak: the plan waits on the cells); returned in words for the evidence."""
+    chamber.ramp_to(target_c, cond.chamber_ramp_c_per_min)
+    return f"ramp to {target_c:g} °C at {cond.chamber_ramp_c_per_min:g} K/min, then held"
+
+
 def _to_room(chamber, watch: Watch, cond: CertConditions) -> None:
-    """Chamber at 25 °C until the coldest cell reads ``room_min_c`` (after C11's cold soak a
-    charge is blocked or derated: the prepared-sample steps need the full-rate window)."""
-    chamber.set_temperature(25.0)
-    chamber.run()
+    """Chamber ramped to 25 °C until the coldest cell reads ``room_min_c`` (after C11's cold
+    soak a charge is blocked or derated: the prepared-sample steps need the full-rate window)."""
+    _ramp(chamber, 25.0, cond)
     watch.wait(lambda r: min(r.cell_temperatures_c) >= cond.room_min_c, cond.soak_timeout_s, cond.soak_poll_s)
 
 
@@ -459,8 +465,7 @@ def test_c09_charge_over_temperature(step, supply, load, chamber, daq, bms, cloc
     resumed under a DAQ scan: it must stop within the protection delay."""
     watch = _watch(bms, daq, clock, cond)
     _precondition_soc(supply, load, watch, clock, cond)
-    chamber.set_temperature(cond.ot_chamber_c)
-    chamber.run()
+    program = _ramp(chamber, cond.ot_chamber_c, cond)
     soak = Trace("c09_soak")
     tcs = "cell_thermocouples" in work_order.features
 
@@ -470,7 +475,7 @@ def test_c09_charge_over_temperature(step, supply, load, chamber, daq, bms, cloc
 
     watch.wait(soaked, cond.soak_timeout_s, cond.soak_poll_s, soak,
                lambda: {"chamber_c": chamber.temperature(), **_tcs(daq, work_order)})
-    keep(step, soak, "C09 soak at 50 °C until the cells read 48 °C")
+    keep(step, soak, f"C09 soak at 50 °C until the cells read 48 °C (chamber: {program})")
     step.measure("c09_cells_soaked_c", max(watch.last.cell_temperatures_c))
     if tcs:   # the cells on their own thermocouple
         step.measure("c09_tc_cells_c", soak.rows[-1]["cell_tc_c"])
@@ -511,9 +516,9 @@ def test_c10_temperature_limits(step, chamber, daq, bms, clock, limits_table,
     odd: list[str] = []   # the mismatches, for the record
     board = -math.inf
     trace = Trace("c10_ramps")
+    programs: list[str] = []
     for target in (25.0, hot, cold, 25.0):
-        chamber.set_temperature(target)
-        chamber.run()
+        programs.append(_ramp(chamber, target, cond))
 
         def look(r: Any, target: float = target) -> bool:
             nonlocal mismatches, board, before
@@ -540,7 +545,8 @@ def test_c10_temperature_limits(step, chamber, daq, bms, clock, limits_table,
             return abs(sum(cells) / len(cells) - target) <= 1.0
         watch.wait(look, cond.edge_timeout_s, cond.edge_poll_s, trace,
                    lambda: {"chamber_c": chamber.temperature(), **_tcs(daq, work_order)})
-    keep(step, trace, "C10 ramps: 25 °C, the hot edge, the cold edge, 25 °C")
+    keep(step, trace, "C10 ramps: 25 °C, the hot edge, the cold edge, 25 °C (chamber: "
+                      + "; ".join(programs) + ")")
     hottest, coldest = max(trace.column("cell_max_c")), min(trace.column("cell_min_c"))
     for name, threshold, extreme in (("chg_ot", 45.0, hottest), ("dsg_ot", 50.0, hottest),
                                      ("chg_ut", 0.0, coldest), ("dsg_ut", -10.0, coldest)):
@@ -583,8 +589,7 @@ def test_c11_heater(step, supply, chamber, daq, bms, clock, cond: CertConditions
     if not work_order.heater:
         return
     watch = _watch(bms, daq, clock, cond)
-    chamber.set_temperature(cond.heater_chamber_c)
-    chamber.run()
+    program = _ramp(chamber, cond.heater_chamber_c, cond)
     trace = Trace("c11_heater")
     watch.wait(lambda r: min(r.cell_temperatures_c) <= cond.heater_chamber_c + 2.0, cond.heater_timeout_s,
                600.0, trace, lambda: {"chamber_c": chamber.temperature()})
@@ -622,7 +627,7 @@ def test_c11_heater(step, supply, chamber, daq, bms, clock, cond: CertConditions
                      "" if off else "the heater never went off")
     finally:
         supply.set_output(False)
-        keep(step, trace, "C11 soak at -10 °C, the heater with a charger present")
+        keep(step, trace, f"C11 soak at -10 °C, the heater with a charger present (chamber: {program})")
 
 
 def _charge_flows(supply, daq, clock, cond: CertConditions) -> bool:

@@ -81,3 +81,77 @@ def test_fahrenheit_simulator_answers_the_same_script(rig_factory) -> None:
     finally:
         server.close()
         chamber.close()
+
+
+# -- a ramp: the loop's set-point ramp of the published command list ------------------
+RAMP = [
+    *q(":UNIT:TEMPERATURE?", "C"),
+    *num(":SOURCE:CLOOP1:PVALUE?", "25.00"),
+    *w(":SOURCE:CLOOP1:RACTION SETPOINT", checked=False),
+    *w(":SOURCE:CLOOP1:RSCALE MINUTES", checked=False),
+    *w(":SOURCE:CLOOP1:RRATE 1.00", checked=False), *q(":SOURCE:CLOOP1:RRATE?", "1.00"),
+    *w(":SOURCE:CLOOP1:SPOINT 40.0", checked=False), *q(":SOURCE:CLOOP1:SPOINT?", "25.0"),
+    *w(":OUTPUT1:STATE ON", checked=False), *q(":OUTPUT1:STATE?", "ON"),
+    *q(":SOURCE:CLOOP1:SPOINT?", "25.0"),                      # ramping(): still on its way
+    # a plain set point afterwards: ramping off first, so it steps as before
+    *w(":SOURCE:CLOOP1:RACTION OFF", checked=False),
+    *w(":SOURCE:CLOOP1:SPOINT 30.0", checked=False), *q(":SOURCE:CLOOP1:SPOINT?", "30.0"),
+]
+#: A °F link: the rate goes out as 9/5 of the K/min asked, the target in °F.
+RAMP_F = [
+    *q(":UNIT:TEMPERATURE?", "F"), *w(":UNIT:TEMPERATURE C", checked=False),
+    *q(":UNIT:TEMPERATURE?", "F"),
+    *q(":SOURCE:CLOOP1:PVALUE?", "77.00"),
+    *w(":SOURCE:CLOOP1:RACTION SETPOINT", checked=False),
+    *w(":SOURCE:CLOOP1:RSCALE MINUTES", checked=False),
+    *w(":SOURCE:CLOOP1:RRATE 1.80", checked=False), *q(":SOURCE:CLOOP1:RRATE?", "1.80"),
+    *w(":SOURCE:CLOOP1:SPOINT 104.0", checked=False), *q(":SOURCE:CLOOP1:SPOINT?", "77.0"),
+    *w(":OUTPUT1:STATE ON", checked=False), *q(":OUTPUT1:STATE?", "ON"),
+]
+
+
+def drive_ramp(chamber: WatlowF4T) -> None:
+    chamber.ramp_to(40.0, 1.0)
+    assert chamber.ramping()
+    chamber.set_temperature(30.0)
+
+
+def test_a_ramp_is_the_loops_ramp_commands() -> None:
+    run_script(WatlowF4T, RAMP, drive_ramp)
+
+
+def test_a_fahrenheit_link_gets_the_rate_in_fahrenheit() -> None:
+    run_script(WatlowF4T, RAMP_F, lambda c: c.ramp_to(40.0, 1.0))
+
+
+def test_a_refused_rate_shows_in_its_read_back() -> None:
+    script = [*RAMP[:4], *w(":SOURCE:CLOOP1:RRATE 1.00", checked=False),
+              *q(":SOURCE:CLOOP1:RRATE?", "0.00")]
+    with pytest.raises(InstrumentCommandError, match="ramp rate reads back 0"):
+        run_script(WatlowF4T, script, lambda c: c.ramp_to(40.0, 1.0))
+
+
+def test_a_set_point_not_on_the_ramp_is_refused() -> None:
+    """A refused set point leaves the old one (here 60 °C), not between the air and 40 °C."""
+    script = [*RAMP[:7], *q(":SOURCE:CLOOP1:SPOINT?", "60.0")]
+    with pytest.raises(InstrumentCommandError, match="not on the way from 25 to 40"):
+        run_script(WatlowF4T, script, lambda c: c.ramp_to(40.0, 1.0))
+
+
+def test_simulator_answers_the_ramp_script(rig_factory) -> None:
+    rig = rig_factory({"chamber": "watlow-f4t"})
+    server = rig.bench.servers["chamber"]
+    replay(server.host, server.port, RAMP, read_term=b"\n")
+
+
+def test_fahrenheit_simulator_answers_the_ramp_script(rig_factory) -> None:
+    rig = rig_factory({"chamber": "watlow-f4t"})
+    chamber = SimChamber(FakePack(rig.clock), rig.clock, "SIM-CHAMBER-0002")
+    server = LineServer("f4t-old", watlow_device(chamber, fahrenheit_only=True).handle, rig.clock.lock)
+    try:
+        replay(server.host, server.port, RAMP_F, read_term=b"\n")
+        rig.clock.sleep(15 * 60)   # 1 K/min for 15 K
+        assert chamber.air == pytest.approx(40.0, abs=0.05)
+    finally:
+        server.close()
+        chamber.close()
