@@ -89,3 +89,16 @@ def test_a_shot_is_the_twins_short_circuit_on_the_capture(bench) -> None:
     assert s.opened_at - s.closed_at == pytest.approx(0.010)          # the fixture's pulse
     volts = result.scan.values["pack_voltage"]
     assert volts[0] > 50.0 and min(volts) == pytest.approx(0.0, abs=0.05) and volts[-1] > 50.0
+
+
+def test_station_check_identifies_the_capture_and_never_fires_the_contactor(monkeypatch) -> None:
+    from sim.instruments.short_circuit import ShortCircuitRig
+    from stations.check import run_check
+
+    fired: list[float] = []
+    monkeypatch.setattr(ShortCircuitRig, "_close", lambda self: fired.append(self.clock.now()))
+    report = run_check(STATION)
+    items = {i.item: i for i in report.items}
+    assert items["instrument short_circuit"].result == "OK", items["instrument short_circuit"]
+    assert items["relay short_circuit"].result == "SKIP" and "never toggled" in items["relay short_circuit"].detail
+    assert items["relay reversal"].result == "OK" and fired == []
