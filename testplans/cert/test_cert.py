@@ -19,7 +19,14 @@ from common.clock import wait_until
 from testplans.cert.conditions import CertConditions
 from testplans.cert.state import CertState
 from testplans.cert.watch import Trace, Watch, keep
-from testplans.methods import blink_timing, expected_current_limits, trip_time
+from testplans.methods import (
+    blink_timing,
+    capture_peak,
+    dead_and_back,
+    expected_current_limits,
+    short_circuit_trip,
+    trip_time,
+)
 
 
 def _watch(bms, daq, clock, cond: CertConditions) -> Watch:
@@ -453,38 +460,18 @@ def test_c08_short_circuit(step, station, load, supply, daq, clock, state: CertS
     state.last_trip_at = clock.now()
     record = shot.capture
     none = f"the capture did not trigger at {cond.short_trigger_a:g} A"
-    step.measure("c08_peak_current_a", max(record.samples) if record else None, "" if record else none)
-    trip = _short_trip_s(record, cond) if record else None
+    peak = capture_peak(record.samples) if record else None
+    clipped = peak is not None and not math.isfinite(peak)
+    step.measure("c08_peak_current_a", peak, none if record is None else
+                 "the capture clipped: the true peak is off its screen" if clipped else "")
+    trip = (short_circuit_trip(record.times(), record.samples, cond.short_threshold_a, cond.short_off_a)
+            if record else None)
     step.measure("c08_trip_s", trip, "" if trip is not None else none if record is None else
                  f"no fall below {cond.short_off_a:g} A within the capture's "
                  f"{cond.short_window_s * 1000:g} ms")
-    reclose = _reclose_s(shot.scan)
+    reclose = dead_and_back(shot.scan.times("pack_voltage"), shot.scan.values["pack_voltage"])
     step.measure("c08_reclose_s", reclose, "" if reclose is not None else
                  f"the terminals did not go and come back within {cond.short_watch_s:g} s")
-
-
-def _short_trip_s(record, cond: CertConditions) -> float | None:
-    """From the first sample above the short-circuit threshold to the first after it below
-    ``short_off_a`` (a NaN sample, clipped, is neither)."""
-    times, amps = record.times(), record.samples
-    over = next((k for k, a in enumerate(amps) if a > cond.short_threshold_a), None)
-    if over is None:
-        return None
-    off = next((k for k in range(over, len(amps)) if amps[k] < cond.short_off_a), None)
-    return None if off is None else times[off] - times[over]
-
-
-def _reclose_s(scan) -> float | None:
-    """The terminals gone (the MOSFETs opened: nearer 0 V than half the rest voltage before
-    the shot) and back on the DAQ's scan: the time between."""
-    volts = scan.values["pack_voltage"]
-    times = scan.times("pack_voltage")
-    half = 0.5 * volts[0]
-    gone = next((k for k, v in enumerate(volts) if v < half), None)
-    if gone is None or not half > 0:
-        return None
-    back = next((k for k in range(gone, len(volts)) if volts[k] >= half), None)
-    return None if back is None else times[back] - times[gone]
 
 
 def _tcs(daq, work_order) -> dict[str, float]:

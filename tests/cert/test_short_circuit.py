@@ -102,3 +102,15 @@ def test_station_check_identifies_the_capture_and_never_fires_the_contactor(monk
     assert items["instrument short_circuit"].result == "OK", items["instrument short_circuit"]
     assert items["relay short_circuit"].result == "SKIP" and "never toggled" in items["relay short_circuit"].detail
     assert items["relay reversal"].result == "OK" and fired == []
+
+
+def test_a_current_beyond_the_screen_is_clipped_and_gives_no_peak(bench) -> None:
+    import math
+
+    from testplans.methods import capture_peak
+
+    st, _rig = bench
+    with st.envelope.allow_short("short_circuit"):
+        result = ShortCircuit(st).shot(**{**SHOT, "full_scale_a": 1000.0})   # screen to 900 A
+    assert result.capture is not None and any(math.isnan(a) for a in result.capture.samples)
+    assert math.isnan(capture_peak(result.capture.samples))
