@@ -87,6 +87,7 @@ class SimBench:
         self.ports: dict[str, Any] = {}
         self.instruments: Any = None
         self.cert_fixture: Any = None   # the certification fixture's relays, when wired
+        self.short_circuit: Any = None  # the short-circuit fixture (sim/instruments/short_circuit.py)
         self.can_channel = f"simbench-{uuid.uuid4().hex[:12]}"
         self._pack_bus: BusABC | None = None   # (``can`` is a parameter here)
         self.broadcaster: CanBroadcaster | None = None

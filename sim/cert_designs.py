@@ -72,6 +72,13 @@ DESIGNS: tuple[CertDesign, ...] = (
     CertDesign("late-balancing", {"firmware.balance_start_mv": 3600}, frozenset({"C13"}),
                "balancing starts at 3.60 V, not 3.40 V", steps=("c01", "c02", "c13"),
                fixtures=("prepared_sample",)),
+    CertDesign("slow-short", {"firmware.short_circuit_us": 2000.0}, frozenset({"C08"}),
+               "short-circuit trip after 2 ms, not 200 µs (the fixture's 10 ms shot still ends it)",
+               steps=("c01", "c02", "c08"), fixtures=("short_circuit",)),
+    CertDesign("no-reverse-protection", {"path.reverse_protection": False}, frozenset({"C15"}),
+               "no reverse-polarity protection: the reversed supply drives its 1 A limit through "
+               "the pack (current-limited, the pack survives: a charge flows after)",
+               steps=("c01", "c02", "c15"), fixtures=("reversal_fixture",)),
 )
 
 

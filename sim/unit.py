@@ -444,6 +444,8 @@ class ThermalSection(_Section):
 class PathSection(_Section):
     r_mosfet_mohm: float = F(1.2, "mΩ", "both MOSFETs in series", ge=0.0, le=100.0)
     r_busbar_mohm: float = F(0.8, "mΩ", "busbars, terminals, shunt", ge=0.0, le=100.0)
+    reverse_protection: bool = F(True, "-", "reverse-polarity protection at the terminals: a "
+                                 "reversed charger drives no current (false: a design without it)")
 
 
 class SafetySection(_Section):

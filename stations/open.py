@@ -23,6 +23,7 @@ from drivers.instruments.envelope import Envelope
 from drivers.instruments.errors import InstrumentError
 from drivers.instruments.registry import get_dialect
 from drivers.instruments.roles import (
+    DEFAULT_ROLE_KEYS,
     ROLE_KEYS,
     Chamber,
     Daq,
@@ -31,6 +32,7 @@ from drivers.instruments.roles import (
     LedAnalyser,
     Role,
     SafetyTester,
+    ShortCircuitCapture,
 )
 from drivers.instruments.transport import open_transport, visa_resource_manager
 from stations.deadman import HEARTBEAT, Deadman, FedPort, arm_deadman, feed_ports
@@ -48,9 +50,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Order of the safe state: stop the energy first, leave the pack's test mode while the pack
-#: is still powered, then the air, then the fixture relays (which may power the pack off).
-SAFE_ORDER: tuple[str, ...] = ("load", "supply", "console", "chamber", "daq", "safety", "leds")
+#: Order of the safe state: stop the energy first (the short-circuit contactor's fire line,
+#: the load, the supply), leave the pack's test mode while the pack is still powered, then
+#: the air, then the fixture relays (which may power the pack off).
+SAFE_ORDER: tuple[str, ...] = ("contactor", "load", "supply", "console", "chamber", "daq", "safety",
+                               "leds", "short_circuit")
+#: The DAQ output that fires the short-circuit fixture (drivers/cert_fixtures.py).
+CONTACTOR = "short_circuit"
 
 
 class StationRefused(RuntimeError):
@@ -127,6 +133,7 @@ class Station:
     daq: Daq
     leds: LedAnalyser
     safety: SafetyTester
+    short_circuit: ShortCircuitCapture
 
     def __init__(self, config: StationFile, path: Path, clock: Clock, envelope: Envelope,
                  pack_ports: dict[str, Any], sim: Any = None) -> None:
@@ -200,6 +207,9 @@ class Station:
             if name == "console":
                 self._console_safe(report)
                 continue
+            if name == "contactor":
+                self._contactor_safe(report)
+                continue
             role = self.roles.get(name)
             if role is None:
                 continue
@@ -240,6 +250,19 @@ class Station:
         with contextlib.suppress(Exception):
             old.close()
         return True
+
+    def _contactor_safe(self, report: SafeStateReport) -> None:
+        """The short-circuit contactor's fire line dropped before anything else (its
+        fixture opens the contactor at once); the DAQ's own safe state releases it again."""
+        daq = self.roles.get("daq")
+        if daq is None or CONTACTOR not in getattr(daq, "output_bits", {}):
+            return
+        try:
+            daq.set_relay(CONTACTOR, False)  # type: ignore[attr-defined]
+            report.done.append("contactor")
+        except Exception as exc:
+            report.errors["contactor"] = f"{type(exc).__name__}: {exc}"
+            log.error("safe state of the short-circuit contactor failed: %s", exc)
 
     def _console_safe(self, report: SafeStateReport) -> None:
         console = self._pack_drivers.get("console")
@@ -379,7 +402,7 @@ class MissingRoles(StationRefused):
 def check_roles(config: StationFile, file: Path, roles: Iterable[str] | None,
                 plan: str | None = None) -> None:
     """Refuse a station file without a role the plan needs (all roles when it does not say)."""
-    needed = ROLE_KEYS if roles is None else tuple(roles)
+    needed = DEFAULT_ROLE_KEYS if roles is None else tuple(roles)
     unknown = [r for r in needed if r not in ROLE_KEYS]
     if unknown:
         raise ValueError(f"unknown role(s) {unknown}; roles: {', '.join(ROLE_KEYS)}")

@@ -200,10 +200,13 @@ class DeadmanConfig(_Strict):
 class FixtureConfig(_Strict):
     """The fixture's wiring to the DAQ: relay outputs, contact inputs, channels."""
 
-    #: cell_taps, reversal: the cert bench's prepared-sample taps and polarity reversal
+    #: cell_taps, reversal: the cert bench's prepared-sample taps and polarity reversal;
+    #: short_circuit: its short-circuit contactor's fire line (a one-shot, docs/station-file.md)
     outputs: dict[Literal["power", "sw", "breaker", "in1", "link_port0", "link_port1", "cell_taps",
-                          "reversal"], int]
-    inputs: dict[Literal["no2", "no3", "no4", "smoke"], int]
+                          "reversal", "short_circuit"], int]
+    #: smoke: the cert bench's smoke/gas detector; sc_interlock: the short-circuit fixture's
+    #: guard (closed = shut: the contactor may fire)
+    inputs: dict[Literal["no2", "no3", "no4", "smoke", "sc_interlock"], int]
     channels: FixtureChannels
     fibres: dict[Literal["RUN", "ALM", "SOC1", "SOC2", "SOC3", "SOC4"], int] = Field(
         default_factory=lambda: {n: i + 1 for i, n in enumerate(LED_NAMES)}

@@ -65,6 +65,11 @@ def start_sim_bench(
 
         bench.cert_fixture = attach_cert_fixture(instruments, bench.pack,
                                                    {str(k): v for k, v in config.fixture.outputs.items()})
+        from sim.instruments.short_circuit import attach_short_circuit
+
+        bench.short_circuit = attach_short_circuit(instruments, bench.pack,
+                                                   {str(k): v for k, v in config.fixture.outputs.items()},
+                                                   {str(k): v for k, v in config.fixture.inputs.items()})
         description["instruments"] = bench.instruments.describe()
         station = with_bench_addresses(config, description, source)
     except BaseException:

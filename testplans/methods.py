@@ -105,6 +105,39 @@ def trip_time(samples: Sequence[tuple[float, float]], set_point: float,
     return None if t_trip is None else (t0, t_trip)
 
 
+def capture_peak(samples: Sequence[float]) -> float:
+    """The largest sample; NaN if any sample is NaN (a clipped sample: the true peak is
+    unknown, and NaN never passes a limit). Python's ``max`` would skip a NaN mid-list."""
+    if not samples or any(math.isnan(x) for x in samples):
+        return math.nan
+    return max(samples)
+
+
+def short_circuit_trip(times: Sequence[float], amps: Sequence[float], threshold_a: float,
+                       off_a: float) -> float | None:
+    """From the first sample above ``threshold_a`` to the first after it below ``off_a``
+    (SPEC 2.3: the short circuit named by its current, the trip by the current gone); a NaN
+    sample is neither. None if the current never passed the threshold or never fell."""
+    over = next((k for k, a in enumerate(amps) if a > threshold_a), None)
+    if over is None:
+        return None
+    off = next((k for k in range(over, len(amps)) if amps[k] < off_a), None)
+    return None if off is None else times[off] - times[over]
+
+
+def dead_and_back(times: Sequence[float], volts: Sequence[float]) -> float | None:
+    """The terminals gone (nearer 0 V than half the first reading) and back on a scan:
+    the time between; None if they never went or never came back."""
+    if not volts or not volts[0] > 0:
+        return None
+    half = 0.5 * volts[0]
+    gone = next((k for k, v in enumerate(volts) if v < half), None)
+    if gone is None:
+        return None
+    back = next((k for k in range(gone, len(volts)) if volts[k] >= half), None)
+    return None if back is None else times[back] - times[gone]
+
+
 def derating_row(table: Sequence[Mapping[str, float]], temp: float) -> Mapping[str, float]:
     for row in table:
         if row["low"] <= temp < row["high"]:

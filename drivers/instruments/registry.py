@@ -23,6 +23,7 @@ DIALECTS: dict[str, tuple[str, str]] = {
     "keysight-daq970a": ("daq", "drivers.instruments.keysight_daq970a:KeysightDAQ970A"),
     "feasa-led": ("leds", "drivers.instruments.feasa:FeasaLedAnalyser"),
     "chroma-19032": ("safety", "drivers.instruments.chroma_19032:Chroma19032"),
+    "keysight-infiniivision": ("short_circuit", "drivers.instruments.keysight_infiniivision:KeysightInfiniiVision"),
 }
 
 

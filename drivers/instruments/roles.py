@@ -398,11 +398,102 @@ class SafetyTester(Role):
     def _stop(self) -> None: ...
 
 
+class ShortCircuitCapture(Role):
+    """The short-circuit fixture's capture (CERT-RMA: >= 1 MS/s): an oscilloscope on the
+    fixture's shunt, armed for one acquisition that triggers on the rising short-circuit
+    current. Amps and seconds; the shunt's resistance and the channel are the station file's
+    ``options`` (``shunt_ohm``, ``channel``). The contactor itself is the fixture's, fired
+    through the DAQ (``drivers/cert_fixtures.py``: ``ShortCircuit``)."""
+
+    role = "short_circuit"
+    #: CERT-RMA's slowest capture of a short circuit, and the dialect's record memory.
+    MIN_RATE_HZ: ClassVar[float] = 1e6
+    MAX_POINTS: ClassVar[int] = 10**6
+
+    @property
+    def shunt_ohm(self) -> float:
+        ohm = float(self.options.get("shunt_ohm", 0.0))
+        if not (math.isfinite(ohm) and ohm > 0):
+            raise ValueError(f"{self.name}: options.shunt_ohm must be the fixture shunt's "
+                             f"resistance in ohm (> 0), not {ohm!r}")
+        return ohm
+
+    @property
+    def channel(self) -> int:
+        return int(self.options.get("channel", 1))
+
+    def arm(self, *, window_s: float, pre_trigger_s: float, rate_hz: float, trigger_a: float,
+            full_scale_a: float) -> tuple[float, int]:
+        """One acquisition of ``window_s`` (``pre_trigger_s`` of it before the trigger) at
+        ``rate_hz``, triggered on the current rising through ``trigger_a``, its screen from
+        −10 % to 90 % of ``full_scale_a``. Returns ``(interval s, points)``; refused
+        (:class:`CaptureRefused`, nothing written) below :attr:`MIN_RATE_HZ` or beyond the
+        memory."""
+        from drivers.instruments.errors import CaptureRefused
+
+        for what, v in (("window_s", window_s), ("rate_hz", rate_hz), ("trigger_a", trigger_a),
+                        ("full_scale_a", full_scale_a)):
+            if isinstance(v, bool) or not math.isfinite(v) or v <= 0:
+                raise CaptureRefused(self.name, None, f"{what} must be a positive finite number, not {v!r}")
+        if not 0.0 <= pre_trigger_s < window_s:
+            raise CaptureRefused(self.name, None, f"pre_trigger_s {pre_trigger_s!r} outside 0 … window")
+        if rate_hz < self.MIN_RATE_HZ:
+            raise CaptureRefused(self.name, None, f"{rate_hz:g} Hz is below the {self.MIN_RATE_HZ:g} Hz "
+                                 "a short-circuit capture needs")
+        points = round(window_s * rate_hz)
+        if points > self.MAX_POINTS:
+            raise CaptureRefused(self.name, None, f"{points} points: more than the {self.MAX_POINTS} "
+                                 "the record holds")
+        if trigger_a >= 0.9 * full_scale_a:
+            raise CaptureRefused(self.name, None, f"trigger {trigger_a:g} A is off the screen "
+                                 f"({full_scale_a:g} A full scale)")
+        self._arm(window_s, pre_trigger_s, points, trigger_a, full_scale_a)
+        return window_s / points, points
+
+    def wait_trigger(self, timeout_s: float, poll_s: float = 0.01) -> bool:
+        """Poll the trigger on the station clock; True once the acquisition triggered."""
+        from common.clock import wait_until
+
+        return wait_until(self.clock, self._triggered, timeout=timeout_s, poll=poll_s)
+
+    def fetch(self) -> Capture:
+        """The record: sample i at ``t0 + i·dt`` s from the trigger, in A. A clipped sample
+        is NaN (it never passes a limit). A record slower than :attr:`MIN_RATE_HZ` (the
+        instrument did not do what it was asked) is an :class:`InstrumentResponseError`."""
+        from drivers.instruments.errors import InstrumentResponseError
+
+        capture = self._fetch()
+        if not capture.dt * self.MIN_RATE_HZ <= 1.0 + 1e-9:
+            raise InstrumentResponseError(self.name, None, f"the record's interval {capture.dt!r} s "
+                                          f"is slower than {self.MIN_RATE_HZ:g} Hz")
+        return capture
+
+    def safe_state(self) -> None:
+        """Stop the acquisition (a scope holds no energy)."""
+        self._stop()
+
+    @abstractmethod
+    def _arm(self, window_s: float, pre_trigger_s: float, points: int, trigger_a: float,
+             full_scale_a: float) -> None: ...
+    @abstractmethod
+    def _triggered(self) -> bool: ...
+    @abstractmethod
+    def _fetch(self) -> Capture: ...
+    @abstractmethod
+    def _stop(self) -> None: ...
+
+
 ROLE_CLASSES: dict[str, type[Role]] = {
-    c.role: c for c in (ElectronicLoad, DcSupply, Chamber, Daq, LedAnalyser, SafetyTester)
+    c.role: c for c in (ElectronicLoad, DcSupply, Chamber, Daq, LedAnalyser, SafetyTester,
+                        ShortCircuitCapture)
 }
 ROLE_KEYS: tuple[str, ...] = tuple(ROLE_CLASSES)
+#: Roles of a certification fixture: only a plan step that is declared for them needs them,
+#: so a station file without them is complete for every plan (the step is NOT RUN or ERROR).
+FIXTURE_ROLE_KEYS: tuple[str, ...] = ("short_circuit",)
+#: What a run needs when its plan does not say: every role but the fixtures'.
+DEFAULT_ROLE_KEYS: tuple[str, ...] = tuple(r for r in ROLE_KEYS if r not in FIXTURE_ROLE_KEYS)
 
-__all__ = ["DAQ_FUNCTIONS", "LED_NAMES", "ROLE_CLASSES", "ROLE_KEYS", "Capture", "Chamber", "Daq",
-           "DaqCapture", "DcSupply", "ElectronicLoad", "LedAnalyser", "LedReading", "Role",
-           "SafetyTester"]
+__all__ = ["DAQ_FUNCTIONS", "DEFAULT_ROLE_KEYS", "FIXTURE_ROLE_KEYS", "LED_NAMES", "ROLE_CLASSES",
+           "ROLE_KEYS", "Capture", "Chamber", "Daq", "DaqCapture", "DcSupply", "ElectronicLoad",
+           "LedAnalyser", "LedReading", "Role", "SafetyTester", "ShortCircuitCapture"]

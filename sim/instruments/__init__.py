@@ -19,6 +19,7 @@ from sim.instruments.leds import SimLeds, feasa_handler
 from sim.instruments.load import CHROMA_63212A, ITECH_IT8918A, SimLoad, chroma_device, itech_device
 from sim.instruments.network import BenchNetwork
 from sim.instruments.safety import SimSafety, chroma19032_device
+from sim.instruments.scope import SimScope, infiniivision_device
 from sim.instruments.server import LineServer
 from sim.instruments.supply import (
     ITECH_IT6006C,
@@ -47,7 +48,10 @@ SIM_DIALECTS: dict[str, tuple[str, ...]] = {
     "daq": ("keysight-daq970a",),
     "leds": ("feasa-led",),
     "safety": ("chroma-19032",),
+    "short_circuit": ("keysight-infiniivision",),
 }
+#: Roles a bench has only when its station file names them (the cert bench's fixtures).
+OPTIONAL_ROLES: tuple[str, ...] = ("short_circuit",)
 #: Serial numbers of the simulated instruments (what their identity strings say).
 SIM_SERIALS: dict[str, str] = {
     "load": "SIM-LOAD-0001",
@@ -56,12 +60,14 @@ SIM_SERIALS: dict[str, str] = {
     "daq": "SIM-DAQ-0001",
     "leds": "SIM-LEDS-0001",
     "safety": "SIM-SAFETY-0001",
+    "short_circuit": "SIM-SCOPE-0001",
 }
 
 
 class InstrumentBench:
     """The running simulated instruments. Attributes ``load``, ``supply``, ``chamber``,
-    ``daq``, ``leds``, ``safety`` are the models (inspect their state in tests);
+    ``daq``, ``leds``, ``safety`` (and ``short_circuit``, the fixture's oscilloscope, when
+    the dialects name it) are the models (inspect their state in tests);
     ``servers[role]`` their TCP servers (``received``, ``drop_connections``, ``muted``)."""
 
     def __init__(
@@ -95,6 +101,8 @@ class InstrumentBench:
         self.daq = SimDaq(pack, clock, s["daq"], seed=seed, network=self.network, supply=self.supply)
         self.leds = SimLeds(pack, clock, s["leds"])
         self.safety = SimSafety(pack, clock, s["safety"])
+        self.short_circuit: SimScope | None = (
+            SimScope(clock, s["short_circuit"], seed=seed) if "short_circuit" in chosen else None)
 
         handlers: dict[str, Any] = {
             "load": (chroma_device if chosen["load"] == "chroma-63200a" else itech_device)(self.load).handle,
@@ -106,6 +114,8 @@ class InstrumentBench:
             "leds": feasa_handler(self.leds),
             "safety": chroma19032_device(self.safety).handle,
         }
+        if self.short_circuit is not None:
+            handlers["short_circuit"] = infiniivision_device(self.short_circuit).handle
         self.servers: dict[str, LineServer] = {}
         try:
             for role, handler in handlers.items():
@@ -178,4 +188,4 @@ def start_instruments(
     return InstrumentBench(pack, clock, dialects=dialects, seed=seed)
 
 
-__all__ = ["DEFAULT_DIALECTS", "SIM_DIALECTS", "SIM_SERIALS", "InstrumentBench", "start_instruments"]
+__all__ = ["DEFAULT_DIALECTS", "OPTIONAL_ROLES", "SIM_DIALECTS", "SIM_SERIALS", "InstrumentBench", "start_instruments"]

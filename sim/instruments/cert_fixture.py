@@ -7,6 +7,12 @@ reversal, both routing the bench's supply.
   into that cell alone, outside the BMS's shunt and MOSFETs (``SimPack.set_tap_network``).
 - ``reversal``: the supply's leads crossed at the terminals. The pack's reverse protection
   [SPEC 2.3 A] blocks: no current flows; the supply sits at its set voltage, open circuit.
+  A design without it (``path.reverse_protection = false``) conducts: the pack's EMF and the
+  reversed supply's add up in the loop, so the supply runs at its current limit and that
+  current leaves the pack's + terminal (a discharge through the MOSFETs, on the fixture's
+  shunt); the pack survives it (a current-limited 10 V source: about 60 W in the supply's
+  output for the reversal's 10 s), so a charge flows afterwards [A: a real design may lose
+  its MOSFETs or a fuse].
 
 The two relays are interlocked like the link relays (each coil through the other's
 normally-closed contact): the first commanded wins, the other closes when it opens, if
@@ -41,6 +47,9 @@ class CertFixture:
         return any(self.closed.values())
 
     def terminal_current(self, volts: float) -> float:
+        if self.closed["reversal"] and not self.pack.unit.path.reverse_protection:
+            # no reverse protection: the reversed supply at its current limit draws from +
+            return -self.supply.source_limit if self.supply.output_on else 0.0
         return 0.0 if self.routed else self.supply.terminal_current(volts)
 
     def after_solve(self, volts: float) -> bool:

@@ -97,6 +97,9 @@ class SimDaq:
     _deadman_handle: EventHandle | None = None
     #: Relays the bench wires to further output bits (sim/bench.py: the link relays): bit → drive.
     extra_outputs: dict[int, Callable[[bool], None]] = field(default_factory=dict)
+    #: Contacts the bench wires to further input bits (the short-circuit fixture's guard
+    #: interlock, sim/instruments/short_circuit.py): bit → closed now.
+    extra_inputs: dict[int, Callable[[], bool]] = field(default_factory=dict)
     #: A fixture wired to a relay card (a DAQM903A in :attr:`modules`) instead of the
     #: digital output: relay name → card channel. Empty: the relays are on :data:`OUTPUT_BITS`.
     relay_card: dict[str, int] = field(default_factory=dict)
@@ -172,7 +175,8 @@ class SimDaq:
 
     def read_inputs(self) -> int:
         contacts = sum(1 << bit for name, bit in INPUT_BITS.items() if self.pack.contact_closed(int(name[2])))
-        return contacts | ((1 << SMOKE_BIT) if self.smoke else 0)
+        extra = sum(1 << bit for bit, closed in self.extra_inputs.items() if closed())
+        return contacts | extra | ((1 << SMOKE_BIT) if self.smoke else 0)
 
     def write_outputs(self, value: int) -> None:
         old, self.out_byte = self.out_byte, value & 0xFF

@@ -84,6 +84,9 @@ DIALECT_TIMES: dict[str, CommandTime] = {
     "feasa-led": CommandTime(0.003, baud=57600, answers_all=True),
     # Chroma 19032: a few ms a command; its tests take the time they are programmed for
     "chroma-19032": CommandTime(0.005),
+    # Keysight InfiniiVision 4000 X over LAN: a few ms a command; formatting and sending a
+    # record of tens of thousands of ASCii points takes about 0.1 s [A]
+    "keysight-infiniivision": CommandTime(0.003, actions=((r"WAV(eform)?:DATA", 0.100),)),
 }
 
 

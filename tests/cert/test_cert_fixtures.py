@@ -1,7 +1,8 @@
-"""The cert bench's fixtures beyond EOL's: a prepared sample's cell taps (C05b, C12, C13) and
-the polarity reversal (C15). Without their declaration the rows are NOT RUN (test_cert_plan,
-test_cert_golden); declared, they are judged. One short run of the golden V5° with both
-declared, asserted by several tests; the fixture roles' safety on a real opened station."""
+"""The cert bench's fixtures beyond EOL's: a prepared sample's cell taps (C05b, C12, C13), the
+polarity reversal (C15) and the short-circuit fixture (C08). Without their declaration the
+rows are NOT RUN (test_cert_plan, test_cert_golden); declared, they are judged. One short run
+of the golden V5° with the three declared, asserted by several tests; the fixture roles'
+safety on a real opened station (the short circuit's: test_short_circuit.py)."""
 
 from __future__ import annotations
 
@@ -24,17 +25,16 @@ SERIAL = "PV5S260100000013"
 def declared(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("cert-fixtures")
     result = execute(RunRequest(plan="cert", serial=SERIAL, station_file=STATION, out_dir=out,
-                                fixtures=("prepared_sample", "reversal_fixture")),
-                     select=["-k", "c01 or c02 or c05b or c12 or c13 or c15"])
+                                fixtures=("prepared_sample", "reversal_fixture", "short_circuit")),
+                     select=["-k", "c01 or c02 or c05b or c08 or c12 or c13 or c15"])
     assert result.record is not None, result.refused
     return result.record
 
 
 def test_each_declared_row_gets_a_verdict_and_the_golden_unit_passes_it(declared) -> None:
     rows = {r.id: r for r in clause_rows(declared)}
-    assert {k: rows[k].verdict for k in ("C05b", "C12", "C13", "C15")} == dict.fromkeys(
-        ("C05b", "C12", "C13", "C15"), "PASS")
-    assert rows["C08"].verdict == "NOT RUN" and "absent" in rows["C08"].reason   # not declared
+    assert {k: rows[k].verdict for k in ("C05b", "C08", "C12", "C13", "C15")} == dict.fromkeys(
+        ("C05b", "C08", "C12", "C13", "C15"), "PASS")
 
 
 def test_the_evidence_behind_the_fixture_rows_is_physical(declared) -> None:
@@ -44,6 +44,8 @@ def test_the_evidence_behind_the_fixture_rows_is_physical(declared) -> None:
     assert m["c12_cleared_by_unlock"] is True
     assert m["c13_balancing_at_rest"] is True and m["c13_max_cell_v"] < 3.70
     assert m["c15_reverse_current_a"] < 0.05 and m["c15_works_after"] is True
+    assert 2000.0 < m["c08_peak_current_a"] < 2600.0 and 200e-6 < m["c08_trip_s"] < 300e-6
+    assert m["c08_reclose_s"] == pytest.approx(30.0, abs=0.1)
     traces = {a.name for a in declared.attachments}
     assert {"c05b_overcharge.parquet", "c12_drawn_group.parquet", "c13_charge.parquet"} <= traces
 

@@ -6,10 +6,12 @@ tests run development runs of a few steps, one per module."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pypdf
 import pytest
+import tomli_w
 
 from fixtures.engine import execute
 from fixtures.session import RunRequest
@@ -68,6 +70,21 @@ def test_the_clause_report_says_pre_check_on_every_page(identity_run, tmp_path: 
 
 def test_a_declared_fixture_turns_its_row_from_absent_to_judged(tmp_path: Path) -> None:
     result = execute(RunRequest(plan="cert", serial=SERIAL, station_file=STATION, out_dir=tmp_path,
+                                fixtures=("short_circuit",)), select=["-k", "c01 or c08"])
+    record = result.record
+    assert record is not None
+    m = {x.name: x for x in record.measurements}
+    assert {m[k].outcome for k in ("c08_peak_current_a", "c08_trip_s", "c08_reclose_s")} == {"PASS"}
+    row = next(r for r in clause_rows(record) if r.id == "C08")
+    assert row.verdict == "PASS"
+
+
+def test_a_declared_fixture_the_station_has_not_got_errors_its_row_and_says_why(tmp_path: Path) -> None:
+    doc = tomllib.loads(STATION.read_text(encoding="utf-8"))
+    del doc["instruments"]["short_circuit"]
+    station = tmp_path / "no-scope.toml"
+    station.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    result = execute(RunRequest(plan="cert", serial=SERIAL, station_file=station, out_dir=tmp_path,
                                 fixtures=("short_circuit",)), select=["-k", "c01 or c08"])
     record = result.record
     assert record is not None

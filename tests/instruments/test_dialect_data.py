@@ -15,7 +15,7 @@ EXPECTED = {
     "itech-it6000c": ("\n", "\n", True), "keysight-rp7900": ("\n", "\n", True),
     "espec-scp220": ("\r\n", "\r\n", False), "watlow-f4t": ("\n", "\n", False),
     "keysight-daq970a": ("\n", "\n", True), "feasa-led": ("\r\n", "\r\n", False),
-    "chroma-19032": ("\n", "\n", True),
+    "chroma-19032": ("\n", "\n", True), "keysight-infiniivision": ("\n", "\n", True),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from testplans.limits import load_limits
@@ -84,3 +86,31 @@ def test_derating_lookup_follows_spec_table() -> None:
 @pytest.mark.parametrize(("soc", "n"), [(0, 0), (1, 1), (25, 1), (25.1, 2), (50, 2), (76, 4), (100, 4)])
 def test_soc_segments(soc: float, n: int) -> None:
     assert soc_segments(soc) == n
+
+
+def test_a_clipped_capture_has_no_peak_wherever_the_clipped_sample_is() -> None:
+    from testplans.methods import capture_peak
+
+    assert capture_peak([0.0, 2400.0, 10.0]) == 2400.0
+    for clipped in ([math.nan, 1.0, 2.0], [1.0, math.nan, 2.0], [1.0, 2.0, math.nan], []):
+        assert math.isnan(capture_peak(clipped))   # max() alone gives 2.0 for the middle one
+
+
+def test_short_circuit_trip_runs_from_above_the_threshold_to_the_current_gone() -> None:
+    from testplans.methods import short_circuit_trip
+
+    t = [k * 1e-6 for k in range(8)]
+    amps = [0.0, 300.0, 600.0, 2400.0, 2400.0, math.nan, 30.0, 5.0]
+    assert short_circuit_trip(t, amps, 500.0, 20.0) == pytest.approx(5e-6)   # 2 µs → 7 µs
+    assert short_circuit_trip(t, [0.0, 400.0, 10.0], 500.0, 20.0) is None    # never a short
+    assert short_circuit_trip(t, [0.0, 600.0, 600.0], 500.0, 20.0) is None   # never fell
+
+
+def test_dead_and_back_times_the_terminals_gone_and_returned() -> None:
+    from testplans.methods import dead_and_back
+
+    t = [0.0, 0.05, 0.1, 30.05, 30.1]
+    assert dead_and_back(t, [52.6, 0.0, 0.0, 0.0, 52.6]) == pytest.approx(30.05)
+    assert dead_and_back(t, [52.6, 52.6, 52.6, 52.6, 52.6]) is None   # never gone
+    assert dead_and_back(t, [52.6, 0.0, 0.0, 0.0, 0.0]) is None       # never back
+    assert dead_and_back(t, [0.0, 0.0, 52.6, 52.6, 52.6]) is None     # dead before the shot
