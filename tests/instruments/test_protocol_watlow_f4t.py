@@ -4,6 +4,9 @@ same scripts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from drivers.instruments.errors import InstrumentCommandError
@@ -72,15 +75,21 @@ def test_simulator_answers_the_same_script(rig_factory) -> None:
     replay(server.host, server.port, SCRIPT, read_term=b"\n")
 
 
-def test_fahrenheit_simulator_answers_the_same_script(rig_factory) -> None:
-    rig = rig_factory({"chamber": "watlow-f4t"})
+@contextmanager
+def _fahrenheit_f4t(rig) -> Iterator[tuple[SimChamber, LineServer]]:
+    """A simulated F4T whose link is in °F only (an older controller)."""
     chamber = SimChamber(FakePack(rig.clock), rig.clock, "SIM-CHAMBER-0002")
     server = LineServer("f4t-old", watlow_device(chamber, fahrenheit_only=True).handle, rig.clock.lock)
     try:
-        replay(server.host, server.port, FAHRENHEIT, read_term=b"\n")
+        yield chamber, server
     finally:
         server.close()
         chamber.close()
+
+
+def test_fahrenheit_simulator_answers_the_same_script(rig_factory) -> None:
+    with _fahrenheit_f4t(rig_factory({"chamber": "watlow-f4t"})) as (_, server):
+        replay(server.host, server.port, FAHRENHEIT, read_term=b"\n")
 
 
 # -- a ramp: the loop's set-point ramp of the published command list ------------------
@@ -146,12 +155,7 @@ def test_simulator_answers_the_ramp_script(rig_factory) -> None:
 
 def test_fahrenheit_simulator_answers_the_ramp_script(rig_factory) -> None:
     rig = rig_factory({"chamber": "watlow-f4t"})
-    chamber = SimChamber(FakePack(rig.clock), rig.clock, "SIM-CHAMBER-0002")
-    server = LineServer("f4t-old", watlow_device(chamber, fahrenheit_only=True).handle, rig.clock.lock)
-    try:
+    with _fahrenheit_f4t(rig) as (chamber, server):
         replay(server.host, server.port, RAMP_F, read_term=b"\n")
         rig.clock.sleep(15 * 60)   # 1 K/min for 15 K
         assert chamber.air == pytest.approx(40.0, abs=0.05)
-    finally:
-        server.close()
-        chamber.close()
