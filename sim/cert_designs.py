@@ -45,7 +45,9 @@ DESIGNS: tuple[CertDesign, ...] = (
                            "parameters.pack_uv_prot_mv": 40000, "parameters.pack_uv_alarm_mv": 41000},
                frozenset({"C02", "C04"}), "under-voltage protections set below the cells' 2.80 V"),
     CertDesign("ov-delay", {"parameters.volt_prot_delay_ms": 30000,
-                            "cells.overrides.7.initial_soc_pct": 58.0},
+                            # 1 % ahead: cell OV decides, and the imbalance costs C03's
+                            # capacity only 1 Ah (8 % ahead cost it 8 Ah: a C03 FAIL too)
+                            "cells.overrides.7.initial_soc_pct": 51.0},
                frozenset({"C02", "C05"}),
                "voltage protection delay 30 s (one cell group ahead, so cell OV decides)"),
     CertDesign("tier1-late", {"timing.oc_tier1_scale": 1.1}, frozenset({"C06", "C07"}),

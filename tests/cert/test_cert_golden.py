@@ -40,7 +40,7 @@ def test_every_clause_of_the_golden_v5_has_its_verdict(golden) -> None:
     result, _ = golden
     record = result.record
     assert record is not None and not record.development
-    assert {r.id: r.verdict for r in clause_rows(record)} == GOLDEN
+    assert {r.id: r.verdict for r in clause_rows(record)} == GOLDEN, record.failure
     assert result.exit_code == 0 and record.failure is None and record.verdict == "PASS"
 
 
