@@ -37,6 +37,7 @@ from drivers.pack.errors import PackPortError
 from reports.record import Firmware
 from testplans.eol.conditions import EolConditions
 from testplans.eol.state import EolState
+from testplans.in1 import check_in1
 from testplans.methods import (
     all_on_duration,
     blink_timing,
@@ -277,29 +278,12 @@ def test_discharge_pulse(step, load, daq, bms, clock, cond: EolConditions) -> No
 
 
 def test_in1(step, load, daq, bms, clock, cond: EolConditions) -> None:
-    """IN1 applied opens both paths within ``in1_hold_s`` (the pack's 0.5 s [§4] and
-    margin), removed they conduct again within it; each wait ends when the load's current
-    says so (a pass/fail by the deadline, not a timing)."""
-    def flowing() -> bool:
-        return load.measure_current() > cond.trip_current_a
-
-    load.set_cc(cond.in1_current_a)
-    load.set_input(True)
-    try:
-        clock.sleep(cond.in1_settle_s)    # the load's current at its set point
-        was_flowing = flowing()
-        daq.set_relay("in1", True)
-        stopped = wait_until(clock, lambda: not flowing(), cond.in1_hold_s, cond.in1_poll_s)
-        mgmt = bms.management()
-        step.measure("in1_opens_both_paths",
-                     was_flowing and stopped and not mgmt.charge_enabled and not mgmt.discharge_enabled)
-        daq.set_relay("in1", False)
-        resumed = wait_until(clock, flowing, cond.in1_hold_s, cond.in1_poll_s)
-        mgmt = bms.management()
-        step.measure("in1_paths_resume", resumed and mgmt.charge_enabled and mgmt.discharge_enabled)
-    finally:
-        daq.set_relay("in1", False)
-        load.set_input(False)
+    """IN1 opens both paths and, removed, lets them conduct again (testplans/in1.py)."""
+    result = check_in1(load, daq, bms, clock, amps=cond.in1_current_a, settle_s=cond.in1_settle_s,
+                       deadline_s=cond.in1_hold_s, poll_s=cond.in1_poll_s,
+                       flowing_a=cond.trip_current_a)
+    step.measure("in1_opens_both_paths", result.opens_both)
+    step.measure("in1_paths_resume", result.resumes)
 
 
 def _start_discharge(load, clock, amps: float, rate_hz: float, capture_s: float) -> float:

@@ -66,6 +66,7 @@ class Findings:
     tier_trip_s: float | None = None
     tier_release_s: float | None = None
     tier_no_trip: str = ""                    # why the tier gave no time (it did not trip ...)
+    in1_problem: str | None = None            # R11: "" IN1 worked, else what was wrong
     link_modules: dict[str, int] | None = None           # port → modules RS485 answers for
     cell_reading_jump: tuple[int, float] | None = None   # (cell, V off its median)
 
@@ -185,6 +186,14 @@ def protection_wrong(f: Findings, th: Thresholds) -> str | None:
         if value is not None and not low <= value <= high:
             bad.append(f"15 s tier {what} after {value:.2f} s (station limits {low:g}-{high:g} s)")
     return "; ".join(bad) if bad else None
+
+
+def in1_ignored(f: Findings, th: Thresholds) -> str | None:
+    """R11: IN1, the remote-off input, does not open both paths or does not let them
+    conduct again (the input is on the BMS board [A])."""
+    if f.in1_problem is None:
+        raise NotMeasured("IN1 (R11)")
+    return f.in1_problem or None
 
 
 def port_dead(f: Findings, th: Thresholds) -> str | None:
@@ -330,7 +339,7 @@ RULES: tuple[tuple[str, tuple[Rule, ...]], ...] = (
     ("UNSAFE", (intake_red_flag, gate_failed)),
     ("FIRMWARE", (firmware_not_released, parameters_not_released, soc_error)),
     ("BMS", (sensor_stuck, bms_accuracy, balancing_inert, mosfet_stuck, protection_wrong,
-             port_dead)),
+             in1_ignored, port_dead)),
     ("WIRING", (dcr_rise_path, bond_high, cell_reading_intermittent)),
     ("CELL", CELL_RULES),
     ("MISUSE", (short_circuit, over_current, uv_span, charge_below_0c, input_ov, reversal)),

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from common.clock import wait_until
 from common.serial_number import parse_serial
 from reports.record import Firmware
+from testplans.in1 import check_in1
 from testplans.methods import release_time, trip_time
 from testplans.rma.analysis import (
     age_years,
@@ -621,6 +622,7 @@ TARGETED: dict[str, tuple[str, ...]] = {
     "ports": ("communicat", "parallel", "stack", "link", "port", "not seen", "master", "slave"),
     "tier": ("overload", "under load", "trips", "shuts", "switches off", "turns off",
              "high current", "surge"),
+    "in1": ("in1", "emergency stop", "e-stop", "remote off", "remote stop", "dry contact"),
 }
 
 
@@ -665,9 +667,9 @@ def _tier(load, clock, cond: RmaConditions) -> tuple[float | None, float | None,
     return t_trip - t0, None if t_release is None else t_release - t_trip, ah, ""
 
 
-def test_targeted(step, bms, supply, load, clock, state: RmaState, cond: RmaConditions) -> None:
-    """R11 after R10: R09's cut-off as the pack logged it, and the 15 s tier at the storage
-    SOC (the EOL method); each only where pointed (TARGETED), else NOT RUN with why."""
+def test_targeted(step, bms, supply, load, daq, clock, state: RmaState, cond: RmaConditions) -> None:
+    """R11 after R10: R09's cut-off as the pack logged it, IN1, and the 15 s tier at the
+    storage SOC (the EOL methods); each only where pointed (TARGETED), else NOT RUN with why."""
     if _skip(step, state, "targeted"):
         return
     f = state.findings
@@ -687,6 +689,22 @@ def test_targeted(step, bms, supply, load, clock, state: RmaState, cond: RmaCond
             else:
                 step.not_run(f"cut_off_{kind}_uv_error_v",
                              f"R09's cut-off was not a {kind} under-voltage protection")
+
+    why = None
+    if "in1" not in pointed:
+        why = aside
+    elif f.mosfet_failures:
+        why = "a MOSFET does not conduct: " + "; ".join(f.mosfet_failures)
+    if why:
+        step.not_run("in1_opens_both_paths", why)
+        step.not_run("in1_paths_resume", why)
+    else:   # a 10 A discharge for about two seconds: the EOL method (testplans/in1.py)
+        in1 = check_in1(load, daq, bms, clock, amps=cond.in1_current_a, settle_s=cond.in1_settle_s,
+                        deadline_s=cond.in1_deadline_s, poll_s=cond.in1_poll_s,
+                        flowing_a=cond.trip_current_a)
+        f.in1_problem = in1.problem
+        step.measure("in1_opens_both_paths", in1.opens_both, "" if in1.opens_both else in1.problem)
+        step.measure("in1_paths_resume", in1.resumes, "" if in1.resumes else in1.problem)
 
     why = None
     if "tier" not in pointed:

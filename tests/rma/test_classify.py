@@ -24,7 +24,7 @@ def healthy(**change: Any) -> Findings:
                  rest_spread_v=0.002, drift_max_v_day=(2, 0.0003), sc_times=0, coc_doc_times=0,
                  charge_below_0c=0, input_ov_times=0, rv_times=0, uv_span_max_h=0.0,
                  cycles=420, age_years=1.8, cut_off_error_v={"pack": -0.008}, tier_trip_s=15.75,
-                 tier_release_s=30.0, link_modules={"port0": 2, "port1": 2},
+                 tier_release_s=30.0, in1_problem="", link_modules={"port0": 2, "port1": 2},
                  cell_reading_jump=(4, 0.002))
     return replace(f, **change)
 
@@ -52,6 +52,8 @@ def test_a_healthy_pack_is_no_fault_found_with_system_side_causes() -> None:
     ({"tier_release_s": 31.01}, "BMS", "protection_wrong"),
     ({"tier_trip_s": None, "tier_release_s": None, "tier_no_trip": "no trip within 18 s"},
      "BMS", "protection_wrong"),
+    ({"in1_problem": "IN1 applied: the paths did not both open"}, "BMS", "in1_ignored"),
+    ({"in1_problem": "IN1 removed: the paths did not conduct again"}, "BMS", "in1_ignored"),
     ({"link_modules": {"port0": 2, "port1": 1}}, "BMS", "port_dead"),
     ({"link_modules": {"port0": 1, "port1": 1}}, "BMS", "port_dead"),
     ({"dcr_ohm": 0.0260, "cells_dcir_sum_ohm": 0.0146}, "WIRING", "dcr_rise_path"),
@@ -113,9 +115,10 @@ def test_without_a_baseline_the_comparisons_are_not_run_never_guessed() -> None:
 
 def test_targeted_checks_that_did_not_run_are_not_run_never_guessed() -> None:
     d = classify(healthy(cut_off_error_v=None, tier_trip_s=None, tier_release_s=None,
-                         link_modules=None, cell_reading_jump=None), TH)
+                         in1_problem=None, link_modules=None, cell_reading_jump=None), TH)
     assert d.primary == "NO FAULT FOUND"
-    assert set(dict(d.not_run)) == {"protection_wrong", "port_dead", "cell_reading_intermittent"}
+    assert set(dict(d.not_run)) == {"protection_wrong", "in1_ignored", "port_dead",
+                                    "cell_reading_intermittent"}
     # only the tier ran (the claim spoke of trips): the protections are judged on it alone
     d = classify(healthy(cut_off_error_v=None, tier_trip_s=17.3), TH)
     assert d.rule == "protection_wrong" and "17.30 s" in d.matches[0].evidence
