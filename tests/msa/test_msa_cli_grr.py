@@ -79,8 +79,16 @@ def test_table_pdf_and_exit_code(study: dict[str, Any]) -> None:
     row = next(line for line in result.stdout.splitlines() if " ocv_v " in line)
     assert study["by_name"]["ocv_v"]["status"] in row
     # each unit's release timer is its own (the population draws it), and each reads the same
-    # on every trial: the parts differ, the gauge does not
-    assert study["by_name"]["peak_tier_release_s"]["status"] == "no gauge variation (resolution-limited)"
+    # on every trial to within one sample of the load's 100 Hz capture (a trial's own noise
+    # moves its timeline by a few ms of wire time, so a release near a sample can read one
+    # sample later): the parts differ, the gauge at most by its resolution
+    release = study["by_name"]["peak_tier_release_s"]
+    assert release["status"] in ("no gauge variation (resolution-limited)", "acceptable"), release
+    per_part: dict[str, list[float]] = {}
+    for r in study["runs"].values():
+        per_part.setdefault(r.serial, []).append(float(r.measurement("peak_tier_release_s").value))
+    assert all(max(v) - min(v) <= 0.01 + 1e-9 for v in per_part.values()), per_part
+    assert len({round(min(v), 2) for v in per_part.values()}) == len(per_part), per_part
     text = " ".join(p.extract_text() for p in PdfReader(study["folder"] / "grr.pdf").pages)
     assert "Gauge R&R (crossed, ANOVA): 2 parts × 2 appraisers × 2 trials" in text
     assert "%GRR TV" in text and "ocv_v" in text
