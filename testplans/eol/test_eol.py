@@ -506,17 +506,20 @@ class Stimulus:
 
 
 def _timed_protection(tm: TestMode, daq, clock, cond: EolConditions, group: str,
-                      volts: tuple[float, float, float], stimulus: Stimulus) -> tuple[float, str]:
+                      volts: tuple[float, float, float], stimulus: Stimulus,
+                      no3: list[bool]) -> tuple[float, str]:
     """Thresholds set so the condition is false at rest and true under a 50 A step; one DAQ
     scan of the shunt times the step (the current flowing) and the MOSFET opening (the
-    current stopped), both on the DAQ's own clock. The thresholds are restored at once:
-    the protection's release runs while the next one, of the other direction, is timed."""
+    current stopped), both on the DAQ's own clock; NO3 is read as the scan ends, the
+    protection still held (appended to ``no3``). The thresholds are restored at once: the
+    protection's release runs while the next one, of the other direction, is timed."""
     tm.set_thresholds(group, release_v=volts[0], alarm_v=volts[1], protection_v=volts[2])
     daq.start_capture(("pack_current",), cond.protection_scan_interval_s, cond.protection_capture_s)
     clock.sleep(cond.protection_pre_s)
     stimulus.on()
     try:
         capture = daq.fetch_capture()
+        no3.append(bool(daq.inputs()["no3"]))
     finally:
         stimulus.off()
         tm.clear_thresholds()
@@ -556,26 +559,31 @@ def test_voltage_protection(step, bms, daq, supply, load, clock, cond: EolCondit
         pack: BmsReading = bms.reading()
         top, low = max(pack.cell_voltages_v), min(pack.cell_voltages_v)
         cells, packs = cond.cell_thr_offsets_v, cond.pack_thr_offsets_v
+        no3: list[bool] = []   # NO3 while each protection held
 
         seconds, why = _timed_protection(tm, daq, clock, cond, "cell_uv",
-                                         _thresholds(low, cells, -1), discharge)
+                                         _thresholds(low, cells, -1), discharge, no3)
         step.measure("cell_uv_protection_s", seconds, why)
         m = bms.management()
         step.measure("cell_uv_opens_discharge_only", m.charge_enabled and not m.discharge_enabled)
 
         seconds, why = _timed_protection(tm, daq, clock, cond, "cell_ov",
-                                         _thresholds(top, cells, +1), charge)
+                                         _thresholds(top, cells, +1), charge, no3)
         step.measure("cell_ov_protection_s", seconds, why)
         m = bms.management()
         step.measure("cell_ov_opens_charge_only", not m.charge_enabled and m.discharge_enabled)
 
         seconds, why = _timed_protection(tm, daq, clock, cond, "pack_uv",
-                                         _thresholds(pack.pack_voltage_v, packs, -1), discharge)
+                                         _thresholds(pack.pack_voltage_v, packs, -1), discharge, no3)
         step.measure("pack_uv_protection_s", seconds, why)
 
         seconds, why = _timed_protection(tm, daq, clock, cond, "pack_ov",
-                                         _thresholds(pack.pack_voltage_v, packs, +1), charge)
+                                         _thresholds(pack.pack_voltage_v, packs, +1), charge, no3)
         step.measure("pack_ov_protection_s", seconds, why)
+        open_in = [g for g, closed in zip(("cell UV", "cell OV", "pack UV", "pack OV"), no3, strict=True)
+                   if not closed]
+        step.measure("contact_no3_voltage_protection", not open_in,
+                     "NO3 open while held: " + ", ".join(open_in) if open_in else "")
 
         stored, active = tm.parameter_crc()
         step.measure("param_crc_stored_after", stored)

@@ -50,3 +50,16 @@ def test_off_spec_unit_fails_first_at_its_measurement(fault: Fault, tmp_path: Pa
 def test_docs_carry_the_fault_table() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert markdown_table() in text, "regenerate with: python -m sim.faults"
+
+
+def test_a_protection_contact_that_never_closes_fails_on_the_voltage_protections_too(
+        tmp_path: Path, eol) -> None:
+    """The voltage protections are timed on the MOSFET, not NO3; NO3 is still read while
+    each is held, so a contact that never closes fails there as well as on the trip."""
+    unit = with_change(default_unit("v5"), "contacts.no3", "stuck_open")
+    _code, record = eol(tmp_path, unit)
+    m = record.measurement("contact_no3_voltage_protection")
+    assert m.outcome == "FAIL", m
+    assert m.message == "NO3 open while held: cell UV, cell OV, pack UV, pack OV", m.message
+    assert record.measurement("contact_no3_protection").outcome == "FAIL"
+    assert record.measurement("cell_ov_protection_s").outcome == "PASS"   # timed on the MOSFET
