@@ -26,7 +26,6 @@ class EolConditions(BaseModel):
     tier_capture_rate_hz: float = Field(gt=0)
     tier_capture_s: float = Field(gt=0)
     release_probe_current_a: float = Field(gt=0)
-    protection_timeout_s: float = Field(gt=0)
     alarm_timeout_s: float = Field(gt=0)
     in1_hold_s: float = Field(gt=0)
     in1_poll_s: float = Field(gt=0)

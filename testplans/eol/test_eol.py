@@ -1,11 +1,13 @@
 """End-of-line test of one V-series pack, ordered for the shortest cycle (SPEC §8).
 
-The cycle is bounded by one chain: the pack must be dead for the safety tests, at rest for
-the open-circuit and standby checks, then every check that needs the discharge path, the
-15 s tier and its 30 s release (fixed by the pack), and the voltage protections, which are
-timed on NO3 and so wait until the over-current protection has released it. Everything
+The cycle is bounded by one chain: the pack must be dead for the insulation test, at rest
+for the open-circuit and standby checks, then every check that needs the discharge path, the
+15 s tier and its 30 s release (fixed by the pack), and the under-voltage protections, which
+need the discharge path the over-current protection holds during the release. Everything
 else is overlapped with that chain (docs/eol-methods.md, "Cycle time"):
-- safety (ground bond, insulation) runs on a dead pack, before anything is switched on;
+- the insulation test runs on a dead pack, before anything is switched on; the ground bond
+  (chassis to ground stud, nothing of the pack's circuit) runs on the tester while the pack
+  starts and is read after the rest readings;
 - the LED analyser records from before SW is pressed, so the power-on flash and two
   periods of the standby Blink 1 are seen without a dwell of their own, while identity,
   communication and the rest measurements run (the pack has not carried current since it
@@ -17,7 +19,8 @@ else is overlapped with that chain (docs/eol-methods.md, "Cycle time"):
 - the 30 s release holds the discharge path open and leaves the charge path conducting
   [§2.1], so the charging LEDs ("protection of one direction, the other flowing", §3), the
   test-mode checks (LED test, forced and real contacts, heater) and the link ports run in it;
-- the voltage protections, which are timed on NO3, run once NO3 is free again;
+- the voltage protections are timed on the MOSFET (the DAQ's shunt), in alternating
+  directions, so each one's release overlaps the next one's timing;
 - the fast trip comes last; its release is not waited for (the pack is powered off).
 Every number that decides PASS/FAIL, and every condition above, is in the limits document
 (``testplans/limits/eol/``); the plan speaks SI units and SPEC words through its roles.
@@ -229,7 +232,6 @@ def test_leds_standby(step, leds, state: EolState, cond: EolConditions) -> None:
 
 @dataclass(frozen=True)
 class Pulse:
-    t_on: float          # station time the source or load was switched on
     current_a: float     # the instrument's own current, dcr_after_s into the pulse
     dcr_ohm: float       # ΔV over the step ÷ that current [§8]
 
@@ -243,12 +245,11 @@ def _pulse(switch: Callable[[bool], None], measure_current: Callable[[], float],
     longer than what it measures; its LED modes are seen elsewhere (docs/eol-methods.md)."""
     v_before = daq.pack_voltage()
     switch(True)
-    t_on = clock.now()
     try:
         clock.sleep(cond.dcr_after_s)
         v_after = daq.pack_voltage()
         amps = measure_current()
-        yield Pulse(t_on, amps, abs(v_after - v_before) / max(abs(amps), 1e-3))
+        yield Pulse(amps, abs(v_after - v_before) / max(abs(amps), 1e-3))
     finally:
         switch(False)
 
@@ -497,41 +498,49 @@ def test_release(step, load, clock, state: EolState, cond: EolConditions) -> Non
 
 @dataclass(frozen=True)
 class Stimulus:
-    """The step that makes a protection's condition true: a source switched on and off, and
-    the sign of the terminal-voltage step it causes (+1 charge, -1 discharge)."""
+    """The step that makes a protection's condition true: a source switched on and off."""
 
     on: Callable[[], None]
     off: Callable[[], None]
-    sign: int
+
+
+@dataclass(frozen=True)
+class TimedProtection:
+    """One voltage protection: seconds from the step to the MOSFET opening (the window when
+    it did not open), why there is no time, and NO3 as the scan ended, the protection held."""
+
+    seconds: float
+    why: str
+    no3_closed: bool
 
 
 def _timed_protection(tm: TestMode, daq, clock, cond: EolConditions, group: str,
-                      volts: tuple[float, float, float], stimulus: Stimulus,
-                      no3: list[bool]) -> tuple[float, str]:
+                      volts: tuple[float, float, float], stimulus: Stimulus) -> TimedProtection:
     """Thresholds set so the condition is false at rest and true under a 50 A step; one DAQ
     scan of the shunt times the step (the current flowing) and the MOSFET opening (the
     current stopped), both on the DAQ's own clock; NO3 is read as the scan ends, the
-    protection still held (appended to ``no3``). The thresholds are restored at once: the
-    protection's release runs while the next one, of the other direction, is timed."""
+    protection still held. The thresholds are restored at once: the protection's release
+    runs while the next one, of the other direction, is timed."""
     tm.set_thresholds(group, release_v=volts[0], alarm_v=volts[1], protection_v=volts[2])
     daq.start_capture(("pack_current",), cond.protection_scan_interval_s, cond.protection_capture_s)
     clock.sleep(cond.protection_pre_s)
     stimulus.on()
     try:
         capture = daq.fetch_capture()
-        no3.append(bool(daq.inputs()["no3"]))
+        no3 = bool(daq.inputs()["no3"])
     finally:
         stimulus.off()
         tm.clear_thresholds()
     t_step = capture.first("pack_current", lambda a: abs(float(a)) >= cond.protection_step_detect_a)
     if t_step is None:
-        return math.nan, "the DAQ saw no current step: the source did not reach the pack"
+        return TimedProtection(math.nan, "the DAQ saw no current step: the source did not "
+                               "reach the pack", no3)
     t_open = capture.first("pack_current", lambda a: abs(float(a)) < cond.trip_current_a,
                            after_s=t_step)
     window = capture.times_s[-1] - t_step
     if t_open is None:
-        return window, f"the current did not stop within {window:.2f} s of the step"
-    return t_open - t_step, ""
+        return TimedProtection(window, f"the current did not stop within {window:.2f} s of the step", no3)
+    return TimedProtection(t_open - t_step, "", no3)
 
 
 def _thresholds(level: float, offsets: tuple[float, float, float], sign: int) -> tuple[float, float, float]:
@@ -553,35 +562,34 @@ def test_voltage_protection(step, bms, daq, supply, load, clock, cond: EolCondit
     supply.set_current_limits(amps, amps)
     load.set_input(False)
     load.set_cc(amps)
-    charge = Stimulus(lambda: supply.set_output(True), lambda: supply.set_output(False), +1)
-    discharge = Stimulus(lambda: load.set_input(True), lambda: load.set_input(False), -1)
+    charge = Stimulus(lambda: supply.set_output(True), lambda: supply.set_output(False))
+    discharge = Stimulus(lambda: load.set_input(True), lambda: load.set_input(False))
     with bms.test_mode() as tm:
         pack: BmsReading = bms.reading()
         top, low = max(pack.cell_voltages_v), min(pack.cell_voltages_v)
         cells, packs = cond.cell_thr_offsets_v, cond.pack_thr_offsets_v
-        no3: list[bool] = []   # NO3 while each protection held
+        held: dict[str, TimedProtection] = {}
 
-        seconds, why = _timed_protection(tm, daq, clock, cond, "cell_uv",
-                                         _thresholds(low, cells, -1), discharge, no3)
-        step.measure("cell_uv_protection_s", seconds, why)
+        held["cell UV"] = t = _timed_protection(tm, daq, clock, cond, "cell_uv",
+                                                _thresholds(low, cells, -1), discharge)
+        step.measure("cell_uv_protection_s", t.seconds, t.why)
         m = bms.management()
         step.measure("cell_uv_opens_discharge_only", m.charge_enabled and not m.discharge_enabled)
 
-        seconds, why = _timed_protection(tm, daq, clock, cond, "cell_ov",
-                                         _thresholds(top, cells, +1), charge, no3)
-        step.measure("cell_ov_protection_s", seconds, why)
+        held["cell OV"] = t = _timed_protection(tm, daq, clock, cond, "cell_ov",
+                                                _thresholds(top, cells, +1), charge)
+        step.measure("cell_ov_protection_s", t.seconds, t.why)
         m = bms.management()
         step.measure("cell_ov_opens_charge_only", not m.charge_enabled and m.discharge_enabled)
 
-        seconds, why = _timed_protection(tm, daq, clock, cond, "pack_uv",
-                                         _thresholds(pack.pack_voltage_v, packs, -1), discharge, no3)
-        step.measure("pack_uv_protection_s", seconds, why)
+        held["pack UV"] = t = _timed_protection(tm, daq, clock, cond, "pack_uv",
+                                                _thresholds(pack.pack_voltage_v, packs, -1), discharge)
+        step.measure("pack_uv_protection_s", t.seconds, t.why)
 
-        seconds, why = _timed_protection(tm, daq, clock, cond, "pack_ov",
-                                         _thresholds(pack.pack_voltage_v, packs, +1), charge, no3)
-        step.measure("pack_ov_protection_s", seconds, why)
-        open_in = [g for g, closed in zip(("cell UV", "cell OV", "pack UV", "pack OV"), no3, strict=True)
-                   if not closed]
+        held["pack OV"] = t = _timed_protection(tm, daq, clock, cond, "pack_ov",
+                                                _thresholds(pack.pack_voltage_v, packs, +1), charge)
+        step.measure("pack_ov_protection_s", t.seconds, t.why)
+        open_in = [name for name, t in held.items() if not t.no3_closed]
         step.measure("contact_no3_voltage_protection", not open_in,
                      "NO3 open while held: " + ", ".join(open_in) if open_in else "")
 
