@@ -168,3 +168,24 @@ def test_the_simulated_bench_is_opened_through_a_filled_in_station_file(tmp_path
     assert result.record is not None and result.record.verdict == "FAIL"
     first = result.record.first_failure()
     assert first is not None and first.name == "serial_rs485" and "no answer" in first.message
+
+
+def test_a_plan_module_that_does_not_import_is_an_error_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's module fails at import (a name it imports is gone): the run is ERROR with
+    pytest's reason, nothing of the plan runs, the bench is left safe; not an "operator
+    stop (Interrupted)"."""
+    import sys
+
+    import common.clock
+
+    monkeypatch.delitem(sys.modules, "testplans.eol.test_eol", raising=False)
+    monkeypatch.delattr(common.clock, "wait_until")
+    result = execute(RunRequest(plan="eol", serial=SERIAL, station_file=DEFAULT_STATION,
+                                out_dir=tmp_path))
+    rec = result.record
+    assert result.exit_code == 2 and rec is not None and rec.verdict == "ERROR"
+    assert rec.failure is not None and "plan not loaded" in rec.failure.message
+    assert "test_eol.py" in rec.failure.message and "wait_until" in rec.failure.message
+    assert rec.steps == [] and all(m.outcome == "NOT_RUN" for m in rec.measurements)
+    assert result.safe_report is not None and result.safe_report.ok
