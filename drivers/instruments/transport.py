@@ -95,6 +95,65 @@ class VisaTransport:
         self._res.close()
 
 
+class ChunkedPort:
+    """A pyserial port whose ``read_until`` reads what has arrived in one call, not a byte
+    at a time (pyserial's own asks the port once per byte: a select and a read each, most
+    of what an RS485 answer of a few hundred bytes cost the station). Bytes that arrive
+    after the terminator wait for the next ``read_until``; ``reset_input_buffer`` drops them
+    with the port's. The timeout is pyserial's, as its ``read_until`` has it: the port's
+    ``timeout`` for the whole answer, checked as each byte arrives. Anything else is the
+    port's."""
+
+    def __init__(self, port: Any) -> None:
+        object.__setattr__(self, "raw", port)
+        object.__setattr__(self, "_pending", bytearray())
+
+    def read_until(self, expected: bytes = b"\n", size: int | None = None) -> bytes:
+        import serial.serialutil
+
+        buf: bytearray = self._pending
+        deadline = serial.serialutil.Timeout(self.raw.timeout)
+        while (end := buf.find(expected)) < 0 and (size is None or len(buf) < size):
+            chunk = self.raw.read(1)   # waits for the next byte, at most the port's timeout
+            if not chunk:
+                break
+            buf += chunk
+            buf += self._arrived()
+            if deadline.expired():
+                break
+        cut = len(buf) if end < 0 else end + len(expected)
+        if size is not None:
+            cut = min(cut, size)
+        answer = bytes(buf[:cut])
+        del buf[:cut]
+        return answer
+
+    def _arrived(self) -> bytes:
+        """What the port holds now, without waiting."""
+        sock = getattr(self.raw, "_socket", None)
+        if type(self.raw).__module__ == "serial.urlhandler.protocol_socket" and sock is not None:
+            # pyserial's socket:// says only whether a byte waits (in_waiting is 0 or 1)
+            try:
+                return sock.recv(4096, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                return b""
+        waiting = self.raw.in_waiting
+        return self.raw.read(waiting) if waiting else b""
+
+    def reset_input_buffer(self) -> None:
+        self._pending.clear()
+        self.raw.reset_input_buffer()
+
+    def close(self) -> None:
+        close_serial_port(self.raw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.raw, name, value)
+
+
 class SerialTransport:
     """pyserial on a port or a ``socket://`` gateway URL; commands end in CR LF and answers
     in LF until the dialect sets its own line endings."""
@@ -103,7 +162,8 @@ class SerialTransport:
         import serial
 
         self.resource_name = url
-        self._port = serial.serial_for_url(url, baudrate=baud, timeout=timeout_ms / 1000)
+        self._port = ChunkedPort(serial.serial_for_url(url, baudrate=baud,
+                                                       timeout=timeout_ms / 1000))
         self._write_term = b"\r\n"
         self._read_term = b"\n"
 
@@ -127,7 +187,7 @@ class SerialTransport:
         return self.read()
 
     def close(self) -> None:
-        close_serial_port(self._port)
+        self._port.close()
 
 
 def close_serial_port(port: Any) -> None:

@@ -17,7 +17,7 @@ import serial
 
 from common import pylon_rs485 as pr
 from common.clock import Clock
-from drivers.instruments.transport import close_serial_port
+from drivers.instruments.transport import ChunkedPort, close_serial_port
 from drivers.pack.errors import (
     ChecksumRejected,
     LengthChecksumRejected,
@@ -70,7 +70,7 @@ class Rs485Client:
             port = serial.serial_for_url(url, baudrate=baud, timeout=0.5)
         except (serial.SerialException, ValueError) as exc:
             raise Rs485Error(f"cannot open RS485 port {url!r}: {exc}") from exc
-        return cls(port, clock, **kwargs)  # type: ignore[arg-type]
+        return cls(ChunkedPort(port), clock, **kwargs)  # type: ignore[arg-type]
 
     def close(self) -> None:
         close_serial_port(self.port)  # without pyserial's socket:// close wait
