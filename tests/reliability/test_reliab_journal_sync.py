@@ -122,3 +122,38 @@ def test_a_step_end_sync_refused_stops_the_plan_safe(
     taken = {m.name for m in o.record.measurements if m.outcome in ("PASS", "FAIL")}
     assert taken and taken <= {m.name for m in o.stored.measurements
                                if m.outcome in ("PASS", "FAIL")}
+
+
+def test_the_store_hears_of_a_run_at_its_ends_and_recovery_takes_the_rest_from_the_journal(
+        tmp_path: Path) -> None:
+    """The store holds the run from its start but its measurements only at its end; a
+    station killed mid-run leaves them in the journal only, and recovery puts every one of
+    them in the store."""
+    from fixtures.lock import Owner
+    from fixtures.recovery import recover
+    from fixtures.sinks import JournalSink, StoreSink
+    from reports.store import open_store
+
+    store = open_store(None, tmp_path)
+    record = _record(KILLED)
+    dead = Owner.me().as_dict() | {"pid": 2**22 + 17}   # this host, no such process
+    journal = JournalSink(tmp_path, KILLED, dead)
+    sink = StoreSink(store, journal, dead)
+    journal.begin(record)
+    sink.begin(record)
+    assert store.unfinished_runs("st") == [KILLED]
+    for i in range(5):
+        m = _measurement(i, f"s{i // 3}")
+        journal.measurement(record, m)
+        sink.measurement(record, m)
+        if i == 2:
+            journal.step_end(record, "s0")
+    assert store.load_record(KILLED).measurements == []          # then SIGKILL
+
+    result = recover(tmp_path, store, "st")
+    (back,) = result.recovered
+    assert back.verdict == "ABORTED" and back.duration_s == 4.0
+    stored = store.load_record(KILLED)
+    assert [m.name for m in stored.measurements] == [f"m{i}" for i in range(5)]
+    assert stored.verdict == "ABORTED" and store.unfinished_runs("st") == []
+    assert not journal_path(tmp_path, KILLED).exists()
