@@ -1,16 +1,22 @@
 """Per-measurement cost and the transport, as ratios against references run side by side.
 
 Every variant makes the same SCPI query (``MEAS:CURR?``) to the simulated load over pyvisa
-on 127.0.0.1 and judges the value against a range, :data:`N` times:
+on 127.0.0.1 and judges the value against a range:
 
-- ours: under pytest, the station's recorder (declared spec, limit check, record) with
-  the run journal (each line written, fsynced at each step's end, as in a run) and the
-  store (SQLite, one commit per measurement) as sinks, in a pytest session with the
-  options the engine runs a plan with (``fixtures.engine.PLAN_PYTEST_ARGS``),
-  once with every measurement its own step and once with the EOL plan's measurements per
-  step; the plan plugin's own hooks (``fixtures.plugin.PlanPlugin``) are not in this path;
+- ours: a pytest session run as the engine runs a plan (``fixtures.engine.PLAN_PYTEST_ARGS``
+  and ``-s``) with the plan plugin in the path (``fixtures.plugin.PlanPlugin``'s hooks and
+  the ``step`` fixture each step receives); each measurement goes through the station's
+  recorder (declared spec, limit check, record) to the run journal (each line written,
+  fsynced at each step's end, as in a run) and the store (SQLite: the run opened before,
+  its measurements written when it ends, not timed here); once with the EOL plan's measurements per step, once with every
+  measurement its own step;
 - references: an OpenHTF phase with an ``in_range`` measurement per value, and a bare
   pytest test with an assert per value.
+
+"Per measurement" is the cost of one more: the slope between a run of :data:`N_SMALL`
+and one of :data:`N` measurements, on both sides alike, so what a run pays once (a pytest
+or an OpenHTF session starting) is left to the start-up figures (``bench_start``). The
+average over a run of :data:`N`, start included, is printed beside it for information.
 
 And the transport: the station's :class:`VisaTransport` query against a raw pyvisa one.
 On one core (the simulated instruments' threads share it with the station, as in a run).
@@ -19,10 +25,12 @@ On one core (the simulated instruments' threads share it with the station, as in
 from __future__ import annotations
 
 import random
+import statistics
 import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -32,16 +40,18 @@ from benchmarks.ratio import one_core, paired, ratio, timed
 from common.clock import VirtualClock
 from drivers.instruments.transport import VisaTransport
 from fixtures.engine import PLAN_PYTEST_ARGS
+from fixtures.plugin import PlanPlugin
 from reports.record import Limit
 from reports.store import open_store
 from sim.instruments import start_instruments
 from sim.pack import SimPack
 from sim.unit import default_unit
 
-N = 120
+N = 168
+N_SMALL = 56
 QUERY = "MEAS:CURR?"
-#: What the generated pytest modules call (set before each session).
-STEP: Callable[[int], None] = lambda k: None  # noqa: E731
+#: What the generated pytest modules call (set before each session): step index, recorder.
+STEP: Callable[[int, Any], None] = lambda k, step: None  # noqa: E731
 
 
 def _eol_per_step() -> int:
@@ -57,28 +67,34 @@ PLAIN_PYTEST_ARGS = ("-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:ra
                      "-o", "addopts=")
 
 
-def _pytest_session(folder: Path, tests: int, args: tuple[str, ...] = PLAIN_PYTEST_ARGS) -> None:
+def _pytest_session(folder: Path, tests: int, args: tuple[str, ...] = PLAIN_PYTEST_ARGS,
+                    plugins: list[Any] | None = None) -> None:
     folder.mkdir(exist_ok=True)
+    fixture = "step" if plugins else ""
     body = "from benchmarks import bench_measure as B\n\n" + "".join(
-        f"def test_{k}():\n    B.STEP({k})\n\n" for k in range(tests))
+        f"def test_s{k}({fixture}):\n    B.STEP({k}, {fixture or 'None'})\n\n"
+        for k in range(tests))
     path = folder / f"test_gen_{folder.name}_{tests}.py"
     path.write_text(body)
-    code = pytest.main([str(path), *args, "--rootdir", str(folder), "--import-mode=importlib"])
+    code = pytest.main([str(path), *args, "--rootdir", str(folder), "--import-mode=importlib"],
+                       plugins=plugins)
     if code != 0:
         raise RuntimeError(f"generated session failed: exit {code}")
 
 
 class _Ours:
-    """The recorder with its real sinks, a fresh run for each session."""
+    """The recorder with its real sinks, a fresh run for each session, bound to the pytest
+    session by the plan plugin as a run is (the run's lifecycle, store and journal opened
+    before, is the engine's: not in the measured path)."""
 
-    def __init__(self, out: Path, t: VisaTransport, per_step: int) -> None:
+    def __init__(self, out: Path, t: VisaTransport, per_step: int, n: int) -> None:
         from benchmarks.bench_reports import EPOCH, _record
         from common.serial_number import make_serial
         from fixtures.recorder import Recorder
         from fixtures.sinks import JournalSink, StoreSink
         from testplans.limits import MeasurementSpec
 
-        self.t, self.per_step = t, per_step
+        self.t, self.per_step, self.n = t, per_step, n
         self.store = open_store(None, out)
         record = _record(make_serial("S", 26, 5, random.randrange(1, 10**6)), None, EPOCH,
                          "eol-1", random.Random(5))
@@ -86,22 +102,34 @@ class _Ours:
         limit = Limit(low=-100.0, high=100.0, comparison="range")
         specs = {f"m{i}": MeasurementSpec(name=f"m{i}", step=f"s{i // per_step}", unit="A",
                                           description="", critical=False, limit=limit)
-                 for i in range(N)}
+                 for i in range(n)}
         journal = JournalSink(out, record.run_id)
         sinks = [journal, StoreSink(self.store, journal)]
-        self.rec = Recorder(record=record, specs=specs, clock=VirtualClock(), out_dir=out)
-        self.rec.sinks.extend(lambda m, s=s: s.measurement(record, m) for s in sinks)
-        self.rec.step_ends.append(lambda step: journal.step_end(record, step))
+        self.recorder = Recorder(record=record, specs=specs, clock=VirtualClock(), out_dir=out)
+        self.recorder.sinks.extend(lambda m, s=s: s.measurement(record, m) for s in sinks)
+        self.recorder.step_ends.extend(lambda step, s=s: s.step_end(record, step)
+                                       for s in sinks if hasattr(s, "step_end"))
         for s in sinks:
             s.begin(record)
+        # what the plan plugin reads of a run (fixtures.session.PlanRun)
+        self.current_step: str | None = None
+        self.stopped = self.error = self.aborted = None
+        self.prepared = SimpleNamespace(request=SimpleNamespace(stop_on_fail=False))
 
-    def step(self, k: int) -> None:
-        with self.rec.in_step(f"s{k}"):
-            for i in range(k * self.per_step, min(N, (k + 1) * self.per_step)):
-                self.rec.measure(f"m{i}", float(self.t.query(QUERY)))
+    @property
+    def steps(self) -> int:
+        return -(-self.n // self.per_step)
+
+    def begin(self, selected_steps: list[str]) -> None:
+        """The plugin's collection hook: the record began before the session (above)."""
+
+    def step(self, k: int, step: Any) -> None:
+        for i in range(k * self.per_step, min(self.n, (k + 1) * self.per_step)):
+            step.measure(f"m{i}", float(self.t.query(QUERY)))
 
 
-def _openhtf(t: VisaTransport) -> Callable[[], None] | None:
+def _openhtf_runs(t: VisaTransport) -> Callable[[int], Callable[[], None]] | None:
+    """A run of n OpenHTF phases, each with its measurement, or None without openhtf."""
     try:
         import openhtf as htf
     except ImportError:
@@ -111,12 +139,32 @@ def _openhtf(t: VisaTransport) -> Callable[[], None] | None:
     def phase(test: Any) -> None:
         test.measurements.current = float(t.query(QUERY))
 
-    def run() -> None:
-        test = htf.Test(*[phase] * N)
-        test.configure(default_dut_id="bench")
-        test.execute(test_start=lambda: "bench")
+    def runs(n: int) -> Callable[[], None]:
+        def run() -> None:
+            test = htf.Test(*[phase] * n)
+            test.configure(default_dut_id="bench")
+            test.execute(test_start=lambda: "bench")
+        return run
 
-    return run
+    return runs
+
+
+def _slopes(ours: Callable[[int], tuple[Callable[[], None], Callable[[], None]]],
+            reference: Callable[[int], Callable[[], None]],
+            repeats: int = 5) -> tuple[float, float, float, float]:
+    """Per-measurement slopes (N_SMALL to N) of ours and of the reference, and their
+    averages over a run of N, start included; the four runs interleaved, medians."""
+    times: dict[str, list[float]] = {k: [] for k in ("os", "on", "rs", "rn")}
+    for _ in range(repeats):
+        for n, key in ((N_SMALL, "s"), (N, "n")):
+            times["r" + key].append(timed(reference(n)))
+            setup, go = ours(n)
+            setup()
+            times["o" + key].append(timed(go))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    span = N - N_SMALL
+    return ((med["on"] - med["os"]) / span, (med["rn"] - med["rs"]) / span,
+            med["on"] / N, med["rn"] / N)
 
 
 def run() -> list[Figure]:
@@ -132,54 +180,62 @@ def run() -> list[Figure]:
             folder = Path(tmp)
             counter = iter(range(10**6))
 
-            rigs: list[_Ours] = []
+            def ours(per_step: int) -> Callable[[int], tuple[Callable[[], None], Callable[[], None]]]:
+                def at(n: int) -> tuple[Callable[[], None], Callable[[], None]]:
+                    rigs: list[_Ours] = []
 
-            def setup(per_step: int) -> Callable[[], None]:
-                """A fresh run whose store is open (migrated) before the clock starts, as a
-                run opens its store before its plan."""
-                return lambda: rigs.append(_Ours(folder / f"o{next(counter)}", t, per_step))
+                    def setup() -> None:
+                        """A fresh run whose store is open (migrated) before the clock starts,
+                        as a run opens its store before its plan."""
+                        rigs.append(_Ours(folder / f"o{next(counter)}", t, per_step, n))
 
-            def ours(per_step: int) -> Callable[[], None]:
+                    def go() -> None:
+                        global STEP
+                        rig = rigs.pop()
+                        STEP = rig.step
+                        _pytest_session(folder / "ours", rig.steps, (*PLAN_PYTEST_ARGS, "-s"),
+                                        plugins=[PlanPlugin(rig)])
+                        rig.store.close()
+                    return setup, go
+                return at
+
+            def bare(n: int) -> Callable[[], None]:
+                def one(k: int, step: Any) -> None:
+                    assert -100.0 < float(t.query(QUERY)) < 100.0
+
                 def go() -> None:
                     global STEP
-                    rig = rigs.pop()
-                    STEP = rig.step
-                    # with the options the engine runs a plan with
-                    _pytest_session(folder / "ours", -(-N // per_step), PLAN_PYTEST_ARGS)
-                    rig.store.close()
+                    STEP = one
+                    _pytest_session(folder / "bare", n)
                 return go
 
-            def bare() -> None:
-                global STEP
-
-                def one(k: int) -> None:
-                    assert -100.0 < float(t.query(QUERY)) < 100.0
-                STEP = one
-                _pytest_session(folder / "bare", N)
-
-            htf_run = _openhtf(t)
+            htf_runs = _openhtf_runs(t)
             eol = _eol_per_step()
-            if htf_run is None:
+            if htf_runs is None:
                 figures.append(Figure("per measurement ÷ OpenHTF phase: openhtf not installed",
                                       float("nan"), "×", 0.5, higher_is_better=False))
             else:
-                htf_run()   # imports and first-phase costs, for both sides
-                setup(1)()
-                ours(1)()
+                htf_runs(N_SMALL)()   # imports and first-phase costs, for both sides
+                first_setup, first_go = ours(eol)(N_SMALL)
+                first_setup()
+                first_go()
                 for per_step, label in ((eol, f"{eol} a step, as the EOL plan"),
                                         (1, "every measurement its own step")):
-                    a, b = paired(ours(per_step), htf_run, before=setup(per_step))
-                    figures.append(ratio(f"per measurement ÷ OpenHTF phase ({label})", a / N,
-                                         b / N, "OpenHTF phase", 0.5 if per_step == eol else None,
+                    a, b, a_avg, b_avg = _slopes(ours(per_step), htf_runs)
+                    figures.append(ratio(f"per measurement ÷ OpenHTF phase ({label})", a, b,
+                                         "OpenHTF phase", 0.5 if per_step == eol else None,
                                          unit_s="ms", scale=1e3))
-            a, b = paired(ours(eol), bare, before=setup(eol))
-            figures.append(ratio("per measurement ÷ bare pytest test", a / N, b / N,
+                    figures.append(ratio(f"per measurement, averaged over a run of {N} with its "
+                                         f"start ÷ OpenHTF ({label})", a_avg, b_avg,
+                                         "OpenHTF phase", None, unit_s="ms", scale=1e3))
+            a, b, _, _ = _slopes(ours(eol), bare)
+            figures.append(ratio("per measurement ÷ bare pytest test", a, b,
                                  "bare pytest test", None, unit_s="ms", scale=1e3))
             figures.append(_transport(t, bench.describe()["load"]["resource"]))
         finally:
             t.close()
             bench.close()
-    STEP = lambda k: None  # noqa: E731
+    STEP = lambda k, step: None  # noqa: E731
     return figures
 
 
