@@ -14,7 +14,7 @@ on 127.0.0.1 and judges the value against a range:
   pytest test with an assert per value.
 
 "Per measurement" is the cost of one more: the slope between a run of :data:`N_SMALL`
-and one of :data:`N` measurements, on both sides alike, so what a run pays once (a pytest
+and one of :data:`N` measurements (five of each, interleaved, medians), on both sides alike, so what a run pays once (a pytest
 or an OpenHTF session starting) is left to the start-up figures (``bench_start``). The
 average over a run of :data:`N`, start included, is printed beside it for information.
 
@@ -47,7 +47,7 @@ from sim.instruments import start_instruments
 from sim.pack import SimPack
 from sim.unit import default_unit
 
-N = 168
+N = 280
 N_SMALL = 56
 QUERY = "MEAS:CURR?"
 #: What the generated pytest modules call (set before each session): step index, recorder.
