@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from drivers.instruments.daq_capture import (
@@ -99,15 +99,20 @@ class Daq(Role):
         return self.measure_dc(int(self._channel("pack_voltage"))) + self._offset("dc_voltage")
 
     def pack_current(self) -> float:
-        """The pack's current from the fixture's shunt, A (+ = charge); the shunt's voltage
-        on the DAQ ÷ its certified resistance, with the DAQ's ``dc_voltage`` correction."""
+        """The pack's current from the fixture's shunt, A (+ = charge): the shunt's voltage
+        on the DAQ ÷ its certified resistance. Not with the ``dc_voltage`` correction: that
+        is the terminals' range's offset, and the shunt's millivolts are read on another."""
         self._meter_free("pack_current()")
+        channel, ohm = self._shunt(lambda why: InstrumentCommandError(self.name, None, why))
+        return self.measure_dc(channel) / ohm
+
+    def _shunt(self, refusal: Callable[[str], Exception]) -> tuple[int, float]:
+        """The fixture's current shunt: its DAQ channel and its certified resistance, Ω;
+        ``refusal(why)`` raised when the station file names none."""
         shunt = self.options.get("shunt")
         if not shunt:
-            raise InstrumentCommandError(self.name, None, "the fixture has no current shunt "
-                                         "([fixture.shunt] in the station file)")
-        volts = self.measure_dc(int(shunt["channel"]))
-        return volts / float(shunt["ohm"])
+            raise refusal("the fixture has no current shunt ([fixture.shunt] in the station file)")
+        return int(shunt["channel"]), float(shunt["ohm"])
 
     def ambient_temperature(self) -> float:
         """The ambient reference, °C: the 4-wire PT100 when the fixture has one
@@ -175,17 +180,14 @@ class Daq(Role):
 
     def _capture_channel(self, key: str) -> int:
         if key == "pack_current":
-            shunt = self.options.get("shunt")
-            if not shunt:
-                raise CaptureRefused(self.name, None, "a pack_current capture needs the fixture's "
-                                     "current shunt ([fixture.shunt] in the station file)")
-            return int(shunt["channel"])
+            return self._shunt(lambda why: CaptureRefused(
+                self.name, None, f"a pack_current capture: {why}"))[0]
         return int(self._channel({"pack_voltage": "pack_voltage", "inputs": "digital_in"}[key]))
 
     def _full_scale_v(self, key: str) -> float:
         """The largest DC voltage ``key``'s channel can see inside the envelope."""
         if key == "pack_current":
-            return self.envelope.max_current_a * float(self.options["shunt"]["ohm"])
+            return self.envelope.max_current_a * self._shunt(ValueError)[1]
         return TERMINALS_FULL_SCALE_V
 
     def fetch_capture(self) -> DaqCapture:
@@ -206,10 +208,10 @@ class Daq(Role):
             self.clock.sleep(max(1e-3, min(0.05, deadline - self.clock.now())))
         readings = self._fetch_scan()
         self._scan = None
-        shunt = self.options.get("shunt")
         capture = decode(self.name, scan, readings, input_bits=self.input_bits,
                          volt_offset=self._offset("dc_voltage"),
-                         shunt_ohm=float(shunt["ohm"]) if shunt else None)
+                         shunt_ohm=self._shunt(ValueError)[1] if self.options.get("shunt")
+                         else None)
         if scan.sweeps > 1:   # a DAQ slower than it was said to be scans as fast as it can
             mean = capture.times_s[-1] / (scan.sweeps - 1)
             if mean > scan.interval_s * 1.01 + 2 * self.SCAN_TIMER_STEP_S / (scan.sweeps - 1):

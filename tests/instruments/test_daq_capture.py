@@ -81,3 +81,16 @@ def test_a_station_keeps_its_dead_man_fed_through_a_scan_of_the_real_pack() -> N
         assert 0 <= sag - (on_at - cap.started_at) <= 0.010 + 0.001
         # the PT100, corrected by its certificate, against the true air
         assert st.daq.ambient_temperature() == pytest.approx(st.sim.pack.ambient(), abs=0.0015)
+
+
+def test_a_fixture_without_a_current_shunt_is_refused_naming_the_key(rig) -> None:
+    """No [fixture.shunt]: reading the pack current, or capturing it, says what is missing
+    before the DAQ is asked anything."""
+    from drivers.instruments.errors import CaptureRefused
+
+    daq = rig.open("daq")
+    with pytest.raises(InstrumentCommandError, match=r"no current shunt \(\[fixture\.shunt\]"):
+        daq.pack_current()
+    with pytest.raises(CaptureRefused, match=r"pack_current capture: .*\[fixture\.shunt\]"):
+        daq.start_capture(["pack_current"], 0.010, 0.1)
+    assert daq.measure_dc(101) == pytest.approx(daq.pack_voltage(), abs=0.05)   # still usable
