@@ -278,9 +278,11 @@ class Store:
         self, station_id: str, reason: str = "run found unfinished when the station started",
         *, gone: Callable[[Any], bool] = lambda owner: True,
     ) -> list[Record]:
-        """At start-up: close every unfinished run of the station whose owner is ``gone``
-        as ABORTED and return the records (so the caller can write their JSON and report).
-        A run whose owner may still be running is left alone."""
+        """Close every unfinished run of the station whose owner is ``gone`` as ABORTED,
+        with the measurements the store holds, and return the records. A run whose owner
+        may still be running is left alone. A station recovers with
+        :func:`fixtures.recovery.recover` instead: a run's sink writes its measurements at
+        its end, so a killed run's are in its journal, which that adds."""
         out = []
         for run_id, owner in self.unfinished_with_owner(station_id):
             if not gone(owner):
