@@ -58,8 +58,7 @@ def run() -> list[Figure]:
         _run(out, SERIALS[:1])   # the station's key and bytecode, its first run: not measured
         _station("--help")
         one, helped = paired(lambda: _run(out, SERIALS[:1]), lambda: _station("--help"))
-        ten, one_again = paired(lambda: _run(out, SERIALS), lambda: _run(out, SERIALS[:1]),
-                                repeats=1)
+        ten, one_again = paired(lambda: _run(out, SERIALS), lambda: _run(out, SERIALS[:1]))
         five_procs = timed(lambda: [_run(out, [sn]) for sn in SERIALS[:5]])
         five_one = timed(lambda: _run(out, SERIALS[:5]))
     return [
