@@ -180,6 +180,12 @@ class DcSupply(Role):
         self._set_current_limits(src, snk)
         self._limit_a = max(src, snk)
 
+    def set_charge(self, volts: float, amps: float) -> None:
+        """Source ``volts`` with ``amps`` the limit either way: a pack on the output charges
+        at ``amps`` until it reaches ``volts`` (the set-up of every charge a plan makes)."""
+        self.set_voltage(volts)
+        self.set_current_limits(amps, amps)
+
     def set_ovp(self, volts: float) -> None:
         self._set_ovp(self.envelope.check_voltage(self.name, "VOLT:PROT", volts))
 

@@ -43,8 +43,7 @@ def _energy_wh(trace: Trace) -> float:
 def _charge_full(supply, daq, watch: Watch, clock, cond: CertConditions, trace: Trace) -> bool:
     """CC at ``full_charge_current_a``, CV at the CVL, until the current falls below the end
     of charge (the cells at the top); the supply off after."""
-    supply.set_voltage(cond.full_charge_voltage_v)
-    supply.set_current_limits(cond.full_charge_current_a, cond.full_charge_current_a)
+    supply.set_charge(cond.full_charge_voltage_v, cond.full_charge_current_a)
     supply.set_output(True)
     try:
         clock.sleep(cond.power_settle_s)
@@ -97,8 +96,7 @@ def _precondition_soc(supply, load, watch: Watch, clock, cond: CertConditions) -
         finally:
             load.set_input(False)
     elif soc < target:
-        supply.set_voltage(cond.full_charge_voltage_v)
-        supply.set_current_limits(amps, amps)
+        supply.set_charge(cond.full_charge_voltage_v, amps)
         supply.set_output(True)
         try:
             watch.wait(lambda r: r.soc_pct >= target, 4 * 3600.0, 60.0)
@@ -209,8 +207,7 @@ def test_c05_overcharge(step, supply, daq, bms, clock, cond: CertConditions) -> 
     watch = _watch(bms, daq, clock, cond)
     _cool(watch, cond)
     trace = Trace("c05_overcharge")
-    supply.set_voltage(cond.overcharge_voltage_v)
-    supply.set_current_limits(cond.overcharge_current_a, cond.overcharge_current_a)
+    supply.set_charge(cond.overcharge_voltage_v, cond.overcharge_current_a)
     supply.set_output(True)
     try:
         extra = _overcharge_until_open(supply, daq, watch, clock, cond, trace)
@@ -282,8 +279,7 @@ def _to_room(chamber, watch: Watch, cond: CertConditions) -> None:
 
 def _overcharge_peak(supply, daq, watch: Watch, clock, cond: CertConditions, trace: Trace) -> float:
     """C05's charge (97 A from 65.1 V) until the BMS opens; the highest cell on the way."""
-    supply.set_voltage(cond.overcharge_voltage_v)
-    supply.set_current_limits(cond.overcharge_current_a, cond.overcharge_current_a)
+    supply.set_charge(cond.overcharge_voltage_v, cond.overcharge_current_a)
     supply.set_output(True)
     try:
         _overcharge_until_open(supply, daq, watch, clock, cond, trace)
@@ -352,8 +348,7 @@ def _scan_trip(daq, clock, rate_hz: float, timeout: float, on, off, amps, stop_a
 
 def _charge_trip(supply, daq, clock, cond: CertConditions, amps: float, rate_hz: float,
                  at_trip=lambda: None) -> float | None:
-    supply.set_voltage(cond.overcharge_voltage_v)
-    supply.set_current_limits(amps, amps)
+    supply.set_charge(cond.overcharge_voltage_v, amps)
     return _scan_trip(daq, clock, rate_hz, cond.tier_timeout_s, lambda: supply.set_output(True),
                       lambda: supply.set_output(False), supply.measure_current, cond.trip_current_a,
                       at_trip)
@@ -508,8 +503,7 @@ def test_c09_charge_over_temperature(step, supply, load, chamber, daq, bms, cloc
     if tcs:   # the cells on their own thermocouple
         step.measure("c09_tc_cells_c", soak.rows[-1]["cell_tc_c"])
     v_rest = daq.pack_voltage()
-    supply.set_voltage(cond.full_charge_voltage_v)
-    supply.set_current_limits(cond.ot_charge_current_a, cond.ot_charge_current_a)
+    supply.set_charge(cond.full_charge_voltage_v, cond.ot_charge_current_a)
     daq.start_capture(("pack_voltage",), cond.ot_scan_interval_s, cond.ot_scan_s)
     clock.sleep(0.1)
     supply.set_output(True)
@@ -621,8 +615,7 @@ def test_c11_heater(step, supply, chamber, daq, bms, clock, cond: CertConditions
     trace = Trace("c11_heater")
     watch.wait(lambda r: min(r.cell_temperatures_c) <= cond.heater_chamber_c + 2.0, cond.heater_timeout_s,
                600.0, trace, lambda: {"chamber_c": chamber.temperature()})
-    supply.set_voltage(cond.heater_charge_voltage_v)
-    supply.set_current_limits(cond.heater_charge_limit_a, cond.heater_charge_limit_a)
+    supply.set_charge(cond.heater_charge_voltage_v, cond.heater_charge_limit_a)
     supply.set_output(True)
     try:
         def heater(r: Any) -> bool:
@@ -662,8 +655,7 @@ def _charge_flows(supply, daq, clock, cond: CertConditions) -> bool:
     """A small charge (56.0 V, 10 A) for a moment: does the pack take it (the fixture's
     shunt in the pack's lead: the supply's read-back also counts what the BMS's charger
     detection draws while both MOSFETs are open)?"""
-    supply.set_voltage(cond.lock_probe_voltage_v)
-    supply.set_current_limits(cond.lock_probe_current_a, cond.lock_probe_current_a)
+    supply.set_charge(cond.lock_probe_voltage_v, cond.lock_probe_current_a)
     supply.set_output(True)
     try:
         clock.sleep(cond.power_settle_s)
@@ -747,8 +739,7 @@ def test_c14_sleep_wake(step, supply, chamber, daq, leds, bms, clock, cond: Cert
     step.measure("c14_woken_by_sw", _answers(bms))
     clock.sleep(cond.idle_s + cond.idle_margin_s)
     asleep = not _answers(bms)
-    supply.set_voltage(cond.charger_wake_voltage_v)
-    supply.set_current_limits(cond.charger_wake_limit_a, cond.charger_wake_limit_a)
+    supply.set_charge(cond.charger_wake_voltage_v, cond.charger_wake_limit_a)
     supply.set_output(True)
     try:
         clock.sleep(cond.wake_settle_s)
@@ -777,8 +768,7 @@ def test_c15_reverse_polarity(step, station, supply, daq, clock, cond: CertCondi
 
     reversal = Reversal(station)
     with reversal.routed():
-        supply.set_voltage(cond.reverse_voltage_v)
-        supply.set_current_limits(cond.reverse_limit_a, cond.reverse_limit_a)
+        supply.set_charge(cond.reverse_voltage_v, cond.reverse_limit_a)
         supply.set_output(True)
         clock.sleep(cond.reverse_hold_s)
         step.measure("c15_reverse_current_a", abs(daq.pack_current()))   # the fixture's shunt

@@ -256,8 +256,7 @@ def _pulse(switch: Callable[[bool], None], measure_current: Callable[[], float],
 
 def test_charge_pulse(step, supply, daq, bms, clock, cond: EolConditions) -> None:
     amps = cond.dcr_current_a
-    supply.set_voltage(cond.supply_charge_voltage_v)
-    supply.set_current_limits(amps, amps)
+    supply.set_charge(cond.supply_charge_voltage_v, amps)
     with _pulse(supply.set_output, supply.measure_current, daq, clock, cond) as pulse:
         step.measure("charge_current_a", pulse.current_a)
         step.measure("dcr_charge_mohm", pulse.dcr_ohm)
@@ -374,8 +373,7 @@ def test_leds_charging(step, supply, load, leds, bms, clock, state: EolState,
     at the probe current well before the release can come."""
     amps = cond.dcr_current_a
     load.set_input(False)
-    supply.set_voltage(cond.supply_charge_voltage_v)
-    supply.set_current_limits(amps, amps)
+    supply.set_charge(cond.supply_charge_voltage_v, amps)
     supply.set_output(True)
     t_on = clock.now()
     try:
@@ -558,8 +556,7 @@ def test_voltage_protection(step, bms, daq, supply, load, clock, cond: EolCondit
     MOSFET [§2.1]) overlaps the next one's timing; the last is a charge one, so the fast
     trip's discharge follows at once."""
     amps = cond.dcr_current_a
-    supply.set_voltage(cond.supply_charge_voltage_v)
-    supply.set_current_limits(amps, amps)
+    supply.set_charge(cond.supply_charge_voltage_v, amps)
     load.set_input(False)
     load.set_cc(amps)
     charge = Stimulus(lambda: supply.set_output(True), lambda: supply.set_output(False))

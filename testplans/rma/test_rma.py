@@ -337,8 +337,7 @@ def test_accuracy(step, bms, daq, supply, load, clock, state: RmaState, cond: Rm
         step.measure(f"temp_error_{sensor}_c", celsius - ambient)
     step.measure("temp_sensor_stuck", ", ".join(stuck) or "none")
     amps = cond.current_test_a
-    supply.set_voltage(cond.charge_voltage_v)
-    supply.set_current_limits(amps, amps)
+    supply.set_charge(cond.charge_voltage_v, amps)
     charge = _path_pulse(step, bms, daq, clock, cond, "charge", supply.set_output,
                          supply.measure_current)
     load.set_cc(amps)
@@ -366,8 +365,7 @@ def _move_soc(bms, supply, load, clock, cond: RmaConditions, low: float, high: f
         return ""
     target = (low + high) / 2
     if soc < low:
-        supply.set_voltage(cond.charge_voltage_v)
-        supply.set_current_limits(cond.charge_current_a, cond.charge_current_a)
+        supply.set_charge(cond.charge_voltage_v, cond.charge_current_a)
         switch, current = supply.set_output, supply.measure_current
     else:
         load.set_cc(cond.charge_current_a)
@@ -477,8 +475,7 @@ def test_charge(step, bms, supply, clock, state: RmaState, cond: RmaConditions, 
         why = "a MOSFET does not conduct: " + "; ".join(f.mosfet_failures)
     if _skip(step, state, "charge", why):
         return
-    supply.set_voltage(cond.charge_voltage_v)
-    supply.set_current_limits(cond.charge_current_a, cond.charge_current_a)
+    supply.set_charge(cond.charge_voltage_v, cond.charge_current_a)
     t0 = last = clock.now()
     ah = 0.0
     amps = cond.charge_current_a
@@ -571,8 +568,7 @@ def test_capacity(step, bms, daq, load, clock, state: RmaState, cond: RmaConditi
 
 # ------------------------------------------------------------------------------ R10
 def _charge_ah(supply, clock, cond: RmaConditions, ah: float) -> None:
-    supply.set_voltage(cond.charge_voltage_v)
-    supply.set_current_limits(cond.charge_current_a, cond.charge_current_a)
+    supply.set_charge(cond.charge_voltage_v, cond.charge_current_a)
     supply.set_output(True)
     try:
         clock.sleep(ah / cond.charge_current_a * 3600.0)

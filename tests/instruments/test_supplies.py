@@ -26,6 +26,21 @@ def test_charging_current_flows_into_the_pack(rig_factory, dialect: str) -> None
 
 
 @pytest.mark.parametrize("dialect", SUPPLIES)
+def test_set_charge_charges_at_its_current_and_sinks_no_more_than_it(rig_factory,
+                                                                    dialect: str) -> None:
+    rig = rig_factory({"supply": dialect})
+    supply = rig.open("supply")
+    supply.set_charge(56.0, 20.0)
+    supply.set_output(True)
+    assert supply.measure_current() == pytest.approx(20.0, abs=1e-3)
+    supply.set_output(False)
+    supply.set_charge(50.0, 20.0)            # below the pack: it sinks, at the same limit
+    supply.set_output(True)
+    assert supply.measure_current() == pytest.approx(-20.0, abs=1e-3)
+    supply.set_output(False)
+
+
+@pytest.mark.parametrize("dialect", SUPPLIES)
 def test_sinking_below_the_pack_voltage(rig_factory, dialect: str) -> None:
     rig = rig_factory({"supply": dialect})
     supply = rig.open("supply")
