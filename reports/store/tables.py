@@ -2,7 +2,7 @@
 
 The schema is normalised so a line's database answers questions across runs (yield by
 station, every run of a serial, one measurement's distribution) with plain SQL, and so a
-measurement row can be committed the moment it is taken. Alembic migrations
+measurement row can be written on its own (``Store.add_measurement``). Alembic migrations
 (``reports/migrations``) create it; a test checks that they match these models.
 """
 
