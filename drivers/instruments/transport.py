@@ -130,9 +130,8 @@ class ChunkedPort:
 
     def _arrived(self) -> bytes:
         """What the port holds now, without waiting."""
-        sock = getattr(self.raw, "_socket", None)
-        if type(self.raw).__module__ == "serial.urlhandler.protocol_socket" and sock is not None:
-            # pyserial's socket:// says only whether a byte waits (in_waiting is 0 or 1)
+        sock = _url_socket(self.raw)
+        if sock is not None:   # pyserial's socket:// says only whether a byte waits (0 or 1)
             try:
                 return sock.recv(4096, socket.MSG_DONTWAIT)
             except (BlockingIOError, InterruptedError):
@@ -190,14 +189,21 @@ class SerialTransport:
         self._port.close()
 
 
+def _url_socket(port: Any) -> socket.socket | None:
+    """The open socket under a pyserial ``socket://`` port (None for any other port)."""
+    if type(port).__module__ != "serial.urlhandler.protocol_socket":
+        return None
+    return getattr(port, "_socket", None)
+
+
 def close_serial_port(port: Any) -> None:
     """Close a pyserial port without the fixed wait of its ``socket://`` handler.
 
     pyserial's socket close sleeps 0.3 s "in case of quick reconnects". A station never
     reconnects by closing first (a fresh link is opened before the old one is closed), so
     the wait buys nothing; the socket is shut down and closed here as pyserial would."""
-    sock = getattr(port, "_socket", None)
-    if type(port).__module__ != "serial.urlhandler.protocol_socket" or sock is None:
+    sock = _url_socket(port)
+    if sock is None:
         port.close()
         return
     with contextlib.suppress(OSError):
