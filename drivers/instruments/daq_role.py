@@ -210,7 +210,7 @@ class Daq(Role):
         self._scan = None
         capture = decode(self.name, scan, readings, input_bits=self.input_bits,
                          volt_offset=self._offset("dc_voltage"),
-                         shunt_ohm=self._shunt(ValueError)[1] if self.options.get("shunt")
+                         shunt_ohm=self._shunt(ValueError)[1] if "pack_current" in scan.channels
                          else None)
         if scan.sweeps > 1:   # a DAQ slower than it was said to be scans as fast as it can
             mean = capture.times_s[-1] / (scan.sweeps - 1)
