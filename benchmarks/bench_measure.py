@@ -154,17 +154,18 @@ def _slopes(ours: Callable[[int], tuple[Callable[[], None], Callable[[], None]]]
             repeats: int = 5) -> tuple[float, float, float, float]:
     """Per-measurement slopes (N_SMALL to N) of ours and of the reference, and their
     averages over a run of N, start included; the four runs interleaved, medians."""
-    times: dict[str, list[float]] = {k: [] for k in ("os", "on", "rs", "rn")}
+    mine: dict[int, list[float]] = {N_SMALL: [], N: []}
+    theirs: dict[int, list[float]] = {N_SMALL: [], N: []}
     for _ in range(repeats):
-        for n, key in ((N_SMALL, "s"), (N, "n")):
-            times["r" + key].append(timed(reference(n)))
+        for n in (N_SMALL, N):
+            theirs[n].append(timed(reference(n)))
             setup, go = ours(n)
             setup()
-            times["o" + key].append(timed(go))
-    med = {k: statistics.median(v) for k, v in times.items()}
+            mine[n].append(timed(go))
+    a = {n: statistics.median(v) for n, v in mine.items()}
+    b = {n: statistics.median(v) for n, v in theirs.items()}
     span = N - N_SMALL
-    return ((med["on"] - med["os"]) / span, (med["rn"] - med["rs"]) / span,
-            med["on"] / N, med["rn"] / N)
+    return (a[N] - a[N_SMALL]) / span, (b[N] - b[N_SMALL]) / span, a[N] / N, b[N] / N
 
 
 def run() -> list[Figure]:
