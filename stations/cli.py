@@ -11,7 +11,12 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import logging
+import os
 import sys
+import threading
 
 import typer
 
@@ -48,7 +53,36 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        leave(done.code)
+
+
+def leave(code: str | int | None) -> None:
+    """End the process with ``code`` as ``sys.exit`` would, without the interpreter's teardown.
+
+    Tearing down the 1,200 modules a run imports costs about 0.4 s, a sixth of a whole
+    ``station run``, and frees nothing the operating system does not. Everything a process
+    owes the world first: the atexit handlers (the MES outbox's last messages, temporary
+    folders), logging's handlers closed, both streams flushed. A process with another
+    thread still working (one that is not a daemon) exits the ordinary way, after it."""
+    if any(t is not threading.main_thread() and not t.daemon and t.is_alive()
+           for t in threading.enumerate()):
+        sys.exit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:   # sys.exit("message"): the message on stderr, exit 1
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):   # a closed pipe: nothing reaches it
+            stream.flush()
+    os._exit(status % 256)   # as the shell sees sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -107,3 +107,36 @@ def test_a_lot_stops_at_a_unit_aborted_or_in_error(monkeypatch: pytest.MonkeyPat
     text = out.export_text()
     assert "S2: aborted or error" in text and "S3: not run" in text and "0 of 4 units passed" in text
     assert "lot stopped after unit 3: 1 unit(s) not run" in err.export_text()
+
+
+LEAVE = """
+import atexit, sys, threading, time
+from pathlib import Path
+from stations.cli import leave
+flag = Path(sys.argv[1])
+atexit.register(lambda: flag.with_suffix(".atexit").write_text("ran"))
+if sys.argv[2] == "thread":   # a worker still busy when the command is done
+    threading.Thread(target=lambda: (time.sleep(0.3), flag.write_text("done"))).start()
+sys.stdout.write("no newline, still in the buffer")
+leave(None if sys.argv[3] == "none" else int(sys.argv[3]) if sys.argv[3].isdigit() else sys.argv[3])
+"""
+
+
+@pytest.mark.parametrize(("code", "status"), [("none", 0), ("5", 5), ("300", 44), ("bad serial", 1)])
+def test_leaving_without_teardown_keeps_what_the_process_owes(tmp_path: Path, code: str,
+                                                              status: int) -> None:
+    flag = tmp_path / "flag"
+    done = subprocess.run([sys.executable, "-c", LEAVE, str(flag), "-", code],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == status, done.stderr
+    assert done.stdout == "no newline, still in the buffer"   # flushed before the exit
+    assert flag.with_suffix(".atexit").read_text() == "ran"
+    assert done.stderr == ("bad serial\n" if code == "bad serial" else "")
+
+
+def test_leaving_waits_for_a_thread_still_working(tmp_path: Path) -> None:
+    flag = tmp_path / "flag"
+    done = subprocess.run([sys.executable, "-c", LEAVE, str(flag), "thread", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert flag.read_text() == "done" and flag.with_suffix(".atexit").read_text() == "ran"
