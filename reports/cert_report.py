@@ -20,9 +20,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reports.marks import SIMULATED_BANNER, footer_mark
+from reports.paragraph import Paragraph
 from reports.pdffonts import BOLD, SANS, register_fonts
 from reports.record import Record
 

@@ -30,7 +30,6 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -40,6 +39,7 @@ from reportlab.platypus import (
 from common.models import MODELS
 from reports.exports import atomic_write
 from reports.marks import SIMULATED_BANNER, footer_mark
+from reports.paragraph import Paragraph
 from reports.pdffonts import BOLD, MONO, SANS, register_fonts
 from reports.record import Record
 

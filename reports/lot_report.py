@@ -23,12 +23,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from reports.analytics import D2, MIN_N, LotSummary
 from reports.exports import atomic_write
 from reports.marks import SIMULATED
+from reports.paragraph import Paragraph
 from reports.pdffonts import BOLD, SANS, register_fonts
 
 PER_FIGURE = 6  # distributions per figure (3 × 2 small multiples)

@@ -21,10 +21,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reports.exports import atomic_write
 from reports.marks import SIMULATED_BANNER, footer_mark
+from reports.paragraph import Paragraph
 from reports.pdffonts import BOLD, SANS, register_fonts
 from reports.record import Measurement, Record
 

@@ -20,9 +20,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from reports.exports import atomic_write
+from reports.paragraph import Paragraph
 from reports.pdffonts import BOLD, SANS, register_fonts
 
 GOOD, BAD, DIM = "#1b7f3b", "#b3261e", "#7a7a7a"
