@@ -32,17 +32,10 @@ from reports.record import (
     TimeUse,
 )
 from reports.store.engine import safe_url
-from reports.store.tables import InstrumentRow, MeasurementRow, Run, RunInstrument, Station, Unit
+from reports.store.tables import INSTRUMENTS, MEAS, RUN_INSTR, RUNS, STATIONS, UNITS
 
 if TYPE_CHECKING:   # pandas only where frames are read (reports), never in a run's path
     import pandas as pd
-
-RUNS = Run.__table__
-MEAS = MeasurementRow.__table__
-STATIONS = Station.__table__
-UNITS = Unit.__table__
-INSTRUMENTS = InstrumentRow.__table__
-RUN_INSTR = RunInstrument.__table__
 
 _RETRIES = 20
 P = ParamSpec("P")

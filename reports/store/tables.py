@@ -1,19 +1,21 @@
-"""SQLAlchemy models of the results store: stations, units, instruments, runs, measurements.
+"""The results store's tables (SQLAlchemy Core): stations, units, instruments, runs, measurements.
 
 The schema is normalised so a line's database answers questions across runs (yield by
 station, every run of a serial, one measurement's distribution) with plain SQL, and so a
 measurement row can be written on its own (``Store.add_measurement``). Alembic migrations
-(``reports/migrations``) create it; a test checks that they match these models.
+(``reports/migrations``) create it; a test checks that they match these tables. Core
+tables, not ORM models: the store writes and reads rows with Core statements, and the ORM
+would cost every run about 0.1 s of import and mapping for nothing.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Column
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -50,126 +52,133 @@ class ExactJSON(sa.types.TypeDecorator[Any]):
         return None if value is None else json.loads(value)
 
 
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: ExactJSON}
-    if TYPE_CHECKING:   # every model here is declared with its columns: a Table
-        __table__: ClassVar[sa.Table]
+metadata = sa.MetaData()
 
 
-class Station(Base):
-    __tablename__ = "stations"
-    id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    line: Mapped[str] = mapped_column(sa.Text)
-    file: Mapped[str] = mapped_column(sa.Text)
-    simulated: Mapped[bool] = mapped_column(sa.Boolean)
-    first_seen: Mapped[datetime]
-    last_seen: Mapped[datetime]
+def _text(name: str, *args: Any, nullable: bool = False, **kw: Any) -> Column[Any]:
+    return Column(name, sa.Text, *args, nullable=nullable, **kw)
 
 
-class Unit(Base):
-    __tablename__ = "units"
-    serial: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    model: Mapped[str] = mapped_column(sa.Text)
-    first_seen: Mapped[datetime]
+def _when(name: str, *, nullable: bool = False) -> Column[Any]:
+    return Column(name, UtcDateTime, nullable=nullable)
 
 
-class InstrumentRow(Base):
-    __tablename__ = "instruments"
-    __table_args__ = (sa.UniqueConstraint("dialect", "serial", name="uq_instruments_dialect_serial"),)
-    pk: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    dialect: Mapped[str] = mapped_column(sa.Text)
-    serial: Mapped[str] = mapped_column(sa.Text)
-    idn: Mapped[str] = mapped_column(sa.Text)
+def _json(name: str) -> Column[Any]:
+    return Column(name, ExactJSON, nullable=True)
 
 
-class Run(Base):
-    __tablename__ = "runs"
-    __table_args__ = (
-        sa.UniqueConstraint("run_id", name="uq_runs_run_id"),
-        sa.UniqueConstraint("serial", "retest_index", "development", name="uq_runs_serial_retest"),
-        sa.Index("ix_runs_started_at", "started_at"),
-        sa.Index("ix_runs_plan_started_at", "plan", "started_at"),   # the lot report's scan
-        sa.Index("ix_runs_station_verdict", "station_id", "verdict"),
-    )
-    pk: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(sa.String(32))
-    schema_version: Mapped[int] = mapped_column(sa.Integer)
-    serial: Mapped[str] = mapped_column(sa.ForeignKey("units.serial"))
-    model: Mapped[str] = mapped_column(sa.Text)
-    plan: Mapped[str] = mapped_column(sa.Text)
-    verdict: Mapped[str | None] = mapped_column(sa.Text)
-    started_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None]
-    duration_s: Mapped[float | None] = mapped_column(sa.Float)
-    wall_duration_s: Mapped[float | None] = mapped_column(sa.Float)
-    retest_index: Mapped[int] = mapped_column(sa.Integer)
-    operator: Mapped[str] = mapped_column(sa.Text)
-    software_version: Mapped[str] = mapped_column(sa.Text)
-    station_id: Mapped[str] = mapped_column(sa.ForeignKey("stations.id"))
-    station_line: Mapped[str] = mapped_column(sa.Text)  # as at the run (stations may move)
-    station_file: Mapped[str] = mapped_column(sa.Text)
-    station_simulated: Mapped[bool] = mapped_column(sa.Boolean)
-    firmware_main: Mapped[str | None] = mapped_column(sa.Text)
-    firmware_boot: Mapped[str | None] = mapped_column(sa.Text)
-    firmware_bms_board: Mapped[str | None] = mapped_column(sa.Text)
-    limits_file: Mapped[str] = mapped_column(sa.Text)
-    limits_version: Mapped[str] = mapped_column(sa.Text)
-    limits_sha256: Mapped[str] = mapped_column(sa.String(64))
-    work_order: Mapped[dict[str, Any]]
-    failure_kind: Mapped[str | None] = mapped_column(sa.Text)
-    failure_step: Mapped[str | None] = mapped_column(sa.Text)
-    failure_measurement: Mapped[str | None] = mapped_column(sa.Text)
-    failure_message: Mapped[str | None] = mapped_column(sa.Text)
-    record_sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    development: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
-    steps: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # the per-step record
-    owner: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # host, pid of a live run
-    time_use: Mapped[Any] = mapped_column(ExactJSON, nullable=True)      # the cycle time's breakdown
-    attachments: Mapped[Any] = mapped_column(ExactJSON, nullable=True)   # files beside the record
-    software: Mapped[Any] = mapped_column(ExactJSON, nullable=True)      # commit, plan hash, dependencies
+def _float(name: str) -> Column[Any]:
+    return Column(name, sa.Float, nullable=True)
 
 
-class RunInstrument(Base):
-    __tablename__ = "run_instruments"
-    run_pk: Mapped[int] = mapped_column(sa.ForeignKey("runs.pk"), primary_key=True)
-    position: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    instrument_pk: Mapped[int] = mapped_column(sa.ForeignKey("instruments.pk"))
-    role: Mapped[str] = mapped_column(sa.Text)
-    resource: Mapped[str] = mapped_column(sa.Text)
-    idn: Mapped[str] = mapped_column(sa.Text)
-    calibration_due: Mapped[date] = mapped_column(sa.Date)
+STATIONS = sa.Table(
+    "stations", metadata,
+    _text("id", primary_key=True),
+    _text("line"),
+    _text("file"),
+    Column("simulated", sa.Boolean, nullable=False),
+    _when("first_seen"),
+    _when("last_seen"),
+)
 
+UNITS = sa.Table(
+    "units", metadata,
+    _text("serial", primary_key=True),
+    _text("model"),
+    _when("first_seen"),
+)
 
-class MeasurementRow(Base):
-    __tablename__ = "measurements"
-    __table_args__ = (
-        sa.UniqueConstraint("run_pk", "name", name="uq_measurements_run_name"),
-        sa.Index("ix_measurements_name", "name"),
-    )
-    pk: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    run_pk: Mapped[int] = mapped_column(sa.ForeignKey("runs.pk"))
-    seq: Mapped[int] = mapped_column(sa.Integer)  # position in plan order
-    name: Mapped[str] = mapped_column(sa.Text)
-    step: Mapped[str] = mapped_column(sa.Text)
-    unit: Mapped[str] = mapped_column(sa.Text)
-    description: Mapped[str] = mapped_column(sa.Text)
-    comparison: Mapped[str] = mapped_column(sa.Text)
-    low: Mapped[float | None] = mapped_column(sa.Float)
-    high: Mapped[float | None] = mapped_column(sa.Float)
-    expect: Mapped[Any] = mapped_column(ExactJSON, nullable=True)  # exact type kept
-    pattern: Mapped[str | None] = mapped_column(sa.Text)
-    allowed: Mapped[Any] = mapped_column(ExactJSON, nullable=True)
+INSTRUMENTS = sa.Table(
+    "instruments", metadata,
+    Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    _text("dialect"),
+    _text("serial"),
+    _text("idn"),
+    sa.UniqueConstraint("dialect", "serial", name="uq_instruments_dialect_serial"),
+)
+
+RUNS = sa.Table(
+    "runs", metadata,
+    Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    Column("run_id", sa.String(32), nullable=False),
+    Column("schema_version", sa.Integer, nullable=False),
+    _text("serial", sa.ForeignKey("units.serial")),
+    _text("model"),
+    _text("plan"),
+    _text("verdict", nullable=True),
+    _when("started_at"),
+    _when("finished_at", nullable=True),
+    _float("duration_s"),
+    _float("wall_duration_s"),
+    Column("retest_index", sa.Integer, nullable=False),
+    _text("operator"),
+    _text("software_version"),
+    _text("station_id", sa.ForeignKey("stations.id")),
+    _text("station_line"),   # as at the run (stations may move)
+    _text("station_file"),
+    Column("station_simulated", sa.Boolean, nullable=False),
+    _text("firmware_main", nullable=True),
+    _text("firmware_boot", nullable=True),
+    _text("firmware_bms_board", nullable=True),
+    _text("limits_file"),
+    _text("limits_version"),
+    Column("limits_sha256", sa.String(64), nullable=False),
+    Column("work_order", ExactJSON, nullable=False),
+    _text("failure_kind", nullable=True),
+    _text("failure_step", nullable=True),
+    _text("failure_measurement", nullable=True),
+    _text("failure_message", nullable=True),
+    Column("record_sha256", sa.String(64), nullable=True),
+    Column("development", sa.Boolean, nullable=False, server_default=sa.false()),
+    _json("steps"),         # the per-step record
+    _json("owner"),         # host, pid of a live run
+    _json("time_use"),      # the cycle time's breakdown
+    _json("attachments"),   # files beside the record
+    _json("software"),      # commit, plan hash, dependencies
+    sa.UniqueConstraint("run_id", name="uq_runs_run_id"),
+    sa.UniqueConstraint("serial", "retest_index", "development", name="uq_runs_serial_retest"),
+    sa.Index("ix_runs_started_at", "started_at"),
+    sa.Index("ix_runs_plan_started_at", "plan", "started_at"),   # the lot report's scan
+    sa.Index("ix_runs_station_verdict", "station_id", "verdict"),
+)
+
+RUN_INSTR = sa.Table(
+    "run_instruments", metadata,
+    Column("run_pk", sa.Integer, sa.ForeignKey("runs.pk"), primary_key=True),
+    Column("position", sa.Integer, primary_key=True),
+    Column("instrument_pk", sa.Integer, sa.ForeignKey("instruments.pk"), nullable=False),
+    _text("role"),
+    _text("resource"),
+    _text("idn"),
+    Column("calibration_due", sa.Date, nullable=False),
+)
+
+MEAS = sa.Table(
+    "measurements", metadata,
+    Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    Column("run_pk", sa.Integer, sa.ForeignKey("runs.pk"), nullable=False),
+    Column("seq", sa.Integer, nullable=False),   # position in plan order
+    _text("name"),
+    _text("step"),
+    _text("unit"),
+    _text("description"),
+    _text("comparison"),
+    _float("low"),
+    _float("high"),
+    _json("expect"),   # exact type kept
+    _text("pattern", nullable=True),
+    _json("allowed"),
     # guarded acceptance (SPEC §8): U (k = 2) and the acceptance limits; NULL before 0003
-    uncertainty: Mapped[float | None] = mapped_column(sa.Float)
-    accept_low: Mapped[float | None] = mapped_column(sa.Float)
-    accept_high: Mapped[float | None] = mapped_column(sa.Float)
-    critical: Mapped[bool] = mapped_column(sa.Boolean)
-    outcome: Mapped[str] = mapped_column(sa.Text)
-    value: Mapped[Any] = mapped_column(ExactJSON, nullable=True)  # exact type kept
-    value_num: Mapped[float | None] = mapped_column(sa.Float)  # numeric values, for analytics
-    message: Mapped[str] = mapped_column(sa.Text)
-    t: Mapped[float | None] = mapped_column(sa.Float)
-    taken_at: Mapped[datetime | None]
-
-
-metadata = Base.metadata
+    _float("uncertainty"),
+    _float("accept_low"),
+    _float("accept_high"),
+    Column("critical", sa.Boolean, nullable=False),
+    _text("outcome"),
+    _json("value"),   # exact type kept
+    _float("value_num"),   # numeric values, for analytics
+    _text("message"),
+    _float("t"),
+    _when("taken_at", nullable=True),
+    sa.UniqueConstraint("run_pk", "name", name="uq_measurements_run_name"),
+    sa.Index("ix_measurements_name", "name"),
+)
