@@ -262,10 +262,12 @@ def test_the_trace_plot_follows_the_running_step(page: Page, served: Served) -> 
     slot = _start(page, GOOD)
     # the rest step: the open-circuit voltage (V), then each cell's error (mV); its plot
     # stays until a later step measures a voltage or a current. Seen at one instant, in
-    # the page: what the canvas says it plots and how many pixels each series painted.
+    # the page: what the canvas says it plots and how many pixels each series painted,
+    # once it holds six points (at three, the mV series can be two points at one instant:
+    # a dot of about twenty pixels, not a line).
     seen = page.wait_for_function("""() => {
         const c = document.getElementById("trace-A");
-        if (!c || c.dataset.step !== "rest" || Number(c.dataset.points) < 3) return null;
+        if (!c || c.dataset.step !== "rest" || Number(c.dataset.points) < 6) return null;
         const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
         let left = 0, right = 0;   // the left axis's series (#1e6bd6), the right's (#c77700)
         for (let i = 0; i < d.length; i += 4) {
@@ -277,7 +279,7 @@ def test_the_trace_plot_follows_the_running_step(page: Page, served: Served) -> 
     page.screenshot(path=SHOTS / "panel-trace.png")
     views = served.panel.line.views()[0]["measurements"]
     rest = [m for m in views if m["step"] == "rest" and m["unit"] in ("V", "mV")]
-    assert seen["units"] == "V mV" and 3 <= seen["points"] <= len(rest), (seen, len(rest))
+    assert seen["units"] == "V mV" and 6 <= seen["points"] <= len(rest), (seen, len(rest))
     assert seen["left"] > 20 and seen["right"] > 20, seen   # both series drawn
     page.click("#stop-A")
     expect(page.locator("#verdict-A")).to_have_text("ABORTED", timeout=RUN_MS)
