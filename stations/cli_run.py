@@ -6,6 +6,7 @@ Exit codes: 0 PASS, 1 FAIL, 2 aborted or error (record written), 3 refused befor
 
 from __future__ import annotations
 
+import gc
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -174,10 +175,29 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(1 if done.failed else 0)
 
 
+_RUNS_IN_PROCESS = [0]
+
+
+def freeze_survivors() -> None:
+    """Before a run: move every object alive now out of the garbage collector's sight
+    (``gc.freeze``), so the full collections during the run scan only what the run makes.
+
+    The modules a run imports leave about 150,000 tracked objects, and each full collection
+    walked them all: one every unit or two, 60 to 240 ms each on this project's machines
+    (a unit's collections took 0.08 s, 0.04 s frozen). Before a later run in the same
+    process, what the earlier one left is collected first, so no garbage is frozen with the
+    survivors; before the first, only the imports' few cycles can be."""
+    if _RUNS_IN_PROCESS[0]:
+        gc.collect()
+    gc.freeze()
+    _RUNS_IN_PROCESS[0] += 1
+
+
 def run_plan(req: Any, console: Console, err: Console, *, progress: bool = True) -> int:
     """Run one plan through the engine with live progress; print the verdict; the exit code."""
     from fixtures.engine import execute
 
+    freeze_survivors()
     live = Progress(console if progress else Console(quiet=True), err)
     result = execute(req, live)
     if result.refused is not None:
