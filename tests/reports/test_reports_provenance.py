@@ -83,3 +83,20 @@ def test_dirty_flag_from_git(tmp_path: Path, edit: bool) -> None:
         (repo / "testplans" / "eol" / "test_eol.py").write_text("x = 2\n", encoding="utf-8")
     commit, dirty, note = provenance.git_state(repo)
     assert commit == _git(repo, "rev-parse", "HEAD") and dirty is edit and note == ""
+
+
+def test_the_checkout_is_asked_once_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    (repo / "testplans" / "eol").mkdir(parents=True)
+    (repo / "testplans" / "eol" / "test_eol.py").write_text("x = 1\n", encoding="utf-8")
+    env = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), *env, "add", "."], check=True)
+    subprocess.run(["git", "-C", str(repo), *env, "commit", "-qm", "x"], check=True)
+    asked: list[tuple[str, ...]] = []
+    real = provenance._git
+    monkeypatch.setattr(provenance, "_git", lambda root, *a: asked.append(a) or real(root, *a))
+    first = provenance.software("eol", repo)
+    (repo / "testplans" / "eol" / "test_eol.py").write_text("x = 2\n", encoding="utf-8")
+    second = provenance.software("eol", repo)   # the next unit of a lot: the code it runs
+    assert len(asked) == 2 and first.commit == second.commit and second.dirty is False
