@@ -70,15 +70,20 @@ def test_a_tree_without_git_says_the_commit_is_unknown(tmp_path: Path) -> None:
     assert sw.lock_sha256 is None and sw.lock_matches is None
 
 
-@pytest.mark.parametrize("edit", [False, True])
-def test_dirty_flag_from_git(tmp_path: Path, edit: bool) -> None:
-    repo = tmp_path / "repo"
+def _committed_repo(repo: Path) -> Path:
+    """A git checkout holding one committed plan file, ``testplans/eol/test_eol.py``."""
     (repo / "testplans" / "eol").mkdir(parents=True)
     (repo / "testplans" / "eol" / "test_eol.py").write_text("x = 1\n", encoding="utf-8")
     env = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run(["git", "-C", str(repo), *env, "add", "."], check=True)
     subprocess.run(["git", "-C", str(repo), *env, "commit", "-qm", "x"], check=True)
+    return repo
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_dirty_flag_from_git(tmp_path: Path, edit: bool) -> None:
+    repo = _committed_repo(tmp_path / "repo")
     if edit:
         (repo / "testplans" / "eol" / "test_eol.py").write_text("x = 2\n", encoding="utf-8")
     commit, dirty, note = provenance.git_state(repo)
@@ -86,13 +91,7 @@ def test_dirty_flag_from_git(tmp_path: Path, edit: bool) -> None:
 
 
 def test_the_checkout_is_asked_once_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = tmp_path / "repo"
-    (repo / "testplans" / "eol").mkdir(parents=True)
-    (repo / "testplans" / "eol" / "test_eol.py").write_text("x = 1\n", encoding="utf-8")
-    env = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    subprocess.run(["git", "-C", str(repo), *env, "add", "."], check=True)
-    subprocess.run(["git", "-C", str(repo), *env, "commit", "-qm", "x"], check=True)
+    repo = _committed_repo(tmp_path / "repo")
     asked: list[tuple[str, ...]] = []
     real = provenance._git
     monkeypatch.setattr(provenance, "_git", lambda root, *a: asked.append(a) or real(root, *a))
