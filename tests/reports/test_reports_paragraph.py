@@ -6,7 +6,7 @@ import io
 
 import pytest
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.platypus import Paragraph as PlainParagraph
 from reportlab.platypus import SimpleDocTemplate, Table
 
@@ -17,17 +17,20 @@ PLAIN = ("cell over-voltage protection trip 3.650 V within its acceptance limits
 TEXT = PLAIN.replace("3.650 V", "<b>3.650 V</b>")
 
 
-def _document(cls: type[PlainParagraph]) -> bytes:
-    style = getSampleStyleSheet()["BodyText"]
-    rows = [[cls(f"{i}: {TEXT}", style), cls(PLAIN[: 40 + 7 * i], style)] for i in range(40)]
-    story = [cls(TEXT * 4, style), Table(rows, colWidths=[250, 200], repeatRows=0)]
-    buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, invariant=1).build(story)   # rows split over pages
+def _document(cls: type[PlainParagraph], alignment: int) -> bytes:
+    style = ParagraphStyle("body", parent=getSampleStyleSheet()["BodyText"], alignment=alignment)
+    head = [cls("<b>measurement</b> " + TEXT[:80], style), cls("value " + PLAIN[:60], style)]
+    rows = [head, *([cls(f"{i}: {TEXT}", style), cls(PLAIN[: 40 + 7 * i], style)]
+                    for i in range(50))]
+    story = [cls(TEXT * 4, style), Table(rows, colWidths=[250, 200], repeatRows=1)]
+    buf = io.BytesIO()   # rows split over pages, the header drawn again on each
+    SimpleDocTemplate(buf, pagesize=A4, invariant=1).build(story)
     return buf.getvalue()
 
 
-def test_a_document_is_the_same_to_the_byte_as_with_reportlabs_paragraph() -> None:
-    assert _document(Paragraph) == _document(PlainParagraph)
+@pytest.mark.parametrize("alignment", [0, 1, 2, 4])   # left, centre, right, justified
+def test_a_document_is_the_same_to_the_byte_as_with_reportlabs_paragraph(alignment: int) -> None:
+    assert _document(Paragraph, alignment) == _document(PlainParagraph, alignment)
 
 
 def test_the_lines_are_broken_once_per_width(monkeypatch: pytest.MonkeyPatch) -> None:
