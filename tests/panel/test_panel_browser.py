@@ -41,6 +41,14 @@ PACE = 4.0     # station seconds per wall second: a click lands mid-run
 CYCLE_S = 86.6   # the golden EOL run, station time (honest command times: docs/instruments.md)
 #: A whole run in wall time, with room for a host that runs three suites on two cores.
 RUN_MS = int(3 * CYCLE_S / PACE * 1000)
+#: The pack ports' answer timeouts for a paced bench on a starved host: the defaults (RS485
+#: 0.5 s, console 2 s of station time) are an eighth and half a wall second at PACE, less
+#: than two slots' benches and Chromium sharing two cores can stall a port's thread (a CI
+#: run ended a slot in ERROR, "no prompt after 'pwr' within 2.0 s"). Station seconds.
+SLOW_HOST_PORTS = {
+    'rs485 = { port = "sim", baud = 9600 }': 'rs485 = { port = "sim", baud = 9600, timeout_s = 4.0 }',
+    'console = { port = "sim", baud = 115200 }': 'console = { port = "sim", baud = 115200, timeout_s = 8.0 }',
+}
 #: From the scan to the first measurement: the worker opens the bench, the first step's
 #: ground bond (3 s of station time); the first run of a worker also imports the engine.
 FIRST_MS = 30_000
@@ -106,7 +114,7 @@ def browser() -> Iterator[Any]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("panel")
     with Served(_panel(folder, source="sim-line.toml", slots=2, pace=PACE,
-                       stop_on_fail=True)) as s:
+                       stop_on_fail=True, replace=SLOW_HOST_PORTS)) as s:
         yield s
 
 
