@@ -175,9 +175,6 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(1 if done.failed else 0)
 
 
-_RUNS_IN_PROCESS = [0]
-
-
 def freeze_survivors() -> None:
     """Before a run: move every object alive now out of the garbage collector's sight
     (``gc.freeze``), so the full collections during the run scan only what the run makes.
@@ -186,11 +183,10 @@ def freeze_survivors() -> None:
     walked them all: one every unit or two, 60 to 240 ms each on this project's machines
     (a unit's collections took 0.08 s, 0.04 s frozen). Before a later run in the same
     process, what the earlier one left is collected first, so no garbage is frozen with the
-    survivors; before the first, only the imports' few cycles can be."""
-    if _RUNS_IN_PROCESS[0]:
+    survivors; before the first (nothing frozen yet), only the imports' few cycles can be."""
+    if gc.get_freeze_count():   # an earlier run froze: what it left is collected first
         gc.collect()
     gc.freeze()
-    _RUNS_IN_PROCESS[0] += 1
 
 
 def run_plan(req: Any, console: Console, err: Console, *, progress: bool = True) -> int:
