@@ -143,7 +143,7 @@ def test_leaving_waits_for_a_thread_still_working(tmp_path: Path) -> None:
     assert flag.read_text() == "done" and flag.with_suffix(".atexit").read_text() == "ran"
 
 
-def test_a_later_run_freezes_the_survivors_not_the_garbage() -> None:
+def test_a_later_run_freezes_the_survivors_not_the_garbage(monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
     import weakref
 
@@ -157,10 +157,11 @@ def test_a_later_run_freezes_the_survivors_not_the_garbage() -> None:
         node.me = node   # garbage only a collection finds
         return weakref.ref(node)
 
+    monkeypatch.setattr(cli_run, "_FROZE_BEFORE", [False])
     try:
-        gc.freeze()   # a unit already ran here
+        cli_run.freeze_survivors()   # the first unit in this process
         kept, dropped = Node(), cycle()
-        cli_run.freeze_survivors()
+        cli_run.freeze_survivors()   # the next
         assert dropped() is None                     # collected, not frozen
         assert gc.get_freeze_count() > 0
         assert all(o is not kept for o in gc.get_objects())   # out of the collector's sight
