@@ -52,6 +52,10 @@ class CertFixture:
             return -self.supply.source_limit if self.supply.output_on else 0.0
         return 0.0 if self.routed else self.supply.terminal_current(volts)
 
+    def open_circuit(self) -> bool:
+        """The supply's output off: every path through the fixture carries nothing."""
+        return not self.supply.output_on
+
     def after_solve(self, volts: float) -> bool:
         return False if self.routed else self.supply.after_solve(volts)
 

@@ -77,6 +77,10 @@ class SimLoad:
             i = max(0.0, (volts - self.levels["CV"]) / 0.001)
         return min(i, r.max_a * 1.02)
 
+    def open_circuit(self) -> bool:
+        """Input off: no current at any voltage (``draw`` is 0.0)."""
+        return not self.input_on
+
     def after_solve(self, volts: float) -> bool:
         """The load's own protections; True if one tripped (input switched off)."""
         if not self.input_on:

@@ -81,6 +81,9 @@ class ShortCircuitRig:
     def terminal_current(self, volts: float) -> float:
         return -volts / R_FIXTURE if self.closed else 0.0
 
+    def open_circuit(self) -> bool:
+        return not self.closed
+
     # -- wiring -------------------------------------------------------------------------------
     def interlock(self) -> bool:
         """The guard's contact as the DAQ reads it."""

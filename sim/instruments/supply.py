@@ -62,6 +62,10 @@ class SimSupply:
         p_lim = self.ratings.max_w / max(volts, 1.0)
         return max(-min(self.sink_limit, p_lim), min(i, self.source_limit, p_lim))
 
+    def open_circuit(self) -> bool:
+        """Output off: no current at any voltage (``terminal_current`` is 0.0)."""
+        return not self.output_on
+
     def after_solve(self, volts: float) -> bool:
         if self.output_on and volts > self.ovp:
             self.protections.add("OV")

@@ -1,5 +1,6 @@
 """The bench network's fast solve returns the very bits of the plain 64-halving bisection
-(the golden EOL record's values rest on it), over random load, supply and pack states."""
+(the golden EOL record's values rest on it), over random load, supply and pack states,
+with the devices pushing current and with all of them open (the pack alone on the node)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,11 @@ def test_fast_solve_is_bit_identical_to_the_plain_bisection() -> None:
                                 discharge_path=rng.random() < 0.8)
             want = reference_solve(net, view)
             assert _bits(net.solve(view)) == _bits(want), view
-            regimes.add("low" if want[0] == 0.0 else "high" if want[0] == net.V_MAX else "root")
-        assert regimes == {"low", "high", "root"}   # every branch of the solve was tried
+            regime = "low" if want[0] == 0.0 else "high" if want[0] == net.V_MAX else "root"
+            alone = not (load.input_on or supply.output_on)   # the balance without the devices
+            regimes.add(f"{regime}, pack alone" if alone else regime)
+        # every branch of the solve was tried with the pack alone, and with the devices
+        # where they can reach it (pulling the node to 200 V takes a supply that sinks nothing)
+        assert regimes == {"low", "root", "low, pack alone", "high, pack alone", "root, pack alone"}
     finally:
         rig.close()
