@@ -112,8 +112,12 @@ def _styles() -> dict[str, ParagraphStyle]:
                                alignment=1, textColor=OUTCOME_COLOURS["FAIL"]),
         "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=7.5, leading=9.5),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
-        "small": ParagraphStyle("small", parent=base, fontSize=7, leading=8.5),
+        "small": ParagraphStyle("small", parent=base, fontSize=7, leading=SMALL_LEADING),
     }
+
+
+SMALL_LEADING = 8.5   # the measurement table's lines, pt
+_SMALL_PADDING = 2.0  # its cells' left and right padding, pt
 
 
 def _grid(data: list[list[Any]], widths: list[float], header: bool = True,
@@ -126,13 +130,26 @@ def _grid(data: list[list[Any]], widths: list[float], header: bool = True,
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
     ]
-    if size < 7.5:   # the wide measurement table: narrow side padding
-        style += [("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]
+    if size < 7.5:   # the wide measurement table: narrow side padding, the paragraphs' leading
+        style += [("FONT", (0, 0), (-1, -1), SANS, size, SMALL_LEADING),
+                  ("LEFTPADDING", (0, 0), (-1, -1), _SMALL_PADDING),
+                  ("RIGHTPADDING", (0, 0), (-1, -1), _SMALL_PADDING)]
     if header:
         style += [("FONT", (0, 0), (-1, 0), BOLD, size),
                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6"))]
     t.setStyle(TableStyle(style))
     return t
+
+
+def _small_cell(text: str, width: float, style: ParagraphStyle) -> str | Paragraph:
+    """A measurement-table cell: the text as it is when it fits the column on one line (the
+    table draws it in the same font and leading), a wrapping paragraph when it does not.
+    Laying out a paragraph per cell, seven a measurement, was half of what a certificate
+    cost."""
+    if "\n" not in text and stringWidth(text, style.fontName, style.fontSize) \
+            <= width - 2 * _SMALL_PADDING:
+        return text
+    return Paragraph(escape(text), style)
 
 
 def _pairs(rows: list[tuple[str, str]], s: dict[str, ParagraphStyle]) -> Table:
@@ -227,17 +244,18 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
                                  "Accepted", "Outcome"]]
     style: list[tuple[Any, ...]] = []
     outcome = len(rows[0]) - 1
+    # a 16-character serial fits whole as a value and after "= " (the SPEC's serial length)
+    widths = [23.5 * mm, 41 * mm, 27 * mm, 6.5 * mm, 29.5 * mm, 12 * mm, 26 * mm, 14.5 * mm]
     for r, m in enumerate(record.measurements, start=1):
         lim = m.limit
         cells = (m.step, m.name, m.value_text(), m.unit, _unbroken_sign(lim.spec_text()),
                  lim.uncertainty_text(), lim.acceptance_text())
-        rows.append([Paragraph(escape(str(c)), s["small"]) for c in cells] + [m.outcome])
+        rows.append([_small_cell(str(c), w, s["small"]) for c, w in zip(cells, widths, strict=False)]
+                    + [m.outcome])
         style.append(("TEXTCOLOR", (outcome, r), (outcome, r), OUTCOME_COLOURS[m.outcome]))
-        style.append(("FONT", (outcome, r), (outcome, r), BOLD, 7))
+        style.append(("FONT", (outcome, r), (outcome, r), BOLD, 7, SMALL_LEADING))
     rows[0] = [Paragraph(f"<b>{escape(str(h))}</b>", s["small"]) for h in rows[0]]  # wrap, never overlap
-    # a 16-character serial fits whole as a value and after "= " (the SPEC's serial length)
-    table = _grid(rows, [23.5 * mm, 41 * mm, 27 * mm, 6.5 * mm, 29.5 * mm, 12 * mm, 26 * mm,
-                         14.5 * mm], size=7)
+    table = _grid(rows, widths, size=7)
     table.setStyle(TableStyle(style))
     story.append(table)
 

@@ -197,3 +197,31 @@ def test_aborted_and_error_runs_are_not_certificates(verdict: str, tmp_path: Pat
     pdf, _, _ = _issue(r, tmp_path)
     assert f"{NOT_A_CERTIFICATE}: the unit did not pass ({verdict})" in " ".join(_text(pdf).split())
     assert verify(pdf).ok
+
+
+def test_a_measurement_cell_is_drawn_as_text_only_where_it_fits_its_column() -> None:
+    """Short cells are plain text (the cheap path), long ones wrap: none runs into the next."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Table
+
+    from reports.certificate import _SMALL_PADDING, build_story
+    from reports.paragraph import Paragraph
+    from reports.pdffonts import SANS
+
+    r = make_record(make_serial(44))
+    r.measurements[0].name = "a_measurement_name_long_enough_to_need_two_lines_in_its_column"
+    story = build_story(r, "0" * 64, "x.json")
+    (table,) = [f for f in story if isinstance(f, Table) and len(f._colWidths) == 8]
+    kinds = set()
+    for row in table._cellvalues[1:]:
+        for cell, width in zip(row[:-1], table._colWidths, strict=False):
+            if isinstance(cell, str):
+                kinds.add("text")
+                assert stringWidth(cell, SANS, 7) <= width - 2 * _SMALL_PADDING, cell
+            else:
+                kinds.add("paragraph")
+                assert isinstance(cell, Paragraph)
+                _, height = cell.wrap(width - 2 * _SMALL_PADDING, 1000)
+                assert height > cell.style.leading   # it needed more than one line
+    assert kinds == {"text", "paragraph"}
+    assert table._cellvalues[1][1] != r.measurements[0].name   # the long name wraps
