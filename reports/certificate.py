@@ -250,8 +250,9 @@ def build_story(record: Record, record_sha256: str, record_file: str) -> list[Fl
         lim = m.limit
         cells = (m.step, m.name, m.value_text(), m.unit, _unbroken_sign(lim.spec_text()),
                  lim.uncertainty_text(), lim.acceptance_text())
-        rows.append([_small_cell(str(c), w, s["small"]) for c, w in zip(cells, widths, strict=False)]
-                    + [m.outcome])
+        row: list[object] = [_small_cell(str(c), w, s["small"])
+                             for c, w in zip(cells, widths, strict=False)]
+        rows.append([*row, m.outcome])
         style.append(("TEXTCOLOR", (outcome, r), (outcome, r), OUTCOME_COLOURS[m.outcome]))
         style.append(("FONT", (outcome, r), (outcome, r), BOLD, 7, SMALL_LEADING))
     rows[0] = [Paragraph(f"<b>{escape(str(h))}</b>", s["small"]) for h in rows[0]]  # wrap, never overlap
