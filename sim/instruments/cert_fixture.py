@@ -56,6 +56,12 @@ class CertFixture:
         """The supply's output off: every path through the fixture carries nothing."""
         return not self.supply.output_on
 
+    def falls_with_voltage(self, up_to: float) -> bool:
+        """Reversed or routed away, the node sees a constant; otherwise the supply's own."""
+        if self.closed["reversal"] and not self.pack.unit.path.reverse_protection:
+            return True
+        return self.routed or self.supply.falls_with_voltage(up_to)
+
     def after_solve(self, volts: float) -> bool:
         return False if self.routed else self.supply.after_solve(volts)
 

@@ -10,6 +10,7 @@ history, so a trip instant is seen at the capture's own resolution.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 
 from common.clock import VirtualClock
@@ -80,6 +81,16 @@ class SimLoad:
     def open_circuit(self) -> bool:
         """Input off: no current at any voltage (``draw`` is 0.0)."""
         return not self.input_on
+
+    def falls_with_voltage(self, up_to: float) -> bool:
+        """``terminal_current`` (−``draw``) never rises with the voltage: every mode's draw
+        grows with it (CC through its ramp, CR, CV, the short) except CP's P / V."""
+        if not self.input_on or self.short_on:
+            return True
+        level = self.levels.get(self.mode, math.nan)
+        if not math.isfinite(level):
+            return False
+        return self.mode in ("CR", "CV") or (self.mode == "CC" and level >= 0)
 
     def after_solve(self, volts: float) -> bool:
         """The load's own protections; True if one tripped (input switched off)."""

@@ -84,6 +84,9 @@ class ShortCircuitRig:
     def open_circuit(self) -> bool:
         return not self.closed
 
+    def falls_with_voltage(self, up_to: float) -> bool:
+        return True   # −V / R, or nothing
+
     # -- wiring -------------------------------------------------------------------------------
     def interlock(self) -> bool:
         """The guard's contact as the DAQ reads it."""

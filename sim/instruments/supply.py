@@ -8,6 +8,7 @@ that switches the output off when no SCPI I/O arrives for its delay, on the benc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from common.clock import EventHandle, VirtualClock
@@ -65,6 +66,17 @@ class SimSupply:
     def open_circuit(self) -> bool:
         """Output off: no current at any voltage (``terminal_current`` is 0.0)."""
         return not self.output_on
+
+    def falls_with_voltage(self, up_to: float) -> bool:
+        """``terminal_current`` never rises with the voltage up to ``up_to``: the sourcing
+        side falls with it, and the sinking side is its flat limit as long as the power
+        limit (lowest at ``up_to``) never cuts below it."""
+        if not self.output_on:
+            return True
+        if not (math.isfinite(self.vset) and math.isfinite(self.source_limit)
+                and self.ratings.r_out > 0):
+            return False
+        return self.sink_limit <= self.ratings.max_w / max(up_to, 1.0)
 
     def after_solve(self, volts: float) -> bool:
         if self.output_on and volts > self.ovp:
