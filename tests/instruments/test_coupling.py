@@ -127,3 +127,22 @@ def test_safety_tester_sees_the_unit(station) -> None:
     assert st.safety.ground_bond(10.0) == pytest.approx(st.sim.pack.ground_bond_ohm(), rel=1e-6)
     assert st.safety.insulation(500.0) == pytest.approx(st.sim.pack.insulation_ohm(), rel=1e-6)
     assert st.safety.ground_bond(10.0) <= 0.1  # an in-spec unit (SPEC §8)
+
+
+def test_a_query_of_the_instrument_alone_leaves_the_pack_where_it_was(station) -> None:
+    """``SYST:ERR?``, ``*IDN?`` ask the instrument's own state: the pack (integrated lazily)
+    is not brought up to now for them; a measurement or a setting is."""
+    st = station
+    pack, clock, t = st.sim.pack, st.base_clock, st.daq._t
+    for line in ("SYST:ERR?", "syst:err?", "SYSTem:ERRor?", "*IDN?", " *OPC? "):
+        clock.sleep(1.0)
+        t.query(line)
+        assert pack._t < clock.now(), line
+    t.query("MEAS:VOLT:DC? (@101)")
+    assert pack._t == clock.now()
+    clock.sleep(1.0)
+    before = clock.now()
+    assert pack._t < before
+    t.write("CONF:VOLT:DC (@101)")
+    t.query("SYST:ERR?")
+    assert pack._t >= before   # the setting brought it up to its own time
