@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from common.clock import VirtualClock
 from sim.instruments.chamber import SimChamber, espec_handler, watlow_device
 from sim.instruments.daq import SimDaq, daq970a_device
+from sim.instruments.daq import pack_free as daq_pack_free
 from sim.instruments.leds import SimLeds, feasa_handler
 from sim.instruments.load import CHROMA_63212A, ITECH_IT8918A, SimLoad, chroma_device, itech_device
 from sim.instruments.network import BenchNetwork
@@ -121,7 +122,8 @@ class InstrumentBench:
         try:
             for role, handler in handlers.items():
                 eol = ANSWER_EOL.get(chosen[role], "\n")
-                self.servers[role] = LineServer(role, _synced(pack, handler), lock, answer_eol=eol,
+                free = daq_pack_free(self.daq) if role == "daq" else None
+                self.servers[role] = LineServer(role, _synced(pack, handler, free), lock, answer_eol=eol,
                                                 timing=command_time(chosen[role]), clock=clock)
                 getattr(self, role).received = self.servers[role].received
         except Exception:
@@ -170,10 +172,11 @@ _INSTRUMENT_ONLY = re.compile(r"\s*(\*IDN\?|\*OPC\?|\*ESR\?|\*STB\?|SYST(EM)?:ER
                               re.IGNORECASE)
 
 
-def _synced(pack: Any, handler: Any) -> Any:
+def _synced(pack: Any, handler: Any, pack_free: Callable[[str], bool] | None = None) -> Any:
     """Bring the pack up to now before an instrument acts, so a setting changed by this
     command is not applied to the pack's past (the pack integrates lazily); not for a
-    query the instrument answers from its own state (:data:`_INSTRUMENT_ONLY`)."""
+    query the instrument answers from its own state (:data:`_INSTRUMENT_ONLY`), nor for a
+    line the instrument says leaves the pack alone (``pack_free``)."""
 
     sync = getattr(pack, "sync", None)   # test doubles of the pack may have none
     if sync is None:
@@ -181,7 +184,7 @@ def _synced(pack: Any, handler: Any) -> Any:
     own = _INSTRUMENT_ONLY.fullmatch
 
     def handle(line: str) -> Any:
-        if own(line) is None:
+        if own(line) is None and not (pack_free is not None and pack_free(line)):
             sync()
         return handler(line)
 

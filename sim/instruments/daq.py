@@ -178,6 +178,16 @@ class SimDaq:
         extra = sum(1 << bit for bit, closed in self.extra_inputs.items() if closed())
         return contacts | extra | ((1 << SMOKE_BIT) if self.smoke else 0)
 
+    def output_write_touches_pack(self, value: int) -> bool:
+        """Whether writing ``value`` to the output byte changes anything the pack or the
+        terminal network sees: a relay or fixture output, or a heartbeat edge that brings
+        the dropped watchdog relay back (the load's enable). A heartbeat beat alone only
+        restarts the relay's timer."""
+        changed = self.out_byte ^ (value & 0xFF)
+        if changed >> HEARTBEAT_BIT & 1 and not self.deadman_held:
+            return True
+        return not self.relay_card and bool(changed & ~(1 << HEARTBEAT_BIT))
+
     def write_outputs(self, value: int) -> None:
         old, self.out_byte = self.out_byte, value & 0xFF
         changed = old ^ self.out_byte
@@ -276,6 +286,21 @@ def _channel(arg: str, allowed: tuple[int, ...]) -> int:
     if ch not in allowed:
         raise ScpiError(-222, f"Data out of range; channel {ch}")
     return ch
+
+
+_OUTPUT_WRITE = re.compile(r"\s*:?SOUR(?:CE)?:DIG(?:ITAL)?:DATA(?::BYTE)?\s+(\d+)\s*,[^;]*", re.IGNORECASE)
+
+
+def pack_free(daq: SimDaq) -> Callable[[str], bool]:
+    """Whether a command line leaves the pack alone: an output-byte write that is a
+    heartbeat beat and nothing else (:meth:`SimDaq.output_write_touches_pack`), so the
+    dead-man's beats, a third of a run's DAQ traffic, do not bring the pack up to now."""
+
+    def free(line: str) -> bool:
+        m = _OUTPUT_WRITE.fullmatch(line)
+        return m is not None and int(m.group(1)) <= 255 and \
+            not daq.output_write_touches_pack(int(m.group(1)))
+    return free
 
 
 def daq970a_device(daq: SimDaq) -> ScpiDevice:

@@ -146,3 +146,28 @@ def test_a_query_of_the_instrument_alone_leaves_the_pack_where_it_was(station) -
     t.write("CONF:VOLT:DC (@101)")
     t.query("SYST:ERR?")
     assert pack._t >= before   # the setting brought it up to its own time
+
+
+def test_a_heartbeat_beat_alone_leaves_the_pack_where_it_was(station) -> None:
+    """The dead-man's beat toggles one DAQ output that only restarts the watchdog relay's
+    timer: the pack is not brought up to now for it. A relay written with it is, and so is
+    the beat that brings a dropped watchdog relay back (it enables the load again)."""
+    st = station
+    pack, clock, t, daq = st.sim.pack, st.base_clock, st.daq._t, st.sim.instruments.daq
+    beat, power = 1 << 4, 1 << 0   # stations/sim.toml: deadman output 4; POWER is bit 0
+
+    def write(byte: int) -> float:
+        clock.sleep(1.0)
+        sent = clock.now()
+        t.write(f"SOUR:DIG:DATA:BYTE {byte},(@302)")
+        assert t.query("SYST:ERR?").startswith("+0")
+        return sent
+
+    first = daq.out_byte
+    sent = write(first ^ beat)
+    assert pack._t < sent and daq.out_byte == first ^ beat   # a beat: left alone
+    sent = write(first ^ power)
+    assert pack._t >= sent and daq.out_byte == first ^ power  # POWER with it: brought up to now
+    daq.deadman_held = False                                  # the relay dropped meanwhile
+    sent = write(first ^ power ^ beat)
+    assert pack._t >= sent and daq.deadman_held
