@@ -103,18 +103,11 @@ class BenchNetwork:
 
     def _balance_of(self, view: TerminalView) -> Callable[[float], float]:
         """The node's balance at ``v`` with exactly ``_balance``'s float operations in its
-        order (``sum`` adds from 0 left to right); without the devices when all are open."""
+        order (``sum`` adds from 0 left to right); the devices left out when all are open
+        (their sum is 0.0 at every voltage, so the balance is the same)."""
         emf, r, charge, discharge = view.emf_v, view.r_ohm, view.charge_path, view.discharge_path
-        if all(open_circuit(d) for d in self.devices):
-            def alone(v: float) -> float:
-                if r <= 0:
-                    return 0.0
-                i = (v - emf) / r
-                if (i > 0 and not charge) or (i < 0 and not discharge):
-                    return 0.0
-                return 0.0 - i
-            return alone
-        currents = [d.terminal_current for d in self.devices]
+        open_node = all(open_circuit(d) for d in self.devices)
+        currents = [] if open_node else [d.terminal_current for d in self.devices]
 
         def balance(v: float) -> float:
             total: float = 0   # an int 0, as sum() starts: the same bits
