@@ -182,14 +182,14 @@ class Store:
     ) -> None:
         """Insert or replace measurement ``m.name`` of the run; ``move`` also sets its position."""
         stmt = self._upsert_move if move else self._upsert_keep
-        conn.execute(stmt, {"run_pk": run_pk, "seq": seq, **_measurement_values(m)})
+        conn.execute(stmt, _measurement_row(run_pk, seq, m))
 
     def _upsert_measurements(self, conn: sa.Connection, run_pk: int,
                              measurements: list[Measurement]) -> None:
         """Every measurement of the run at its position, in one statement executed for all
         (a run's 130 one by one were most of what writing it cost)."""
         if measurements:
-            conn.execute(self._upsert_move, [{"run_pk": run_pk, "seq": seq, **_measurement_values(m)}
+            conn.execute(self._upsert_move, [_measurement_row(run_pk, seq, m)
                                              for seq, m in enumerate(measurements)])
 
     def _next_seq_for(self, conn: sa.Connection, run_pk: int) -> int:
@@ -411,6 +411,11 @@ def _run_values(r: Record) -> dict[str, Any]:
         "attachments": [a.model_dump(mode="json") for a in r.attachments] or None,
         "software": r.software.model_dump(mode="json") if r.software is not None else None,
     }
+
+
+def _measurement_row(run_pk: int, seq: int, m: Measurement) -> dict[str, Any]:
+    """The parameters of one measurement's upsert: its run, its position, its values."""
+    return {"run_pk": run_pk, "seq": seq, **_measurement_values(m)}
 
 
 def _measurement_values(m: Measurement) -> dict[str, Any]:
