@@ -298,8 +298,10 @@ def pack_free(daq: SimDaq) -> Callable[[str], bool]:
 
     def free(line: str) -> bool:
         m = _OUTPUT_WRITE.fullmatch(line)
-        return m is not None and int(m.group(1)) <= 255 and \
-            not daq.output_write_touches_pack(int(m.group(1)))
+        if m is None:
+            return False
+        value = int(m.group(1))
+        return value <= 255 and not daq.output_write_touches_pack(value)
     return free
 
 
