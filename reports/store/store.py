@@ -31,7 +31,7 @@ from reports.record import (
     StepRecord,
     TimeUse,
 )
-from reports.store.engine import safe_url
+from reports.store.engine import quick_check, safe_url
 from reports.store.tables import INSTRUMENTS, MEAS, RUN_INSTR, RUNS, STATIONS, UNITS
 
 if TYPE_CHECKING:   # pandas only where frames are read (reports), never in a run's path
@@ -91,6 +91,10 @@ class Store:
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name
+
+    def quick_check(self) -> list[str]:
+        """SQLite's whole-file check: ``["ok"]`` or the problems found (SQLite only)."""
+        return quick_check(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()

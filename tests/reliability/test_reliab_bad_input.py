@@ -275,3 +275,67 @@ def _stored_run(i: int) -> Any:
                   station=StationInfo(id=f"S{i}", line="l", file="f" * 100, simulated=False),
                   instruments=[], firmware=Firmware(),
                   limits=LimitsInfo(file="x", version="1", sha256="0" * 64), measurements=[])
+
+
+def _filled_store(out: Path) -> Path:
+    """A store of 200 runs, its log checkpointed into the file (pages where dbstat says)."""
+    import sqlite3
+
+    with open_store(None, out) as store:
+        for i in range(200):
+            store.begin_run(_stored_run(i))
+    db = out / "station.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db
+
+
+def _leaves(db: Path, table: str) -> list[int]:
+    """The leaf pages of ``table``'s tree, from its left edge to its right (SQLite's dbstat)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' "
+                            "ORDER BY path", (table,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def _scramble(db: Path, pageno: int) -> None:
+    data = bytearray(db.read_bytes())
+    start = (pageno - 1) * 4096
+    data[start + 8: start + 808] = b"\xa5" * 800   # the cell pointers: unreadable rows
+    db.write_bytes(bytes(data))
+
+
+def test_a_large_store_damaged_where_runs_write_is_refused_at_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reports.store.engine as store_engine
+
+    monkeypatch.setattr(store_engine, "FULL_CHECK_MAX_BYTES", 0)   # every store is "large"
+    out = tmp_path / "out"
+    db = _filled_store(out)
+    _scramble(db, _leaves(db, "runs")[-1])   # the right edge: where the next run goes
+    _says("store-damaged", _refused(tmp_path, monkeypatch, out_dir=out))
+
+
+def test_a_large_store_damaged_inside_opens_and_store_check_finds_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start's bounded check reads the tables' edges only; `station store check` reads
+    every page, and says which store is damaged with exit 1 (0 while it was sound)."""
+    from typer.testing import CliRunner
+
+    import reports.store.engine as store_engine
+    from stations.cli import app
+
+    monkeypatch.setattr(store_engine, "FULL_CHECK_MAX_BYTES", 0)
+    out = tmp_path / "out"
+    db = _filled_store(out)
+    sound = CliRunner().invoke(app, ["store", "check", "--out", str(out)])
+    assert sound.exit_code == 0 and "sound" in sound.output, sound.output
+    leaves = _leaves(db, "runs")
+    assert len(leaves) >= 3, leaves
+    _scramble(db, leaves[len(leaves) // 2])
+    open_store(None, out).close()   # the start does not read that page
+    found = CliRunner().invoke(app, ["store", "check", "--out", str(out)])
+    assert found.exit_code == 1, found.output
+    assert "damaged" in found.output and "station.sqlite" in found.output, found.output
