@@ -125,7 +125,7 @@ class SimDaq:
     def read_shunt(self) -> float:
         """The shunt's voltage: the pack's current × its resistance (+ charging), the meter's
         gain error and a microvolt of noise."""
-        volts = self.pack.current() * SHUNT["ohm"]
+        volts = self.pack.current_observed() * SHUNT["ohm"]
         return volts * (1 + self.gain_error) + self._rng.gauss(0.0, SHUNT_NOISE_V)
 
     def read_dc(self, ch: int) -> float:

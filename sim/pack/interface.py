@@ -218,6 +218,9 @@ class SimPackApi(Protocol):
         0.0 while both MOSFETs are open (pack off) and nothing drives the terminals."""
     def current(self) -> float:
         """True current now, A (+ = charge)."""
+    def current_observed(self) -> float:
+        """The terminal current as a meter's reading sees it, without making now a step
+        boundary (a scan's readings leave the pack's steps as they would be unwatched)."""
     def current_history(self, t0: float, t1: float) -> list[tuple[float, float]]:
         """(t, amps) change points of the true current in [t0, t1]; the first is the value
         at t0. Lets a load capture the exact trip instant at any sample rate."""

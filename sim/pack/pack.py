@@ -168,30 +168,44 @@ class SimPack:
             self._advance(target)
 
     def _advance(self, target: float) -> None:
-        fw = self.firmware
         while self._t < target:
-            t = self._t
-            dt = target - t
-            cap = self._step_cap()
-            if dt > cap:
-                dt = cap
-            deadline = fw.next_deadline(t)
-            end = t + dt
-            if deadline is not None and deadline < end:
-                end = max(deadline, t)
-                dt = end - t
-            if dt <= 0.0:
-                self._zero_steps += 1
-                if self._zero_steps > 5:  # a deadline that does not move: step over it
-                    end = min(target, t + 1e-6)
-                    dt = end - t
-            else:
-                self._zero_steps = 0
-            if dt > 0.0:
-                self._physics(dt)
-                fw.elapse(dt, self.sensors.current(self._i_cells))
-            self._t = end
-            self._settle()
+            self._step(self._step_end(target))
+
+    def _advance_boundaries(self, target: float) -> None:
+        """Take the steps the pack takes by itself up to ``target``, none ending later:
+        its own step boundaries only (the step cap, the firmware's deadlines)."""
+        while True:
+            zero_steps = self._zero_steps
+            end = self._step_end(float("inf"))
+            if end > target:   # not taken: as if this step had not been looked at
+                self._zero_steps = zero_steps
+                return
+            self._step(end)
+
+    def _step_end(self, target: float) -> float:
+        """Where the step from the pack's time ends: at ``target``, its step cap or the
+        firmware's next deadline, whichever is first (a deadline that does not move is
+        stepped over after a few zero steps)."""
+        t = self._t
+        end = t + min(target - t, self._step_cap())
+        deadline = self.firmware.next_deadline(t)
+        if deadline is not None and deadline < end:
+            end = max(deadline, t)
+        if end <= t:
+            self._zero_steps += 1
+            if self._zero_steps > 5:  # a deadline that does not move: step over it
+                return min(target, t + 1e-6)
+        else:
+            self._zero_steps = 0
+        return end
+
+    def _step(self, end: float) -> None:
+        dt = end - self._t
+        if dt > 0.0:
+            self._physics(dt)
+            self.firmware.elapse(dt, self.sensors.current(self._i_cells))
+        self._t = end
+        self._settle()
 
     def _step_cap(self) -> float:
         if self._i_cells != 0.0 or self.firmware.outputs.balancing_any:
@@ -384,6 +398,18 @@ class SimPack:
     def current(self) -> float:
         with self.clock.lock:
             self._sync()
+            return self._i
+
+    def current_observed(self) -> float:
+        """The terminal current now, as a meter's reading sees it, without making now a step
+        boundary: the model solves the current at its boundaries and holds it between them,
+        so the pack is taken only through its own boundaries up to now. A scan's readings
+        (the DAQ's shunt, every 10 ms) then leave the pack's steps as they would be unwatched."""
+        with self.clock.lock:
+            t = self._t
+            self._advance_boundaries(self.clock.now())
+            if self._t != t:
+                self._version += 1
             return self._i
 
     def cell_current(self) -> float:
