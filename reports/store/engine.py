@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +93,15 @@ def safe_url(url: str) -> str:
         return url
 
 
+@lru_cache(maxsize=8)
 def create_engine(url: str, *, immediate: bool = True) -> sa.Engine:
     """An engine with the settings a station needs (WAL on SQLite; ``immediate``: every
-    transaction takes SQLite's write lock at BEGIN, for writers; readers do not)."""
+    transaction takes SQLite's write lock at BEGIN, for writers; readers do not).
+
+    One engine per URL in a process: a lot's units (``--serial A --serial B``) reopen the
+    same store, and the engine keeps its compiled statements (SQLAlchemy compiles per
+    engine, a tenth of a unit's store time). A closed store disposes the engine's pool,
+    so every open connects to the file afresh (a file replaced meanwhile is the new one)."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30.0})
         _configure_sqlite(engine, immediate)

@@ -238,6 +238,24 @@ def test_store_tables_exist_after_open(tmp_path: Path) -> None:
             "alembic_version"} <= names
 
 
+def test_a_store_file_replaced_between_opens_in_one_process_is_the_new_file(
+        tmp_path: Path) -> None:
+    """A lot's units reopen one store in one process (its engine kept for its compiled
+    statements): each open must still read the file that is there now, not the one an
+    earlier open had."""
+    first = make_record(make_serial(31))
+    with open_store(None, tmp_path) as s:
+        _record_run(s, first)
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"station.sqlite{suffix}").unlink(missing_ok=True)
+    with open_store(None, tmp_path) as s:
+        assert s.runs().empty
+        second = make_record(make_serial(32))
+        _record_run(s, second)
+    with open_store(None, tmp_path) as s:
+        assert list(s.runs().run_id) == [second.run_id]
+
+
 def test_postgres_connection_dropped_mid_run_loses_nothing(pg_fresh_url: str,
                                                            tmp_path: Path) -> None:
     """The server ends the station's session (restart, failover, idle kill) between two
