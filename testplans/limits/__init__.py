@@ -25,6 +25,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -284,16 +285,27 @@ def load_limits(model: str, plan: str = "eol", *, folder: Path | None = None) ->
     """Merge and validate the base document of ``plan``, its budgets and ``model``'s
     override; refuse a numeric measurement without a budget, a budget that selects nothing
     (unless ``pending``), and a U that, for the worst registered dialect, leaves no
-    acceptance interval or breaks the rule of ten without a reason."""
+    acceptance interval or breaks the rule of ten without a reason.
+
+    The files are read every time; what they say is parsed and checked once per content in
+    a process (a lot's units load the same documents; an edited file is parsed afresh)."""
     base_path, override_path = limits_files(plan, model, folder)
     budget_path = base_path.with_name(BUDGET_FILE)
-    base, override = _read(base_path), _read(override_path)
+    budget_raw = _read_bytes(budget_path) if budget_path.exists() else None
+    return _parsed_limits(model, base_path, budget_path, override_path,
+                          _read_bytes(base_path), budget_raw, _read_bytes(override_path))
+
+
+@lru_cache(maxsize=16)
+def _parsed_limits(model: str, base_path: Path, budget_path: Path, override_path: Path,
+                   base_raw: bytes, budget_raw: bytes | None, override_raw: bytes) -> Limits:
+    base, override = _toml(base_path, base_raw), _toml(override_path, override_raw)
     if override.get("model") != model:
         raise LimitsFileError(f"{override_path}: key model must be {model!r}, "
                               f"got {override.get('model')!r}")
     if "budget" in base:
         raise LimitsFileError(f"{base_path}: budgets live in {BUDGET_FILE} beside it")
-    budgets = _read(budget_path) if budget_path.exists() else {}
+    budgets = _toml(budget_path, budget_raw) if budget_raw is not None else {}
     if set(budgets) - {"budget"}:
         raise LimitsFileError(f"{budget_path}: only [budget.<measurement or glob>] tables, "
                               f"not {', '.join(sorted(set(budgets) - {'budget'}))}")
@@ -357,10 +369,17 @@ def _assign_budgets(data: LimitsDocument, where: str
 
 
 def _read(path: Path) -> dict[str, Any]:
+    return _toml(path, _read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise LimitsFileError(f"{path}: cannot read limits file ({exc.strerror})") from None
+
+
+def _toml(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

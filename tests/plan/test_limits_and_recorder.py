@@ -86,6 +86,21 @@ def test_an_override_names_only_what_the_base_declares(tmp_path: Path) -> None:
         load_limits("v5", folder=folder)
 
 
+def test_a_limits_file_edited_between_loads_in_one_process_is_read_anew(tmp_path: Path) -> None:
+    """A lot's units load the same documents (parsed once per content): an edit between two
+    loads is what the second one judges, with its own hash; the first load is unchanged."""
+    folder = _limits_folder(tmp_path)
+    first = load_limits("v5", folder=folder)
+    base = folder / "eol" / "base.toml"
+    base.write_text(base.read_text().replace('unit = "MΩ"\nlow = 10.0\n', 'unit = "MΩ"\nlow = 12.0\n', 1))
+    second = load_limits("v5", folder=folder)
+    low = {lim.sha256: next(d for d in lim.data.measurement if d.name == "insulation_mohm").low
+           for lim in (first, second)}
+    assert second.sha256 != first.sha256
+    assert low == {first.sha256: 10.0, second.sha256: 12.0}
+    assert load_limits("v5", folder=folder).sha256 == second.sha256
+
+
 @pytest.mark.parametrize("bound", ["nan", "inf", "-inf"])
 def test_a_non_finite_bound_is_refused_at_load(bound: str, tmp_path: Path) -> None:
     folder = _limits_folder(tmp_path)
