@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import qrcode
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -41,6 +40,7 @@ from reports.exports import atomic_write
 from reports.marks import SIMULATED_BANNER, footer_mark
 from reports.paragraph import Paragraph
 from reports.pdffonts import BOLD, MONO, SANS, register_fonts
+from reports.qrmask import qr_matrix
 from reports.record import Record
 
 NOT_A_CERTIFICATE = "THIS DOCUMENT IS NOT A CERTIFICATE"
@@ -62,14 +62,6 @@ def is_certificate(record: Record) -> bool:
 
 
 QR_TAG = "VSQRCode"  # marked-content tag around the QR's squares, so verify can read them
-
-
-def qr_matrix(payload: str) -> list[list[bool]]:
-    """The modules of the QR code of ``payload`` (border included)."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
-    qr.add_data(payload)
-    qr.make(fit=True)
-    return qr.get_matrix()
 
 
 class QrFlowable(Flowable):
