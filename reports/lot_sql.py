@@ -38,6 +38,7 @@ from reports.analytics import (
     histogram_bins,
 )
 from reports.store import Store
+from reports.store.statistics import ensure_statistics
 from reports.store.store import MEAS, RUNS, _where
 from reports.store.tables import UtcDateTime
 
@@ -54,6 +55,7 @@ def lot_summary(store: Store, *, since: date | datetime | str | None = None,
     (ValueError when there are none)."""
     filters = {"since": since, "model": model, "plan": plan, "finished": True,
                "development": False}
+    ensure_statistics(store._reader)   # PostgreSQL plans the streaming passes from them
     with store._reader.connect() as conn:
         scope = _where(filters, measurement=False)
         head = _headline(conn, scope)
