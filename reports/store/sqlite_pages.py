@@ -15,6 +15,7 @@ main file is the database and no checkpoint can write to it while this reads.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 MAGIC = b"SQLite format 3\x00"
@@ -31,6 +32,14 @@ def _varint(buf: bytes, at: int) -> tuple[int, int]:
         if byte < 0x80:
             return value, i + 1
     return (value << 8) | buf[at + 8], 9
+
+
+def _varint_size(buf: bytes, at: int) -> int:
+    """Bytes of the varint at ``at`` (its value not needed: a rowid)."""
+    for i in range(8):
+        if buf[at + i] < 0x80:
+            return i + 1
+    return 9
 
 
 def _local_payload(payload: int, usable: int, leaf_table: bool) -> int:
@@ -74,10 +83,11 @@ def _cells(f: _File, n: int, buf: bytes) -> tuple[list[int], int | None]:
     pointers_end = at + (12 if interior else 8) + 2 * count
     if pointers_end > content or content > f.usable:
         raise ValueError(f"page {n}: {count} cells and content from {content} do not fit the page")
-    pointers = [int.from_bytes(buf[p:p + 2], "big") for p in range(pointers_end - 2 * count, pointers_end, 2)]
-    for i, p in enumerate(pointers):
-        if not content <= p < f.usable:
-            raise ValueError(f"page {n}: cell {i} at {p} is outside the content area")
+    pointers = list(struct.unpack_from(f">{count}H", buf, pointers_end - 2 * count))
+    if pointers and not (content <= min(pointers) and max(pointers) < f.usable):
+        i, p = next((i, p) for i, p in enumerate(pointers) if not content <= p < f.usable)
+        raise ValueError(f"page {n}: cell {i} at {p} is outside the content area")
+    for p in pointers:
         _check_cell(f, n, buf, kind, p)
     right = int.from_bytes(buf[at + 8:at + 12], "big") if interior else None
     return pointers, right
@@ -85,13 +95,13 @@ def _cells(f: _File, n: int, buf: bytes) -> tuple[list[int], int | None]:
 
 def _check_cell(f: _File, n: int, buf: bytes, kind: int, p: int) -> None:
     if kind == _INTERIOR_TABLE:
-        end = p + 4 + _varint(buf, p + 4)[1]
+        end = p + 4 + _varint_size(buf, p + 4)
     else:
         start = p + (4 if kind == _INTERIOR_INDEX else 0)
-        payload, used = _varint(buf, start)
+        payload, used = _varint(buf, start) if buf[start] >= 0x80 else (buf[start], 1)
         end = start + used
         if kind == _LEAF_TABLE:
-            end += _varint(buf, end)[1]
+            end += _varint_size(buf, end)
         end += _local_payload(payload, f.usable, kind == _LEAF_TABLE)
     if end > f.usable:
         raise ValueError(f"page {n}: the cell at {p} runs past the page")
@@ -103,20 +113,27 @@ def _child(f: _File, n: int, child: int) -> int:
     return child
 
 
-def _walk(f: _File, root: int, right_edge: bool) -> None:
-    n = _child(f, root, root)
-    for _ in range(_MAX_DEPTH):
-        buf = f.page(n)
-        pointers, right = _cells(f, n, buf)
-        if right is None:
-            return
-        if right_edge:
-            n = _child(f, n, right)
-        elif pointers:
-            n = _child(f, n, int.from_bytes(buf[pointers[0]:pointers[0] + 4], "big"))
+def _walk(f: _File, root: int) -> None:
+    """Down the leftmost then the rightmost path from ``root`` (the root read once)."""
+    _child(f, root, root)
+    checked: dict[int, tuple[bytes, list[int], int | None]] = {}
+    for right_edge in (False, True):
+        n = root
+        for _ in range(_MAX_DEPTH):
+            if n not in checked:
+                buf = f.page(n)
+                checked[n] = (buf, *_cells(f, n, buf))
+            buf, pointers, right = checked[n]
+            if right is None:
+                break
+            if right_edge:
+                n = _child(f, n, right)
+            elif pointers:
+                n = _child(f, n, int.from_bytes(buf[pointers[0]:pointers[0] + 4], "big"))
+            else:
+                raise ValueError(f"page {n}: an interior page with no cells")
         else:
-            raise ValueError(f"page {n}: an interior page with no cells")
-    raise ValueError(f"tree at page {root}: deeper than {_MAX_DEPTH} pages")
+            raise ValueError(f"tree at page {root}: deeper than {_MAX_DEPTH} pages")
 
 
 def edge_problems(path: Path, roots: dict[str, int]) -> list[str]:
@@ -129,10 +146,8 @@ def edge_problems(path: Path, roots: dict[str, int]) -> list[str]:
     problems: list[str] = []
     with f.data:
         for name, root in {"sqlite_schema": 1, **roots}.items():
-            for right_edge in (False, True):
-                try:
-                    _walk(f, root, right_edge)
-                except (ValueError, IndexError) as exc:   # IndexError: a varint past the page
-                    problems.append(f"{name}: {exc or 'a cell runs past the page'}")
-                    break
+            try:
+                _walk(f, root)
+            except (ValueError, IndexError) as exc:   # IndexError: a varint past the page
+                problems.append(f"{name}: {exc or 'a cell runs past the page'}")
     return problems
