@@ -156,15 +156,9 @@ def register(app: typer.Typer) -> None:
         that was away during a run); exit 0 when nothing is left pending, 1 otherwise."""
         from fixtures.journal import pending_journals
         from fixtures.recovery import sync_pending
-        from reports.store import StoreUnavailable, open_store
 
         err = Console(stderr=True)
-        try:
-            store = open_store(db, out)
-        except StoreUnavailable as exc:
-            err.print(f"[bold red]refused:[/] {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(3) from None
-        with store:
+        with _store_or_exit(db, out, err) as store:
             done = sync_pending(out, store)
         for run_id in done.synced:
             Console().print(f"synced run {run_id}")
@@ -182,15 +176,8 @@ def register(app: typer.Typer) -> None:
         """Check the whole SQLite store, page by page (``PRAGMA quick_check``): for
         maintenance, e.g. nightly beside its backup. A run's start checks a large store only
         where its runs write (docs/records.md). Exit 0 sound, 1 damaged, 3 not opened."""
-        from reports.store import StoreUnavailable, open_store
-
         err = Console(stderr=True)
-        try:
-            store = open_store(db, out)
-        except StoreUnavailable as exc:
-            err.print(f"[bold red]refused:[/] {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(3) from None
-        with store:
+        with _store_or_exit(db, out, err) as store:
             if store.dialect != "sqlite":
                 Console().print(f"{store.dialect}: the server checks its own pages "
                                 "(data checksums; amcheck for indexes): nothing to check here")
@@ -206,6 +193,17 @@ def register(app: typer.Typer) -> None:
 
 #: Whether a run in this process has frozen the survivors already (``gc.get_freeze_count``
 #: would say so too, but it counts the frozen objects one by one: 20 ms a unit in a lot).
+def _store_or_exit(db: str | None, out: Path, err: Console) -> Any:
+    """The store of ``--db`` / ``--out``, or the reason it cannot be opened and exit 3."""
+    from reports.store import StoreUnavailable, open_store
+
+    try:
+        return open_store(db, out)
+    except StoreUnavailable as exc:
+        err.print(f"[bold red]refused:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(3) from None
+
+
 _FROZE_BEFORE: list[bool] = [False]
 
 
