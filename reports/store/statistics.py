@@ -13,6 +13,7 @@ the tables that need it. SQLite plans without statistics as it always does: noth
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -33,11 +34,15 @@ _STATE = sa.text(
     "WHERE n.nspname = current_schema() AND c.relname = ANY(:names)")
 
 
+def _state(conn: sa.Connection, names: tuple[str, ...] | list[str]) -> list[Any]:
+    """(name, reltuples, rows changed since the last analysis) of each table of ``names``."""
+    return list(conn.execute(_STATE, {"names": list(names)}).all())
+
+
 def stale_tables(conn: sa.Connection, names: tuple[str, ...] = REPORT_TABLES) -> list[str]:
     """The tables of ``names`` never analyzed (``reltuples`` −1) or changed by more than
     :data:`STALE_SHARE` (and :data:`STALE_ROWS`) since."""
-    rows = conn.execute(_STATE, {"names": list(names)}).all()
-    return sorted(name for name, tuples, changed in rows
+    return sorted(name for name, tuples, changed in _state(conn, names)
                   if tuples < 0 or changed > max(STALE_ROWS, STALE_SHARE * tuples))
 
 
@@ -62,19 +67,11 @@ def ensure_statistics(engine: sa.Engine, names: tuple[str, ...] = REPORT_TABLES)
             conn.rollback()
             _cannot(stale, str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc))
             return []
-        never = [n for n in stale_tables(conn, tuple(stale)) if _never_analyzed(conn, n)]
+        never = sorted(name for name, tuples, _ in _state(conn, stale) if tuples < 0)
     if never:
         _cannot(never, "not analyzed: is this role their owner?")
     log.info("planner statistics refreshed: ANALYZE %s", ", ".join(stale))
     return [n for n in stale if n not in never]
-
-
-def _never_analyzed(conn: sa.Connection, name: str) -> bool:
-    tuples = conn.execute(sa.text("SELECT reltuples FROM pg_class c JOIN pg_namespace n "
-                                  "ON n.oid = c.relnamespace WHERE n.nspname = "
-                                  "current_schema() AND c.relname = :name"),
-                          {"name": name}).scalar()
-    return tuples is not None and tuples < 0
 
 
 def _cannot(tables: list[str], why: str) -> None:
