@@ -193,11 +193,8 @@ def migrate(engine: sa.Engine) -> None:
 FULL_CHECK_MAX_BYTES = 8 * 2**20
 
 
-def _store_bytes(url: str) -> int:
+def _store_bytes(path: Path) -> int:
     """The file and its write-ahead log, as the check would read them."""
-    path = _sqlite_path(url)
-    if path is None:
-        return 0
     return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
 
 
@@ -243,9 +240,10 @@ def _check_integrity(engine: sa.Engine, url: str) -> None:
     """A damaged store is refused now, not met half-way through a run: wholly checked where
     that is cheap, its trees' edges where the store is large."""
     path = _sqlite_path(url)
-    large = path is not None and _store_bytes(url) > FULL_CHECK_MAX_BYTES
-    found = (_check_edges(engine, path) if large and path is not None else None) \
-        or quick_check(engine)
+    found = None
+    if path is not None and _store_bytes(path) > FULL_CHECK_MAX_BYTES:
+        found = _check_edges(engine, path)
+    found = found or quick_check(engine)
     if found != ["ok"]:
         engine.dispose()
         raise StoreUnavailable(f"results database {safe_url(url)} is damaged: {'; '.join(found)} "
